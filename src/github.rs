@@ -1,0 +1,150 @@
+//! GitHub, as the sync sees it: a small trait over the REST endpoints it uses, and the plain
+//! values that cross it. The real client (octocrab underneath) is in [`client`]; tests drive
+//! the same trait against the stateful stand-in in the `github-standin` crate.
+
+pub mod client;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// A milestone's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MilestoneState {
+    Open,
+    Closed,
+}
+
+impl MilestoneState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MilestoneState::Open => "open",
+            MilestoneState::Closed => "closed",
+        }
+    }
+}
+
+/// A milestone as the sync needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Milestone {
+    pub number: u64,
+    pub html_url: String,
+    pub title: String,
+    /// `None` when GitHub answers `null`.
+    pub description: Option<String>,
+    pub state: MilestoneState,
+    /// The instant GitHub returns (Pacific midnight of the due date); read the calendar date
+    /// with [`crate::due_date::from_github`].
+    pub due_on: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A milestone to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewMilestone {
+    pub title: String,
+    pub description: String,
+    pub state: MilestoneState,
+    /// Sent as [`crate::due_date::to_github`] of the date.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// The fields to change on a milestone; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MilestonePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<MilestoneState>,
+    /// `Some(None)` clears the due date (sent as `"due_on": null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<Option<NaiveDate>>,
+}
+
+impl MilestonePatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.description.is_none() && self.state.is_none() && self.due_on.is_none()
+    }
+}
+
+/// A file to write in a new tree: a regular file (`100644`) with this content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    pub path: String,
+    pub content: String,
+}
+
+/// Which permission a refused request lacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// `issues: write`, needed for milestones.
+    IssuesWrite,
+    /// `contents: write`, needed for commits.
+    ContentsWrite,
+}
+
+impl Permission {
+    pub fn workflow_line(self) -> &'static str {
+        match self {
+            Permission::IssuesWrite => "issues: write",
+            Permission::ContentsWrite => "contents: write",
+        }
+    }
+}
+
+/// What can go wrong talking to GitHub, in the terms the sync decides on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GitHubError {
+    /// `PATCH git/refs` refused because the branch moved: rebuild on the new head.
+    #[error("the branch moved while the commit was made (422 Update is not a fast forward)")]
+    NotFastForward,
+    /// A milestone with this title exists (422, `errors[].code = "already_exists"`).
+    #[error("a milestone titled {title:?} already exists")]
+    AlreadyExists { title: String },
+    /// 403 "Resource not accessible by integration" and friends.
+    #[error("GitHub refused {method} {path}: {message}. The workflow's token lacks `{}`: add it under `permissions:` in the workflow", permission.workflow_line())]
+    Permission { permission: Permission, method: String, path: String, message: String },
+    /// 404.
+    #[error("not found: {method} {path}")]
+    NotFound { method: String, path: String },
+    /// Any other non-success answer.
+    #[error("GitHub answered {status} to {method} {path}: {message}")]
+    Http { status: u16, method: String, path: String, message: String },
+    /// No answer: connection refused, timeout, TLS, an unreadable body.
+    #[error("could not reach GitHub for {method} {path}: {message}")]
+    Transport { method: String, path: String, message: String },
+}
+
+/// The REST endpoints the sync uses. Every method is one request except
+/// [`GitHub::list_milestones`], which follows the `Link` header through all pages.
+#[allow(async_fn_in_trait)]
+pub trait GitHub {
+    /// `GET /repos/{o}/{r}`: the repository's default branch.
+    async fn default_branch(&self) -> Result<String, GitHubError>;
+    /// `GET /repos/{o}/{r}/milestones?state=all&per_page=100`, every page.
+    async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError>;
+    /// `GET /repos/{o}/{r}/milestones/{n}`; `Ok(None)` on 404.
+    async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError>;
+    /// `POST /repos/{o}/{r}/milestones`. Never retried blindly: a lost answer may mean the
+    /// milestone exists.
+    async fn create_milestone(&self, new: &NewMilestone) -> Result<Milestone, GitHubError>;
+    /// `PATCH /repos/{o}/{r}/milestones/{n}` with only the fields set in `patch`.
+    async fn update_milestone(&self, number: u64, patch: &MilestonePatch) -> Result<Milestone, GitHubError>;
+    /// `DELETE /repos/{o}/{r}/milestones/{n}`.
+    async fn delete_milestone(&self, number: u64) -> Result<(), GitHubError>;
+    /// `GET /repos/{o}/{r}/git/ref/heads/{branch}`: the commit the branch points at.
+    async fn branch_head(&self, branch: &str) -> Result<String, GitHubError>;
+    /// `GET /repos/{o}/{r}/git/commits/{sha}`: the commit's tree.
+    async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError>;
+    /// `GET /repos/{o}/{r}/contents/{path}?ref={commit}`: a file's bytes, `None` when absent.
+    async fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitHubError>;
+    /// `POST /repos/{o}/{r}/git/trees` with `base_tree` and the files inline (no blob calls).
+    async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError>;
+    /// `POST /repos/{o}/{r}/git/commits` with one parent.
+    async fn create_commit(&self, message: &str, tree: &str, parent: &str) -> Result<String, GitHubError>;
+    /// `PATCH /repos/{o}/{r}/git/refs/heads/{branch}` with `force: false`;
+    /// [`GitHubError::NotFastForward`] when the branch moved.
+    async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError>;
+}

@@ -1,0 +1,1 @@
+//! The real GitHub client: [`crate::github::GitHub`] over octocrab.

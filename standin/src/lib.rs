@@ -1,0 +1,1 @@
+//! A stateful stand-in for GitHub's REST API (milestones and the git database), for tests.
