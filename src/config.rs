@@ -1,1 +1,337 @@
-//! TODO
+//! Configuration, in two layers and one place each.
+//!
+//! - [`Inputs`]: the raw strings a run receives: the action's inputs (`INPUT_*`, exactly as
+//!   the runner sets them for a Docker action) and the runner's `GITHUB_*` variables.
+//!   Defaults equal action.yml's, so a run from a terminal behaves like one in Actions.
+//! - [`Settings`]: the checked, typed values every other module uses, derived from the
+//!   inputs in [`Settings::from_inputs`]. Nothing else reads the environment.
+//! - [`ProjectConfig`]: a project's `project_config.toml`, `[github_integration]`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::artifact::normalize_label;
+use crate::diagnostic::Diagnostic;
+
+/// The action's inputs, with action.yml's defaults. Keep in step with action.yml: a test
+/// checks that both declare the same inputs and defaults.
+pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
+    ("github-token", ""),
+    ("projects-root", ".ruru/projects"),
+    ("project", ""),
+    ("dry-run", "false"),
+    ("commit", "true"),
+    ("on-artifact-removed", "close"),
+    ("conflict-resolution", ""),
+    ("create-artifacts", "false"),
+];
+
+/// Raw configuration as strings, before any check.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Action inputs by name (`github-token`, `dry-run`, …). Empty values count as unset.
+    pub inputs: BTreeMap<String, String>,
+    /// Runner variables by name (`GITHUB_REPOSITORY`, …). Empty values count as unset.
+    pub env: BTreeMap<String, String>,
+}
+
+impl Inputs {
+    /// Reads `INPUT_*` and `GITHUB_*`/`RUNNER_*` variables from the process environment.
+    ///
+    /// Input names arrive upper-cased with spaces turned to `_` and hyphens kept
+    /// (`github-token` is `INPUT_GITHUB-TOKEN`), so they are matched without case.
+    pub fn from_env() -> Self {
+        Self::from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+    }
+
+    /// Like [`Inputs::from_env`], from any list of variables (tests).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut this = Inputs::default();
+        for (key, value) in vars {
+            if let Some(name) = key.strip_prefix("INPUT_") {
+                this.inputs.insert(name.to_ascii_lowercase().replace('_', " "), value);
+            } else if key.starts_with("GITHUB_") || key == "GH_TOKEN" || key == "CI" {
+                this.env.insert(key, value);
+            }
+        }
+        this
+    }
+
+    /// An input's value, its action.yml default when unset or empty.
+    ///
+    /// Inputs named with spaces and hyphens both work: the runner keeps hyphens and turns
+    /// spaces into `_`, which [`Inputs::from_vars`] turned back into spaces.
+    pub fn input(&self, name: &str) -> Option<String> {
+        let set = self.inputs.get(name).or_else(|| self.inputs.get(&name.replace('-', " "))).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let default = INPUT_DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).filter(|d| !d.is_empty());
+        set.map(str::to_string).or_else(|| default.map(str::to_string))
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+}
+
+/// What to do with a milestone whose artifact file was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRemoved {
+    Close,
+    Delete,
+}
+
+/// Checked settings of one run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub token: String,
+    pub api_url: String,
+    /// `owner/name`.
+    pub repository: String,
+    pub event_name: String,
+    pub event_path: Option<PathBuf>,
+    pub workspace: PathBuf,
+    /// `GITHUB_REF`, e.g. `refs/heads/main`.
+    pub git_ref: Option<String>,
+    pub sha: Option<String>,
+    pub output_file: Option<PathBuf>,
+    pub summary_file: Option<PathBuf>,
+    /// Workspace-relative folder that holds the projects.
+    pub projects_root: String,
+    /// Only this project slug, when set.
+    pub project: Option<String>,
+    pub dry_run: bool,
+    /// Commit file changes through the API (true) or leave them in the workspace (false).
+    pub commit: bool,
+    pub on_removed: OnRemoved,
+}
+
+/// A setting that cannot be used, with the fix.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    /// Checks and derives the settings. Every input problem is reported at once.
+    pub fn from_inputs(raw: &Inputs) -> Result<Settings, SettingsError> {
+        let mut problems = Vec::new();
+        let token = raw
+            .input("github-token")
+            .or_else(|| raw.var("GITHUB_TOKEN"))
+            .or_else(|| raw.var("GH_TOKEN"))
+            .unwrap_or_else(|| {
+                problems.push("no token: set the `github-token` input (it defaults to `${{ github.token }}`) or GITHUB_TOKEN".to_string());
+                String::new()
+            });
+        let repository = raw.var("GITHUB_REPOSITORY").unwrap_or_default();
+        if repository.split('/').filter(|p| !p.is_empty()).count() != 2 {
+            problems.push(format!("GITHUB_REPOSITORY must be `owner/name`, got {repository:?}"));
+        }
+        let dry_run = parse_bool(raw, "dry-run", &mut problems);
+        let commit = parse_bool(raw, "commit", &mut problems);
+        let on_removed = match raw.input("on-artifact-removed").as_deref() {
+            Some("close") | None => OnRemoved::Close,
+            Some("delete") => OnRemoved::Delete,
+            Some(other) => {
+                problems.push(format!("input `on-artifact-removed` must be `close` or `delete`, got {other:?}"));
+                OnRemoved::Close
+            }
+        };
+        let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
+        if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
+            problems.push(format!("input `projects-root` must be a folder inside the workspace, got {projects_root:?}"));
+        }
+        if !problems.is_empty() {
+            return Err(SettingsError(problems.join("\n")));
+        }
+        Ok(Settings {
+            token,
+            api_url: raw.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+            repository,
+            event_name: raw.var("GITHUB_EVENT_NAME").unwrap_or_else(|| "workflow_dispatch".into()),
+            event_path: raw.var("GITHUB_EVENT_PATH").map(PathBuf::from),
+            workspace: raw.var("GITHUB_WORKSPACE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")),
+            git_ref: raw.var("GITHUB_REF"),
+            sha: raw.var("GITHUB_SHA"),
+            output_file: raw.var("GITHUB_OUTPUT").map(PathBuf::from),
+            summary_file: raw.var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            projects_root,
+            project: raw.input("project"),
+            dry_run,
+            commit,
+            on_removed,
+        })
+    }
+
+    pub fn owner(&self) -> &str {
+        self.repository.split('/').next().unwrap_or_default()
+    }
+    pub fn repo(&self) -> &str {
+        self.repository.split('/').nth(1).unwrap_or_default()
+    }
+}
+
+/// Booleans as Actions writes them (`true`/`false`, any case), defaults from action.yml.
+fn parse_bool(raw: &Inputs, name: &str, problems: &mut Vec<String>) -> bool {
+    match raw.input(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        Some("true") => true,
+        Some("false") | None => false,
+        Some(other) => {
+            problems.push(format!("input `{name}` must be `true` or `false`, got {other:?}"));
+            false
+        }
+    }
+}
+
+/// Conflict policy names from PRODUCT.md (used from issue 4 on; read and checked now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictResolution {
+    LastUpdateWins,
+    PreferLocal,
+    PreferGithub,
+    ManualFlag,
+}
+
+/// `[github_integration]` of a project's `project_config.toml`, with PRODUCT.md's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectConfig {
+    pub enable_sync: bool,
+    pub repo_owner: String,
+    pub repo_name: String,
+    pub create_missing_milestones: bool,
+    pub conflict_resolution: ConflictResolution,
+    /// `milestone_type` as written, e.g. `🗺️ Epic`.
+    pub milestone_type: String,
+    pub sync_due_date: bool,
+}
+
+impl ProjectConfig {
+    /// Whether this project syncs with `repository` (`owner/name`, compared without case).
+    pub fn syncs_with(&self, repository: &str) -> bool {
+        self.enable_sync && format!("{}/{}", self.repo_owner, self.repo_name).eq_ignore_ascii_case(repository)
+    }
+
+    /// `epic` or `feature`: [`normalize_label`] of `milestone_type`, so that `"🗺️ Epic"`,
+    /// `"🗺 Epic"` and `"Epic"` are one type.
+    pub fn milestone_kind(&self) -> String {
+        normalize_label(&self.milestone_type)
+    }
+
+    /// The folder of the project that holds artifacts of the milestone type.
+    pub fn artifact_folder(&self) -> &'static str {
+        if self.milestone_kind() == "feature" { "features" } else { "epics" }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct RawFile {
+    #[serde(default)]
+    github_integration: Option<RawIntegration>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawIntegration {
+    #[serde(default)]
+    enable_sync: Option<bool>,
+    #[serde(default)]
+    repo_owner: Option<String>,
+    #[serde(default)]
+    repo_name: Option<String>,
+    #[serde(default)]
+    create_missing_milestones: Option<bool>,
+    #[serde(default)]
+    conflict_resolution: Option<ConflictResolution>,
+    #[serde(default)]
+    mapping: Option<RawMapping>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawMapping {
+    #[serde(default)]
+    milestone_type: Option<String>,
+    #[serde(default)]
+    sync_milestone_due_date: Option<bool>,
+    #[serde(default)]
+    conflict_resolution: Option<ConflictResolution>,
+}
+
+impl ProjectConfig {
+    /// Parses `project_config.toml`. `path` is workspace-relative, for messages. A file
+    /// without `[github_integration]` gives a config with sync disabled.
+    pub fn parse(path: &str, text: &str) -> Result<ProjectConfig, Diagnostic> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let what = e.message().trim().to_string();
+            Diagnostic::error(path, line, format!("project_config.toml cannot be read: {what}. Fix the value at this line (see the [github_integration] keys in the README)"))
+        })?;
+        let gi = raw.github_integration.unwrap_or_default();
+        let mapping = gi.mapping.unwrap_or_default();
+        Ok(ProjectConfig {
+            enable_sync: gi.enable_sync.unwrap_or(false),
+            repo_owner: gi.repo_owner.unwrap_or_default(),
+            repo_name: gi.repo_name.unwrap_or_default(),
+            create_missing_milestones: gi.create_missing_milestones.unwrap_or(true),
+            conflict_resolution: gi.conflict_resolution.or(mapping.conflict_resolution).unwrap_or(ConflictResolution::LastUpdateWins),
+            milestone_type: mapping.milestone_type.unwrap_or_else(|| "🗺️ Epic".into()),
+            sync_due_date: mapping.sync_milestone_due_date.unwrap_or(true),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(pairs: &[(&str, &str)]) -> Inputs {
+        Inputs::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn hyphenated_inputs_arrive_with_their_hyphen() {
+        let raw = inputs(&[("INPUT_GITHUB-TOKEN", "t1"), ("GITHUB_REPOSITORY", "o/r"), ("INPUT_DRY-RUN", "TRUE")]);
+        let s = Settings::from_inputs(&raw).unwrap();
+        assert_eq!(s.token, "t1");
+        assert!(s.dry_run);
+        assert!(s.commit, "action.yml default");
+        assert_eq!(s.projects_root, ".ruru/projects");
+    }
+
+    #[test]
+    fn empty_inputs_are_unset_and_token_falls_back() {
+        let raw = inputs(&[("INPUT_GITHUB-TOKEN", ""), ("GITHUB_TOKEN", "t2"), ("GITHUB_REPOSITORY", "o/r"), ("INPUT_PROJECTS-ROOT", "")]);
+        let s = Settings::from_inputs(&raw).unwrap();
+        assert_eq!(s.token, "t2");
+        assert_eq!(s.projects_root, ".ruru/projects");
+    }
+
+    #[test]
+    fn bad_inputs_are_all_named() {
+        let raw = inputs(&[("GITHUB_REPOSITORY", "o"), ("INPUT_DRY-RUN", "yes"), ("INPUT_ON-ARTIFACT-REMOVED", "burn")]);
+        let err = Settings::from_inputs(&raw).unwrap_err().0;
+        assert!(err.contains("no token"), "{err}");
+        assert!(err.contains("GITHUB_REPOSITORY"), "{err}");
+        assert!(err.contains("`dry-run`"), "{err}");
+        assert!(err.contains("on-artifact-removed"), "{err}");
+    }
+
+    #[test]
+    fn project_config_defaults_and_either_table_for_conflicts() {
+        let c = ProjectConfig::parse("p.toml", "[github_integration]\nenable_sync = true\nrepo_owner = \"Acme\"\nrepo_name = \"Plan\"\n[github_integration.mapping]\nconflict_resolution = \"prefer_github\"\n").unwrap();
+        assert!(c.syncs_with("acme/plan"));
+        assert!(!c.syncs_with("acme/other"));
+        assert_eq!(c.conflict_resolution, ConflictResolution::PreferGithub);
+        assert_eq!(c.milestone_kind(), "epic");
+        assert!(c.sync_due_date && c.create_missing_milestones);
+        let f = ProjectConfig::parse("p.toml", "[github_integration.mapping]\nmilestone_type = \"🌟 Feature\"\n").unwrap();
+        assert_eq!(f.artifact_folder(), "features");
+        assert!(!f.enable_sync);
+    }
+
+    #[test]
+    fn wrong_types_name_the_line() {
+        let e = ProjectConfig::parse("x/project_config.toml", "[github_integration]\n\nenable_sync = \"yes\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("bool") || e.message.contains("boolean"), "{}", e.message);
+    }
+}

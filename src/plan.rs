@@ -1,1 +1,495 @@
-//! TODO
+//! The planner: a pure function from what was read (projects, milestones, the push's scope)
+//! to the list of changes to make. No I/O happens here, so every decision can be tested
+//! without a network, and a dry run is just this plan, printed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::artifact::{Artifact, is_closed_status, normalize_text};
+use crate::config::OnRemoved;
+use crate::diagnostic::{Diagnostic, Level};
+use crate::due_date;
+use crate::github::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
+use crate::link::{self, Marker};
+use crate::workspace::Project;
+
+/// A synced field of the link contract's field mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Title,
+    Description,
+    State,
+    DueOn,
+}
+
+impl Field {
+    pub const ALL: [Field; 4] = [Field::Title, Field::Description, Field::State, Field::DueOn];
+}
+
+/// Which fields of a touched artifact this run sends to GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    /// All synced fields (a new file, or history that cannot tell).
+    Whole,
+    /// Only the fields the push changed; a GitHub-side edit of any other field is kept.
+    Fields(BTreeSet<Field>),
+}
+
+/// Which artifacts a run looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every artifact, every field (a manual or scheduled run, or a push whose history is
+    /// missing).
+    All,
+    /// The artifacts a push touched, by workspace-relative path, and the ones it removed
+    /// (as they were before the push), by project slug.
+    Files { touched: BTreeMap<String, Touch>, removed: Vec<(String, Artifact)> },
+}
+
+/// Everything the planner needs, read beforehand.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// `owner/name`.
+    pub repository: &'a str,
+    pub projects: &'a [Project],
+    /// Every milestone of the repository, open and closed.
+    pub milestones: &'a [Milestone],
+    pub scope: &'a Scope,
+    pub on_removed: OnRemoved,
+}
+
+/// How an existing milestone was found for an artifact without a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdoptBy {
+    /// It carries the artifact's `IntelliManage-ID` marker (e.g. a run that died after
+    /// creating it, before committing the link).
+    Marker,
+    /// It has exactly the artifact's title and no marker (a team's existing milestone).
+    Title,
+}
+
+/// One change to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Create a milestone, then link the artifact to it.
+    Create { milestone: NewMilestone },
+    /// Link the artifact to an existing milestone, updating the fields in `patch` first.
+    Adopt { number: u64, html_url: String, by: AdoptBy, patch: MilestonePatch },
+    /// Update the fields in `patch`.
+    Update { number: u64, html_url: String, patch: MilestonePatch },
+    /// Close the milestone of a removed artifact.
+    CloseRemoved { number: u64, html_url: String },
+    /// Delete the milestone of a removed artifact (`on-artifact-removed: delete`).
+    DeleteRemoved { number: u64, html_url: String },
+}
+
+/// A change and the artifact it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub project: String,
+    pub artifact_id: String,
+    pub artifact_title: String,
+    /// Workspace-relative path of the artifact (as it was, for a removed one).
+    pub path: String,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+impl Change {
+    /// Whether applying this change writes `related_milestone` into the file.
+    pub fn links_file(&self) -> bool {
+        matches!(self.action, Action::Create { .. } | Action::Adopt { .. })
+    }
+
+    /// Whether this change leaves the milestone closed where it was open.
+    pub fn closes(&self) -> bool {
+        match &self.action {
+            Action::Update { patch, .. } | Action::Adopt { patch, .. } => patch.state == Some(MilestoneState::Closed),
+            Action::CloseRemoved { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The milestone fields this change sets, by name, for logs and the summary.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let patch = match &self.action {
+            Action::Update { patch, .. } | Action::Adopt { patch, .. } => patch,
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        if patch.title.is_some() {
+            out.push("title");
+        }
+        if patch.description.is_some() {
+            out.push("description");
+        }
+        if patch.state.is_some() {
+            out.push("state");
+        }
+        if patch.due_on.is_some() {
+            out.push("due_on");
+        }
+        out
+    }
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// In the order to apply: removals, updates, adoptions, then creations (so a rename can
+    /// free a title before a new milestone takes it).
+    pub changes: Vec<Change>,
+    /// Problems found while planning; the artifacts concerned have no change in the plan.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Artifacts in scope whose milestone already matches.
+    pub in_sync: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// The fields whose synced value differs between two versions of an artifact.
+pub fn changed_fields(old: &Artifact, new: &Artifact) -> BTreeSet<Field> {
+    let mut out = BTreeSet::new();
+    if old.title != new.title {
+        out.insert(Field::Title);
+    }
+    if normalize_text(&old.description) != normalize_text(&new.description) {
+        out.insert(Field::Description);
+    }
+    if is_closed_status(&old.status) != is_closed_status(&new.status) {
+        out.insert(Field::State);
+    }
+    if (old.due, old.due_key) != (new.due, new.due_key) {
+        out.insert(Field::DueOn);
+    }
+    out
+}
+
+/// Plans a sync of artifacts to milestones.
+pub fn plan(input: &Input<'_>) -> Plan {
+    let mut planner = Planner::new(input);
+    planner.check_duplicate_ids();
+    planner.check_shared_links();
+    for project in input.projects {
+        for artifact in &project.artifacts {
+            let touch = match input.scope {
+                Scope::All => Touch::Whole,
+                Scope::Files { touched, .. } => match touched.get(&artifact.path) {
+                    Some(t) => t.clone(),
+                    None => continue,
+                },
+            };
+            planner.plan_artifact(project, artifact, &touch);
+        }
+    }
+    if let Scope::Files { removed, .. } = input.scope {
+        for (slug, old) in removed {
+            planner.plan_removed(slug, old);
+        }
+    }
+    planner.finish()
+}
+
+struct Planner<'a> {
+    input: &'a Input<'a>,
+    by_number: BTreeMap<u64, &'a Milestone>,
+    /// Paths of artifacts left out because of an integrity problem.
+    skipped: BTreeSet<String>,
+    /// Milestone number → paths of current artifacts whose link names it.
+    linked: BTreeMap<u64, Vec<String>>,
+    removals: Vec<Change>,
+    updates: Vec<Change>,
+    adoptions: Vec<Change>,
+    creations: Vec<Change>,
+    /// Titles that new milestones will take.
+    new_titles: BTreeSet<String>,
+    diagnostics: Vec<Diagnostic>,
+    in_sync: usize,
+}
+
+impl<'a> Planner<'a> {
+    fn new(input: &'a Input<'a>) -> Self {
+        let mut linked: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        for a in input.projects.iter().flat_map(|p| &p.artifacts) {
+            if let Some(n) = a.link.as_deref().and_then(|l| link::milestone_number(l, input.repository)) {
+                linked.entry(n).or_default().push(a.path.clone());
+            }
+        }
+        Planner {
+            input,
+            by_number: input.milestones.iter().map(|m| (m.number, m)).collect(),
+            skipped: BTreeSet::new(),
+            linked,
+            removals: Vec::new(),
+            updates: Vec::new(),
+            adoptions: Vec::new(),
+            creations: Vec::new(),
+            new_titles: BTreeSet::new(),
+            diagnostics: Vec::new(),
+            in_sync: 0,
+        }
+    }
+
+    /// Two artifacts of one project with one ID would both claim one marker.
+    fn check_duplicate_ids(&mut self) {
+        for project in self.input.projects {
+            let mut by_id: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
+            for a in &project.artifacts {
+                by_id.entry(a.id.as_str()).or_default().push(a);
+            }
+            for (id, list) in by_id.into_iter().filter(|(_, l)| l.len() > 1) {
+                let paths: Vec<&str> = list.iter().map(|a| a.path.as_str()).collect();
+                for a in list {
+                    self.skipped.insert(a.path.clone());
+                    self.diagnostics.push(Diagnostic::error(
+                        &a.path,
+                        line_of(a, "id"),
+                        format!("the ID {id} is used by {} files ({}); give each artifact its own `id`. None of them is synced until then", paths.len(), paths.join(", ")),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Two artifacts whose `related_milestone` names one milestone.
+    fn check_shared_links(&mut self) {
+        let shared: Vec<(u64, Vec<String>)> = self.linked.iter().filter(|(_, p)| p.len() > 1).map(|(n, p)| (*n, p.clone())).collect();
+        for (number, paths) in shared {
+            for path in &paths {
+                self.skipped.insert(path.clone());
+                let line = self.artifact(path).and_then(|a| line_of(a, "related_milestone"));
+                self.diagnostics.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("milestone #{number} is linked by {} artifacts ({}); keep `related_milestone` in one of them only", paths.len(), paths.join(", ")),
+                ));
+            }
+        }
+    }
+
+    fn artifact(&self, path: &str) -> Option<&'a Artifact> {
+        self.input.projects.iter().flat_map(|p| &p.artifacts).find(|a| a.path == path)
+    }
+
+    fn plan_artifact(&mut self, project: &Project, a: &Artifact, touch: &Touch) {
+        if self.skipped.contains(&a.path) {
+            return;
+        }
+        self.diagnostics.extend(a.warnings.iter().cloned());
+        if let Some(url) = &a.link {
+            let Some(number) = link::milestone_number(url, self.input.repository) else {
+                self.diagnostics.push(Diagnostic::error(
+                    &a.path,
+                    line_of(a, "related_milestone"),
+                    format!(
+                        "`related_milestone = {url:?}` is not a milestone URL of {} (https://github.com/{}/milestone/N); correct it, or remove the key to create a milestone",
+                        self.input.repository, self.input.repository
+                    ),
+                ));
+                return;
+            };
+            let Some(m) = self.by_number.get(&number).copied() else {
+                self.diagnostics.push(Diagnostic::warning(
+                    &a.path,
+                    line_of(a, "related_milestone"),
+                    format!("links milestone #{number}, which does not exist on GitHub (deleted?); remove `related_milestone` to create a new milestone, or correct the link"),
+                ));
+                return;
+            };
+            if let Some(other) = link::marker(m.description.as_deref().unwrap_or_default()).filter(|mk| !marker_is(mk, project, a))
+                && !self.owns_marker_elsewhere(&other, project, a)
+            {
+                self.diagnostics.push(Diagnostic::error(
+                    &a.path,
+                    line_of(a, "related_milestone"),
+                    format!("links milestone #{number}, whose description marks it as {}{}; fix the link or the milestone's marker lines", other.id, other.project.as_deref().map(|p| format!(" of project {p}")).unwrap_or_default()),
+                ));
+                return;
+            }
+            let patch = self.patch(project, a, m, touch);
+            if patch.is_empty() {
+                self.in_sync += 1;
+            } else {
+                self.updates.push(change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch }));
+            }
+            return;
+        }
+        // No link: adopt a milestone that carries the marker, else one with the same title,
+        // else create.
+        let marked: Vec<&Milestone> = self
+            .input
+            .milestones
+            .iter()
+            .filter(|m| link::marker(m.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, a)))
+            .collect();
+        if marked.len() > 1 {
+            let numbers: Vec<String> = marked.iter().map(|m| format!("#{}", m.number)).collect();
+            self.diagnostics.push(Diagnostic::error(
+                &a.path,
+                line_of(a, "id"),
+                format!("{} milestones ({}) carry the marker `IntelliManage-ID: {}`; delete the duplicates on GitHub, or set `related_milestone` to the one to keep", marked.len(), numbers.join(", "), a.id),
+            ));
+            return;
+        }
+        if let Some(m) = marked.first().copied().filter(|m| !self.linked.contains_key(&m.number)) {
+            let patch = self.patch(project, a, m, &Touch::Whole);
+            self.adoptions.push(change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by: AdoptBy::Marker, patch }));
+            return;
+        }
+        if let Some(m) = self.input.milestones.iter().find(|m| m.title == a.title) {
+            let unmarked = link::marker(m.description.as_deref().unwrap_or_default()).is_none();
+            if unmarked && !self.linked.contains_key(&m.number) && !self.adoptions.iter().any(|c| adopted_number(c) == Some(m.number)) {
+                let patch = self.patch(project, a, m, &Touch::Whole);
+                self.adoptions.push(change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by: AdoptBy::Title, patch }));
+                return;
+            }
+            if !self.renamed_away(m.number) {
+                self.diagnostics.push(Diagnostic::error(
+                    &a.path,
+                    line_of(a, "title"),
+                    format!("the title {:?} is taken by milestone #{} ({}), which belongs to another artifact; milestone titles are unique per repository, so give this artifact another title", a.title, m.number, m.html_url),
+                ));
+                return;
+            }
+        }
+        if !project.config.create_missing_milestones {
+            self.diagnostics.push(Diagnostic::notice(format!("{}: no milestone, and `create_missing_milestones = false` in {}/project_config.toml", a.id, project.dir)));
+            return;
+        }
+        if !self.new_titles.insert(a.title.clone()) {
+            self.diagnostics.push(Diagnostic::error(
+                &a.path,
+                line_of(a, "title"),
+                format!("another artifact in this run also needs a milestone titled {:?}; milestone titles are unique per repository, so rename one", a.title),
+            ));
+            return;
+        }
+        let milestone = NewMilestone {
+            title: a.title.clone(),
+            description: link::compose_description(&a.description, &a.id, &project.slug),
+            state: desired_state(a),
+            due_on: if project.config.sync_due_date { a.due } else { None },
+        };
+        self.creations.push(change(project, a, Action::Create { milestone }));
+    }
+
+    /// True when a marker found on a milestone that `a` links is that of another artifact
+    /// that does not exist in the workspace: then the link wins and the marker is rewritten.
+    fn owns_marker_elsewhere(&self, marker: &Marker, project: &Project, a: &Artifact) -> bool {
+        let slug = marker.project.as_deref().unwrap_or(&project.slug);
+        let exists = self.input.projects.iter().filter(|p| p.slug == slug).flat_map(|p| &p.artifacts).any(|o| o.id == marker.id && o.path != a.path);
+        !exists
+    }
+
+    /// Whether an update in this plan renames milestone `number`, freeing its title.
+    fn renamed_away(&self, number: u64) -> bool {
+        self.updates.iter().any(|c| matches!(&c.action, Action::Update { number: n, patch, .. } if *n == number && patch.title.is_some()))
+    }
+
+    /// The fields of `m` to change so that it shows `a`, limited to the touched fields.
+    /// The marker lines are always put right: they are the link contract.
+    fn patch(&self, project: &Project, a: &Artifact, m: &Milestone, touch: &Touch) -> MilestonePatch {
+        let wanted = |f: Field| match touch {
+            Touch::Whole => true,
+            Touch::Fields(set) => set.contains(&f),
+        };
+        let mut patch = MilestonePatch::default();
+        if wanted(Field::Title) && m.title != a.title {
+            patch.title = Some(a.title.clone());
+        }
+        let current = m.description.as_deref().unwrap_or_default();
+        let text_differs = wanted(Field::Description) && link::synced_text(current) != normalize_text(&a.description);
+        let marker_ok = link::marker(current).is_some_and(|mk| mk.id == a.id && mk.project.as_deref() == Some(project.slug.as_str()));
+        if text_differs {
+            patch.description = Some(link::compose_description(&a.description, &a.id, &project.slug));
+        } else if !marker_ok {
+            patch.description = Some(link::compose_description(&link::synced_text(current), &a.id, &project.slug));
+        }
+        if wanted(Field::State) && m.state != desired_state(a) {
+            patch.state = Some(desired_state(a));
+        }
+        // A date key holding a placeholder or a typo gives `due = None` with a warning; it
+        // must not clear a real date on GitHub, so only a missing key clears it.
+        let date_unreadable = a.due.is_none() && a.due_key.is_some();
+        if wanted(Field::DueOn) && project.config.sync_due_date && !date_unreadable {
+            let current = m.due_on.map(due_date::from_github);
+            if current != a.due {
+                patch.due_on = Some(a.due);
+            }
+        }
+        patch
+    }
+
+    fn plan_removed(&mut self, slug: &str, old: &Artifact) {
+        let Some(project) = self.input.projects.iter().find(|p| p.slug == slug) else { return };
+        // A file renamed or moved within the project keeps its ID: not a removal.
+        if project.artifacts.iter().any(|a| a.id == old.id) {
+            return;
+        }
+        let by_link = old.link.as_deref().and_then(|l| link::milestone_number(l, self.input.repository)).and_then(|n| self.by_number.get(&n).copied());
+        let by_marker = || {
+            self.input.milestones.iter().find(|m| link::marker(m.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, old)))
+        };
+        let Some(m) = by_link.or_else(by_marker) else {
+            self.diagnostics.push(Diagnostic::notice(format!("{} ({}) was removed; it had no milestone", old.id, old.path)));
+            return;
+        };
+        if self.linked.contains_key(&m.number) {
+            return; // another artifact links it now
+        }
+        let action = match self.input.on_removed {
+            OnRemoved::Delete => Action::DeleteRemoved { number: m.number, html_url: m.html_url.clone() },
+            OnRemoved::Close if m.state == MilestoneState::Open => Action::CloseRemoved { number: m.number, html_url: m.html_url.clone() },
+            OnRemoved::Close => return,
+        };
+        self.removals.push(change(project, old, action));
+    }
+
+    fn finish(self) -> Plan {
+        let mut changes = self.removals;
+        changes.extend(self.updates);
+        changes.extend(self.adoptions);
+        changes.extend(self.creations);
+        let mut diagnostics = self.diagnostics;
+        diagnostics.sort_by(|a, b| (b.level, &a.file, a.line).cmp(&(a.level, &b.file, b.line)));
+        diagnostics.dedup();
+        Plan { changes, diagnostics, in_sync: self.in_sync }
+    }
+}
+
+fn adopted_number(c: &Change) -> Option<u64> {
+    match c.action {
+        Action::Adopt { number, .. } => Some(number),
+        _ => None,
+    }
+}
+
+/// A marker names `a` when its ID matches and its project is this one (or unstated).
+fn marker_is(marker: &Marker, project: &Project, a: &Artifact) -> bool {
+    marker.id == a.id && marker.project.as_deref().is_none_or(|p| p == project.slug)
+}
+
+fn desired_state(a: &Artifact) -> MilestoneState {
+    if is_closed_status(&a.status) { MilestoneState::Closed } else { MilestoneState::Open }
+}
+
+fn change(project: &Project, a: &Artifact, action: Action) -> Change {
+    Change { project: project.slug.clone(), artifact_id: a.id.clone(), artifact_title: a.title.clone(), path: a.path.clone(), action }
+}
+
+fn line_of(a: &Artifact, key: &str) -> Option<usize> {
+    a.key_lines.get(key).copied()
+}
+
+/// Levels, for callers that count.
+pub fn errors(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| d.level == Level::Error).count()
+}

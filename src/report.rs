@@ -1,1 +1,235 @@
-//! TODO
+//! Telling the user: log lines, workflow-command annotations, the job summary and the step
+//! outputs. Everything here turns plain values into text; `run` decides where it goes.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::apply::{Outcome, describe};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::plan::{Action, Change, Plan};
+
+/// A workflow command that shows `d` as an annotation on the file and line.
+pub fn annotation(d: &Diagnostic) -> String {
+    let command = match d.level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Notice => "notice",
+    };
+    let mut props = Vec::new();
+    if let Some(file) = &d.file {
+        props.push(format!("file={}", escape_property(file)));
+        if let Some(line) = d.line {
+            props.push(format!("line={line}"));
+        }
+    }
+    let props = if props.is_empty() { String::new() } else { format!(" {}", props.join(",")) };
+    let message = match &d.file {
+        Some(file) => format!("{file}{}: {}", d.line.map(|l| format!(":{l}")).unwrap_or_default(), d.message),
+        None => d.message.clone(),
+    };
+    format!("::{command}{props}::{}", escape_data(&message))
+}
+
+/// Escaping of a workflow command's message, as @actions/core does it.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escaping of a workflow command's property value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One log line per planned change.
+pub fn plan_lines(plan: &Plan) -> Vec<String> {
+    plan.changes.iter().map(|c| format!("{} ({}): {}{}", c.artifact_id, c.path, describe(c), milestone_ref(c).map(|n| format!(" #{n}")).unwrap_or_default())).collect()
+}
+
+fn milestone_ref(c: &Change) -> Option<u64> {
+    match &c.action {
+        Action::Create { .. } => None,
+        Action::Adopt { number, .. } | Action::Update { number, .. } | Action::CloseRemoved { number, .. } | Action::DeleteRemoved { number, .. } => Some(*number),
+    }
+}
+
+/// The counts a run reports as outputs and in the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub created: usize,
+    pub updated: usize,
+    pub closed: usize,
+    pub deleted: usize,
+    pub linked: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+/// Counts what was done (or, in a dry run, what would be).
+pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> Totals {
+    let mut t = Totals::default();
+    let done: Vec<(&Change, bool)> = match outcome {
+        Some(o) => o.applied.iter().map(|a| (&a.change, a.result.is_ok())).collect(),
+        None => plan.changes.iter().map(|c| (c, true)).collect(),
+    };
+    for (c, ok) in done {
+        if !ok {
+            t.failed += 1;
+            continue;
+        }
+        match &c.action {
+            Action::Create { .. } => t.created += 1,
+            Action::Adopt { .. } | Action::Update { .. } => {
+                t.linked += usize::from(matches!(c.action, Action::Adopt { .. }));
+                // A change that only closes counts as closed, not as updated.
+                let only_closes = c.closes() && c.fields() == ["state"];
+                t.updated += usize::from(!c.fields().is_empty() && !only_closes);
+            }
+            Action::CloseRemoved { .. } => {}
+            Action::DeleteRemoved { .. } => t.deleted += 1,
+        }
+        if c.closes() {
+            t.closed += 1;
+        }
+    }
+    t.errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+    t
+}
+
+/// The job summary in Markdown.
+pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic], dry_run: bool, notes: &[String]) -> String {
+    let t = totals(plan, outcome, diagnostics);
+    let mut s = String::new();
+    let heading = if t.errors > 0 || t.failed > 0 {
+        "❌ milestone-sync: finished with errors"
+    } else if dry_run && !plan.is_empty() {
+        "📝 milestone-sync: dry run, nothing was written"
+    } else if plan.is_empty() {
+        "✅ milestone-sync: everything is in sync"
+    } else {
+        "✅ milestone-sync: synced"
+    };
+    let _ = writeln!(s, "## {heading}\n");
+    for note in notes {
+        let _ = writeln!(s, "{}\n", cell(note));
+    }
+    if plan.is_empty() {
+        let _ = writeln!(s, "{} artifact(s) checked; every milestone already matches.\n", plan.in_sync);
+    } else {
+        let _ = writeln!(s, "| Artifact | Milestone | {} |\n| --- | --- | --- |", if dry_run { "Would" } else { "Result" });
+        let rows: Vec<(Change, Result<(u64, String), String>)> = match outcome {
+            Some(o) => o.applied.iter().map(|a| (a.change.clone(), a.result.clone())).collect(),
+            None => plan.changes.iter().map(|c| (c.clone(), Err(String::new()))).collect(),
+        };
+        for (c, result) in rows {
+            let artifact = format!("**{}** {} (`{}`)", cell(&c.artifact_id), cell(&c.artifact_title), cell(&c.path));
+            let milestone = match (&result, milestone_ref(&c)) {
+                (Ok((n, url)), _) => format!("[#{n}]({})", url.replace(')', "%29")),
+                (_, Some(n)) => format!("#{n}"),
+                (_, None) => "new".into(),
+            };
+            let what = match &result {
+                Err(e) if !e.is_empty() => format!("❌ {}: {}", describe(&c), cell(e)),
+                _ => describe(&c),
+            };
+            let _ = writeln!(s, "| {artifact} | {milestone} | {what} |");
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "**Totals:** {} created, {} updated, {} closed, {} deleted, {} linked, {} in sync, {} failed, {} error(s).\n",
+        t.created, t.updated, t.closed, t.deleted, t.linked, plan.in_sync, t.failed, t.errors
+    );
+    if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
+        let _ = writeln!(s, "Links committed in `{sha}` ({repository}).\n");
+    }
+    let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
+    if !problems.is_empty() {
+        let _ = writeln!(s, "### Problems\n");
+        for d in problems {
+            let place = d.file.as_deref().map(|f| format!("`{}{}`: ", cell(f), d.line.map(|l| format!(":{l}")).unwrap_or_default())).unwrap_or_default();
+            let _ = writeln!(s, "- {} {place}{}", if d.level == Level::Error { "❌" } else { "⚠️" }, cell(&d.message));
+        }
+    }
+    s
+}
+
+/// Makes text safe inside a Markdown table cell: no line breaks, no pipes, no HTML, bounded
+/// length.
+pub fn cell(text: &str) -> String {
+    const MAX: usize = 300;
+    let mut out = String::with_capacity(text.len().min(MAX + 8));
+    for (i, ch) in text.chars().enumerate() {
+        if i >= MAX {
+            out.push('…');
+            break;
+        }
+        match ch {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' => {}
+            '\n' => out.push(' '),
+            '`' => out.push('\''),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The step outputs, in the `GITHUB_OUTPUT` file format (multi-line values as heredocs).
+pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> String {
+    let t = totals(plan, outcome, diagnostics);
+    let mut s = String::new();
+    for (name, value) in [("created", t.created), ("updated", t.updated), ("closed", t.closed), ("deleted", t.deleted), ("linked", t.linked), ("errors", t.errors + t.failed)] {
+        let _ = writeln!(s, "{name}={value}");
+    }
+    let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());
+    let files = outcome.map(|o| o.files_changed.join("\n")).unwrap_or_default();
+    let plan_json = serde_json::to_string(&plan.changes).unwrap_or_else(|_| "[]".into());
+    for (name, value) in [("artifacts-changed", files), ("plan", plan_json)] {
+        let delimiter = heredoc_delimiter(&value);
+        let _ = writeln!(s, "{name}<<{delimiter}\n{value}\n{delimiter}");
+    }
+    s
+}
+
+/// A heredoc delimiter that does not occur in the value.
+fn heredoc_delimiter(value: &str) -> String {
+    let mut n = 0u32;
+    loop {
+        let d = format!("MILESTONE_SYNC_EOF_{n}");
+        if !value.contains(&d) {
+            return d;
+        }
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_escape_like_actions_core() {
+        let d = Diagnostic::error(".ruru/projects/a,b/epics/E:1.md", Some(4), "100% bad\nnext");
+        assert_eq!(annotation(&d), "::error file=.ruru/projects/a%2Cb/epics/E%3A1.md,line=4::.ruru/projects/a,b/epics/E:1.md:4: 100%25 bad%0Anext");
+        assert_eq!(annotation(&Diagnostic::notice("hi")), "::notice::hi");
+    }
+
+    #[test]
+    fn hostile_text_cannot_break_a_table_cell() {
+        let c = cell("a | b\n<script>x</script> `c`");
+        assert_eq!(c, "a \\| b &lt;script&gt;x&lt;/script&gt; 'c'");
+        assert!(cell(&"x".repeat(1000)).chars().count() <= 301);
+    }
+
+    #[test]
+    fn outputs_use_heredocs_for_lists() {
+        let out = outputs(&Plan::default(), None, &[]);
+        assert!(out.contains("created=0\n"));
+        assert!(out.contains("plan<<MILESTONE_SYNC_EOF_0\n[]\nMILESTONE_SYNC_EOF_0\n"));
+    }
+}

@@ -1,1 +1,192 @@
-//! TODO
+//! One run, start to end: read the event, the workspace and GitHub; plan; apply; report.
+//! This is the imperative shell around the pure planner.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use crate::apply::{self, Target};
+use crate::artifact;
+use crate::config::Settings;
+use crate::diagnostic::{Diagnostic, Level};
+use crate::event::{self, Event};
+use crate::github::GitHub;
+use crate::history::{self, FileChange, Touched};
+use crate::plan::{self, Plan, Scope, Touch};
+use crate::report;
+use crate::workspace::{self, Workspace};
+
+/// Runs the sync and returns the process exit code: 0 when everything synced (or there was
+/// nothing to do), 1 when a file could not be read or a change failed.
+pub async fn run<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> i32 {
+    match run_inner(settings, gh, out).await {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(out, "{}", report::annotation(&Diagnostic::general(Level::Error, message.clone())));
+            write_summary(settings, &format!("## ❌ milestone-sync failed\n\n{}\n", report::cell(&message)));
+            1
+        }
+    }
+}
+
+async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> Result<i32, String> {
+    let payload = match &settings.event_path {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read the event payload {}: {e}", path.display()))?,
+        None => String::new(),
+    };
+    let event = event::parse(&settings.event_name, &payload)?;
+    let mut notes = Vec::new();
+    let (branch, default_branch, push) = match &event {
+        Event::Push(push) => {
+            if push.deleted {
+                return Ok(finish_early(settings, out, "the push deleted a branch or tag; nothing to sync"));
+            }
+            let Some(branch) = push.branch() else {
+                return Ok(finish_early(settings, out, &format!("{} is not a branch; nothing to sync", push.git_ref)));
+            };
+            (branch.to_string(), push.default_branch.clone(), Some(push))
+        }
+        Event::Reconcile { name, default_branch } => {
+            let branch = settings.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/heads/")).map(str::to_string);
+            let Some(branch) = branch else {
+                return Ok(finish_early(settings, out, &format!("{name} ran on {:?}, which is not a branch; nothing to sync", settings.git_ref)));
+            };
+            (branch, default_branch.clone(), None)
+        }
+        Event::Milestone { action, number } => {
+            let n = number.map(|n| format!(" #{n}")).unwrap_or_default();
+            return Ok(finish_early(
+                settings,
+                out,
+                &format!("milestone {action}{n}: changes made on GitHub do not flow back into files in this version; a manual (workflow_dispatch) run pushes the files' values again"),
+            ));
+        }
+        Event::PullRequest => return Ok(finish_early(settings, out, "pull_request runs do not preview changes in this version; nothing to do")),
+        Event::Other(name) => return Ok(finish_early(settings, out, &format!("the {name} event is not one milestone-sync handles; nothing to do"))),
+    };
+    let default_branch = match default_branch {
+        Some(b) => b,
+        None => gh.default_branch().await.map_err(|e| e.to_string())?,
+    };
+    if branch != default_branch {
+        return Ok(finish_early(settings, out, &format!("{branch} is not the default branch ({default_branch}); only the default branch syncs")));
+    }
+
+    let _ = writeln!(out, "::group::Read");
+    let ws = workspace::read(&settings.workspace, &settings.projects_root, &settings.repository, settings.project.as_deref());
+    let scope = match push {
+        Some(push) => match history::touched(&settings.workspace, &settings.projects_root, push.before.as_deref(), &push.after, push.forced) {
+            Touched::All { reason } => {
+                let note = format!("Every artifact is treated as touched: {reason}.");
+                let _ = writeln!(out, "{note}");
+                notes.push(note);
+                Scope::All
+            }
+            Touched::Files(files) => scope_of_push(&ws, files),
+        },
+        None => Scope::All,
+    };
+    let milestones = if ws.projects.is_empty() { Vec::new() } else { gh.list_milestones().await.map_err(|e| e.to_string())? };
+    let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
+    let _ = writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
+    let _ = writeln!(out, "::endgroup::");
+
+    let plan = plan::plan(&plan::Input { repository: &settings.repository, projects: &ws.projects, milestones: &milestones, scope: &scope, on_removed: settings.on_removed });
+    let _ = writeln!(out, "::group::Plan");
+    for line in report::plan_lines(&plan) {
+        let _ = writeln!(out, "{line}");
+    }
+    if plan.is_empty() {
+        let _ = writeln!(out, "nothing to change; {} artifact(s) in sync", plan.in_sync);
+    }
+    let _ = writeln!(out, "::endgroup::");
+
+    let mut diagnostics = ws.diagnostics.clone();
+    diagnostics.extend(plan.diagnostics.iter().cloned());
+    let outcome = if settings.dry_run || plan.is_empty() {
+        if settings.dry_run {
+            notes.push("Dry run: nothing was written.".into());
+        }
+        None
+    } else {
+        let _ = writeln!(out, "::group::Apply");
+        let local_head = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
+        let target = Target { workspace: &settings.workspace, branch: &branch, local_head: local_head.as_deref(), files: &ws.files, commit: settings.commit };
+        let outcome = apply::apply(gh, &plan, &target).await;
+        if let Some(sha) = &outcome.commit_sha {
+            let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
+        }
+        let _ = writeln!(out, "::endgroup::");
+        diagnostics.extend(outcome.diagnostics.iter().cloned());
+        Some(outcome)
+    };
+    Ok(report_and_exit(settings, out, &plan, outcome.as_ref(), &diagnostics, &notes))
+}
+
+/// Turns a push's file list into the planner's scope: which artifacts it touched, and which
+/// fields of each; removed artifacts as they were before the push.
+fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
+    let mut touched = BTreeMap::new();
+    let mut removed = Vec::new();
+    let current: BTreeMap<&str, &artifact::Artifact> = ws.projects.iter().flat_map(|p| &p.artifacts).map(|a| (a.path.as_str(), a)).collect();
+    for (path, change) in files {
+        match change {
+            FileChange::Added => {
+                touched.insert(path, Touch::Whole);
+            }
+            FileChange::Modified { old } => {
+                let touch = match (artifact::parse(&path, &old), current.get(path.as_str())) {
+                    (Ok(old), Some(new)) => Touch::Fields(plan::changed_fields(&old, new)),
+                    _ => Touch::Whole,
+                };
+                touched.insert(path, touch);
+            }
+            FileChange::Removed { old } => {
+                let Some(project) = ws.projects.iter().find(|p| path.starts_with(&format!("{}/{}/", p.dir, p.config.artifact_folder()))) else { continue };
+                if let Ok(old) = artifact::parse(&path, &old)
+                    && artifact::normalize_label(&old.kind) == project.config.milestone_kind()
+                {
+                    removed.push((project.slug.clone(), old));
+                }
+            }
+        }
+    }
+    Scope::Files { touched, removed }
+}
+
+fn finish_early(settings: &Settings, out: &mut dyn Write, message: &str) -> i32 {
+    let _ = writeln!(out, "{}", report::annotation(&Diagnostic::notice(message)));
+    write_summary(settings, &format!("## milestone-sync: nothing to do\n\n{}\n", report::cell(message)));
+    write_outputs(settings, &report::outputs(&Plan::default(), None, &[]));
+    0
+}
+
+fn report_and_exit(settings: &Settings, out: &mut dyn Write, plan: &Plan, outcome: Option<&apply::Outcome>, diagnostics: &[Diagnostic], notes: &[String]) -> i32 {
+    for d in diagnostics {
+        let _ = writeln!(out, "{}", report::annotation(d));
+    }
+    let summary = report::summary(&settings.repository, plan, outcome, diagnostics, settings.dry_run, notes);
+    write_summary(settings, &summary);
+    write_outputs(settings, &report::outputs(plan, outcome, diagnostics));
+    let t = report::totals(plan, outcome, diagnostics);
+    let _ = writeln!(out, "{} created, {} updated, {} closed, {} deleted, {} linked, {} in sync, {} failed, {} error(s)", t.created, t.updated, t.closed, t.deleted, t.linked, plan.in_sync, t.failed, t.errors);
+    if t.errors > 0 || t.failed > 0 { 1 } else { 0 }
+}
+
+fn write_summary(settings: &Settings, text: &str) {
+    if let Some(path) = &settings.summary_file {
+        append(path, text);
+    }
+}
+
+fn write_outputs(settings: &Settings, text: &str) {
+    if let Some(path) = &settings.output_file {
+        append(path, text);
+    }
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    use std::fs::OpenOptions;
+    if let Err(e) = OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(text.as_bytes())) {
+        tracing::warn!("cannot write {}: {e}", path.display());
+    }
+}

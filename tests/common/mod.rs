@@ -1,0 +1,244 @@
+//! Test harness: a repository with IntelliManage files, pushed to a bare repository that the
+//! GitHub stand-in serves, and the real binary run through the environment a runner gives a
+//! Docker action.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use github_standin::{Config, MilestoneRecord, RequestRecord, StandIn};
+
+pub const OWNER: &str = "acme";
+pub const REPO: &str = "plan";
+pub const TOKEN: &str = "ghs_test_token_never_printed_0123456789";
+pub const PROJECT_DIR: &str = ".ruru/projects/demo";
+
+pub const PROJECT_CONFIG: &str = r#"# Demo project
+[github_integration]
+enable_sync = true
+repo_owner = "acme"
+repo_name = "plan"
+auth_method = "pat"
+
+[github_integration.mapping]
+milestone_type = "🗺️ Epic"
+sync_milestone_due_date = true
+"#;
+
+/// A real push payload (@octokit/webhooks-examples, MIT), with our repository's values.
+const PUSH_TEMPLATE: &str = include_str!("../fixtures/webhooks/push.example.5.json");
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    pub standin: StandIn,
+}
+
+/// What one run of the binary left behind.
+pub struct Run {
+    pub output: Output,
+    pub stdout: String,
+    pub stderr: String,
+    pub summary: String,
+    pub outputs: String,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn output(&self, name: &str) -> Option<String> {
+        let mut lines = self.outputs.lines();
+        while let Some(line) = lines.next() {
+            if let Some(v) = line.strip_prefix(&format!("{name}=")) {
+                return Some(v.to_string());
+            }
+            if let Some(delim) = line.strip_prefix(&format!("{name}<<")) {
+                let mut value = Vec::new();
+                for l in lines.by_ref() {
+                    if l == delim {
+                        break;
+                    }
+                    value.push(l);
+                }
+                return Some(value.join("\n"));
+            }
+        }
+        None
+    }
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim_end().to_string()
+}
+
+impl Repo {
+    /// A repository whose first commit holds the project config and `files` (paths relative
+    /// to the project folder), pushed to the stand-in's bare repository. The workspace is a
+    /// clone at that commit.
+    pub fn new(files: &[(&str, &str)]) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let bare = dir.path().join("remote.git");
+        let ws = dir.path().join("workspace");
+        git(dir.path(), &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
+        git(dir.path(), &["init", "-q", "-b", "main", ws.to_str().unwrap()]);
+        git(&ws, &["remote", "add", "origin", bare.to_str().unwrap()]);
+        write(&ws.join(PROJECT_DIR).join("project_config.toml"), PROJECT_CONFIG);
+        write(&ws.join("README.md"), "# plan\n");
+        for (path, content) in files {
+            write(&ws.join(PROJECT_DIR).join(path), content);
+        }
+        git(&ws, &["add", "-A"]);
+        git(&ws, &["commit", "-qm", "initial plan"]);
+        git(&ws, &["push", "-q", "origin", "main"]);
+        let standin = StandIn::start(Config { owner: OWNER.into(), repo: REPO.into(), token: TOKEN.into(), default_branch: "main".into(), git_dir: bare });
+        Repo { dir, standin }
+    }
+
+    pub fn workspace(&self) -> PathBuf {
+        self.dir.path().join("workspace")
+    }
+
+    pub fn bare(&self) -> PathBuf {
+        self.dir.path().join("remote.git")
+    }
+
+    /// The head of `main` on the "GitHub" side.
+    pub fn head(&self) -> String {
+        git(&self.bare(), &["rev-parse", "main"])
+    }
+
+    /// A file's bytes at the head of `main` on the "GitHub" side (project-relative path).
+    pub fn file_at_head(&self, path: &str) -> Option<String> {
+        let out = Command::new("git").arg("--git-dir").arg(self.bare()).args(["show", &format!("main:{PROJECT_DIR}/{path}")]).output().unwrap();
+        out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+    }
+
+    /// Brings the workspace to the head of `main`, as the next checkout would.
+    pub fn pull(&self) {
+        git(&self.workspace(), &["fetch", "-q", "origin"]);
+        git(&self.workspace(), &["reset", "-q", "--hard", "origin/main"]);
+    }
+
+    /// Commits changes (project-relative path, Some(content) or None to remove) and pushes;
+    /// returns the push event payload.
+    pub fn push(&self, changes: &[(&str, Option<&str>)], message: &str) -> String {
+        self.pull();
+        let ws = self.workspace();
+        let before = git(&ws, &["rev-parse", "HEAD"]);
+        for (path, content) in changes {
+            let full = ws.join(PROJECT_DIR).join(path);
+            match content {
+                Some(c) => write(&full, c),
+                None => std::fs::remove_file(&full).unwrap(),
+            }
+        }
+        git(&ws, &["add", "-A"]);
+        git(&ws, &["commit", "-qm", message]);
+        git(&ws, &["push", "-q", "origin", "main"]);
+        let after = git(&ws, &["rev-parse", "HEAD"]);
+        push_payload(&before, &after)
+    }
+
+    /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
+    pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
+        let tmp = self.dir.path().join("runner");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let event_path = tmp.join("event.json");
+        let output_path = tmp.join("output.txt");
+        let summary_path = tmp.join("summary.md");
+        std::fs::write(&event_path, payload).unwrap();
+        let _ = std::fs::remove_file(&output_path);
+        let _ = std::fs::remove_file(&summary_path);
+        let sha = git(&self.workspace(), &["rev-parse", "HEAD"]);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_milestone-sync"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("GITHUB_ACTIONS", "true")
+            .env("CI", "true")
+            .env("GITHUB_API_URL", self.standin.api_url())
+            .env("GITHUB_REPOSITORY", format!("{OWNER}/{REPO}"))
+            .env("GITHUB_EVENT_NAME", event)
+            .env("GITHUB_EVENT_PATH", &event_path)
+            .env("GITHUB_WORKSPACE", self.workspace())
+            .env("GITHUB_REF", "refs/heads/main")
+            .env("GITHUB_SHA", sha)
+            .env("GITHUB_OUTPUT", &output_path)
+            .env("GITHUB_STEP_SUMMARY", &summary_path);
+        // The runner sets every declared input, defaults included, hyphens kept.
+        for (name, default) in milestone_sync::config::INPUT_DEFAULTS {
+            cmd.env(format!("INPUT_{}", name.to_uppercase()), default);
+        }
+        cmd.env("INPUT_GITHUB-TOKEN", TOKEN);
+        for (name, value) in inputs {
+            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        let output = cmd.output().expect("the binary runs");
+        let run = Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
+            outputs: std::fs::read_to_string(&output_path).unwrap_or_default(),
+            output,
+        };
+        for text in [&run.stdout, &run.stderr, &run.summary, &run.outputs] {
+            assert!(!text.contains(TOKEN), "the token leaked into the output:\n{text}");
+        }
+        run
+    }
+
+    pub fn milestones(&self) -> Vec<MilestoneRecord> {
+        self.standin.milestones()
+    }
+
+    pub fn writes(&self) -> Vec<RequestRecord> {
+        self.standin.writes()
+    }
+}
+
+pub fn write(path: &Path, content: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+pub fn push_payload(before: &str, after: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(PUSH_TEMPLATE).unwrap();
+    v["ref"] = "refs/heads/main".into();
+    v["before"] = before.into();
+    v["after"] = after.into();
+    v["created"] = false.into();
+    v["forced"] = false.into();
+    v["repository"]["default_branch"] = "main".into();
+    v["repository"]["master_branch"] = "main".into();
+    v["repository"]["full_name"] = format!("{OWNER}/{REPO}").into();
+    v["repository"]["name"] = REPO.into();
+    v.to_string()
+}
+
+/// An Epic file in the usual IntelliManage shape.
+pub fn epic(id: &str, title: &str, status: &str, extra: &str) -> String {
+    format!(
+        "+++\n# --- Epic Metadata ---\nid = \"{id}\"\ntitle = \"{title}\"\nstatus = \"{status}\"\ntype = \"🗺️ Epic\"\ncreated_date = \"2026-11-01\"\nupdated_date = \"2026-11-01\" # Use current date\nproject_name = \"demo\"\n{extra}# milestone_name = \"v1\"\n+++\n\n# EPIC: {title}\n\n## Description ✍️\n\nWhat {id} delivers.\n\n## Acceptance Criteria ✅\n\n*   - [ ] It works.\n"
+    )
+}
+
+/// Lines that differ between two texts, as (old, new) pairs of the changed regions.
+pub fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
+    (a[prefix..a.len() - suffix].iter().map(|s| s.to_string()).collect(), b[prefix..b.len() - suffix].iter().map(|s| s.to_string()).collect())
+}
