@@ -59,17 +59,13 @@ impl Outcome {
 /// artifact's marker, and the planner adopts it.
 pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outcome {
     let mut out = Outcome::default();
-    let mut edits: BTreeMap<String, Vec<FieldEdit>> = BTreeMap::new();
-    let mut linked: Vec<(String, u64, String)> = Vec::new();
+    let mut files = FileWork::default();
     for change in &plan.changes {
         let result = apply_one(gh, change).await;
         match &result {
             Ok((number, url)) => {
                 tracing::info!("{}: {} → milestone #{number}", change.artifact_id, describe(change));
-                if change.links_file() {
-                    edits.entry(change.path.clone()).or_default().push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: url.clone() });
-                    linked.push((change.artifact_id.clone(), *number, change.artifact_title.clone()));
-                }
+                files.record(change, *number, url);
             }
             Err(e) => {
                 tracing::error!("{}: {} failed: {e}", change.artifact_id, describe(change));
@@ -78,28 +74,69 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
         }
         out.applied.push(Applied { change: change.clone(), result: result.map_err(|e| e.to_string()) });
     }
-    if edits.is_empty() {
+    if files.is_empty() {
         return out;
     }
     if !target.commit {
-        write_workspace(target, &edits, &mut out);
+        write_workspace(target, &files, &mut out);
         return out;
     }
-    let message = commit_message(&linked);
-    match commit(gh, target, &edits, &message).await {
-        Ok((sha, files)) => {
+    match commit(gh, target, &files).await {
+        Ok((sha, changed)) => {
             out.commit_sha = sha;
-            out.files_changed = files;
+            out.files_changed = changed;
         }
         Err(e) => out.diagnostics.push(Diagnostic::general(
             crate::diagnostic::Level::Error,
-            format!(
-                "the milestones were changed, but committing the links to {} failed: {e}. The next run adopts the milestones by their marker lines and commits again",
-                target.branch
-            ),
+            format!("committing the file changes to {} failed: {e}. Milestones already changed are found again by their markers on the next run", target.branch),
         )),
     }
     out
+}
+
+/// The file side of a plan: edits of existing artifacts, new artifact files, and one line per
+/// change for the commit message.
+#[derive(Debug, Default)]
+struct FileWork {
+    edits: BTreeMap<String, Vec<FieldEdit>>,
+    new_files: BTreeMap<String, String>,
+    lines: Vec<String>,
+    ids: Vec<String>,
+}
+
+impl FileWork {
+    fn record(&mut self, change: &Change, number: u64, url: &str) {
+        let line = match &change.action {
+            Action::Create { .. } | Action::Adopt { .. } => {
+                self.edits.entry(change.path.clone()).or_default().push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: url.to_string() });
+                format!("- {} → milestone #{number} ({}): linked", change.artifact_id, change.artifact_title)
+            }
+            Action::EditFile { edits, fields, .. } => {
+                self.edits.entry(change.path.clone()).or_default().extend(edits.iter().cloned());
+                format!("- {} ← milestone #{number} ({}): {}", change.artifact_id, change.artifact_title, fields.join(", "))
+            }
+            Action::CreateFile { content, .. } => {
+                self.new_files.insert(change.path.clone(), content.clone());
+                format!("- {} ← milestone #{number} ({}): new artifact", change.artifact_id, change.artifact_title)
+            }
+            _ => return,
+        };
+        self.lines.push(line);
+        self.ids.push(change.artifact_id.clone());
+    }
+
+    fn is_empty(&self) -> bool {
+        self.edits.is_empty() && self.new_files.is_empty()
+    }
+
+    fn message(&self) -> String {
+        let subject = if self.ids.len() <= 3 {
+            format!("milestone-sync: sync {} with milestones", self.ids.join(", "))
+        } else {
+            format!("milestone-sync: sync {} artifacts with milestones", self.ids.len())
+        };
+        format!("{subject}\n\n{}\n", self.lines.join("\n"))
+    }
 }
 
 async fn apply_one<G: GitHub>(gh: &G, change: &Change) -> Result<(u64, String), GitHubError> {
@@ -116,6 +153,8 @@ async fn apply_one<G: GitHub>(gh: &G, change: &Change) -> Result<(u64, String), 
             gh.update_milestone(*number, &patch).await.map(|_| (*number, html_url.clone()))
         }
         Action::DeleteRemoved { number, html_url } => gh.delete_milestone(*number).await.map(|()| (*number, html_url.clone())),
+        Action::EditFile { number, html_url, .. } => Ok((*number, html_url.clone())),
+        Action::CreateFile { number, html_url, marker_patch, .. } => gh.update_milestone(*number, marker_patch).await.map(|_| (*number, html_url.clone())),
     }
 }
 
@@ -133,38 +172,23 @@ pub fn describe(change: &Change) -> String {
         Action::Update { .. } => format!("update {}", change.fields().join(", ")),
         Action::CloseRemoved { .. } => "close milestone (file removed)".into(),
         Action::DeleteRemoved { .. } => "delete milestone (file removed)".into(),
+        Action::EditFile { fields, .. } => format!("file follows the milestone: {}", fields.join(", ")),
+        Action::CreateFile { .. } => "create artifact file and mark the milestone".into(),
     }
-}
-
-fn commit_message(linked: &[(String, u64, String)]) -> String {
-    let ids: Vec<&str> = linked.iter().map(|(id, _, _)| id.as_str()).collect();
-    let mut message = if ids.len() <= 3 {
-        format!("milestone-sync: link {} to milestones", ids.join(", "))
-    } else {
-        format!("milestone-sync: link {} artifacts to milestones", ids.len())
-    };
-    message.push_str("\n\n");
-    for (id, number, title) in linked {
-        message.push_str(&format!("- {id} → milestone #{number} ({title})\n"));
-    }
-    message
 }
 
 /// Builds one commit with the edits on top of the branch's current head and moves the
 /// branch, rebuilding on the new head when the branch moved meanwhile.
-async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, edits: &BTreeMap<String, Vec<FieldEdit>>, message: &str) -> Result<(Option<String>, Vec<String>), String> {
+async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, work: &FileWork) -> Result<(Option<String>, Vec<String>), String> {
+    let message = work.message();
     for attempt in 1..=COMMIT_ATTEMPTS {
         let head = gh.branch_head(target.branch).await.map_err(|e| e.to_string())?;
         let at_checkout = target.local_head == Some(head.as_str());
         let mut files = Vec::new();
-        for (path, file_edits) in edits {
-            let base = if at_checkout {
-                target.files.get(path).cloned()
-            } else {
-                gh.file_at(&head, path).await.map_err(|e| e.to_string())?
-            };
+        for (path, file_edits) in &work.edits {
+            let base = if at_checkout { target.files.get(path).cloned() } else { gh.file_at(&head, path).await.map_err(|e| e.to_string())? };
             let Some(base) = base else {
-                tracing::warn!("{path} no longer exists on {}; its link is not written", target.branch);
+                tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
                 continue;
             };
             let new = artifact::edit(path, &base, file_edits).map_err(|d| format!("{path}: {}", d.message))?;
@@ -172,6 +196,14 @@ async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, edits: &BTreeMap<String,
                 let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
                 files.push(TreeFile { path: path.clone(), content });
             }
+        }
+        for (path, content) in &work.new_files {
+            let exists = if at_checkout { target.workspace.join(path).exists() } else { gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some() };
+            if exists {
+                tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
+                continue;
+            }
+            files.push(TreeFile { path: path.clone(), content: content.clone() });
         }
         if files.is_empty() {
             return Ok((None, Vec::new()));
@@ -181,7 +213,7 @@ async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, edits: &BTreeMap<String,
             None => gh.commit_tree(&head).await.map_err(|e| e.to_string())?,
         };
         let tree = gh.create_tree(&base_tree, &files).await.map_err(|e| e.to_string())?;
-        let sha = gh.create_commit(message, &tree, &head).await.map_err(|e| e.to_string())?;
+        let sha = gh.create_commit(&message, &tree, &head).await.map_err(|e| e.to_string())?;
         match gh.update_branch(target.branch, &sha).await {
             Ok(()) => return Ok((Some(sha), files.into_iter().map(|f| f.path).collect())),
             Err(GitHubError::NotFastForward) => {
@@ -193,16 +225,26 @@ async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, edits: &BTreeMap<String,
     Err(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch))
 }
 
-fn write_workspace(target: &Target<'_>, edits: &BTreeMap<String, Vec<FieldEdit>>, out: &mut Outcome) {
-    for (path, file_edits) in edits {
+fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
+    for (path, file_edits) in &work.edits {
         let Some(base) = target.files.get(path) else { continue };
         match artifact::edit(path, base, file_edits) {
             Ok(new) if &new != base => match std::fs::write(target.workspace.join(path), &new) {
                 Ok(()) => out.files_changed.push(path.clone()),
-                Err(e) => out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the link into the file: {e}"))),
+                Err(e) => out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the file: {e}"))),
             },
             Ok(_) => {}
             Err(d) => out.diagnostics.push(d),
+        }
+    }
+    for (path, content) in &work.new_files {
+        let full = target.workspace.join(path);
+        if full.exists() {
+            continue;
+        }
+        match std::fs::create_dir_all(full.parent().unwrap_or(target.workspace)).and_then(|()| std::fs::write(&full, content)) {
+            Ok(()) => out.files_changed.push(path.clone()),
+            Err(e) => out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the new artifact: {e}"))),
         }
     }
 }

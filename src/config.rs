@@ -26,7 +26,17 @@ pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
     ("on-artifact-removed", "close"),
     ("conflict-resolution", ""),
     ("create-artifacts", "false"),
+    ("on-milestone-deleted", "unlink"),
+    ("closed-status", ""),
+    ("reopened-status", ""),
 ];
+
+/// The status a milestone closed on GitHub gives its artifact, unless configured.
+pub const DEFAULT_CLOSED_STATUS: &str = "🟢 Done";
+/// The status a reopened milestone gives an artifact whose status was in the closed set.
+pub const DEFAULT_REOPENED_STATUS: &str = "🔵 In Progress";
+/// The status `on-milestone-deleted: archive` sets.
+pub const DEFAULT_ARCHIVED_STATUS: &str = "🧊 Archived";
 
 /// Raw configuration as strings, before any check.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +91,15 @@ pub enum OnRemoved {
     Delete,
 }
 
+/// What happens to an artifact whose milestone was deleted on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMilestoneDeleted {
+    /// Remove `related_milestone` (the content stays) and warn.
+    Unlink,
+    /// Also set the archived status.
+    Archive,
+}
+
 /// Checked settings of one run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -104,6 +123,14 @@ pub struct Settings {
     /// Commit file changes through the API (true) or leave them in the workspace (false).
     pub commit: bool,
     pub on_removed: OnRemoved,
+    pub on_milestone_deleted: OnMilestoneDeleted,
+    /// `create-artifacts`: a new unmarked milestone gets an artifact file (a project's
+    /// `create_artifacts_from_milestones = true` turns it on too).
+    pub create_artifacts: bool,
+    /// `closed-status`, overriding the project's `closed_status`.
+    pub closed_status: Option<String>,
+    /// `reopened-status`, overriding the project's `reopened_status`.
+    pub reopened_status: Option<String>,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -137,6 +164,15 @@ impl Settings {
                 OnRemoved::Close
             }
         };
+        let on_milestone_deleted = match raw.input("on-milestone-deleted").as_deref() {
+            Some("unlink") | None => OnMilestoneDeleted::Unlink,
+            Some("archive") => OnMilestoneDeleted::Archive,
+            Some(other) => {
+                problems.push(format!("input `on-milestone-deleted` must be `unlink` or `archive`, got {other:?}"));
+                OnMilestoneDeleted::Unlink
+            }
+        };
+        let create_artifacts = parse_bool(raw, "create-artifacts", &mut problems);
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
         if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
             problems.push(format!("input `projects-root` must be a folder inside the workspace, got {projects_root:?}"));
@@ -160,6 +196,10 @@ impl Settings {
             dry_run,
             commit,
             on_removed,
+            on_milestone_deleted,
+            create_artifacts,
+            closed_status: raw.input("closed-status"),
+            reopened_status: raw.input("reopened-status"),
         })
     }
 
@@ -204,6 +244,14 @@ pub struct ProjectConfig {
     /// `milestone_type` as written, e.g. `🗺️ Epic`.
     pub milestone_type: String,
     pub sync_due_date: bool,
+    /// `create_artifacts_from_milestones`: new unmarked milestones get an artifact file.
+    pub create_artifacts: bool,
+    /// `[github_integration.mapping] closed_status`.
+    pub closed_status: String,
+    /// `[github_integration.mapping] reopened_status`.
+    pub reopened_status: String,
+    /// `[github_integration.mapping] archived_status`.
+    pub archived_status: String,
 }
 
 impl ProjectConfig {
@@ -243,6 +291,8 @@ struct RawIntegration {
     #[serde(default)]
     conflict_resolution: Option<ConflictResolution>,
     #[serde(default)]
+    create_artifacts_from_milestones: Option<bool>,
+    #[serde(default)]
     mapping: Option<RawMapping>,
 }
 
@@ -254,6 +304,12 @@ struct RawMapping {
     sync_milestone_due_date: Option<bool>,
     #[serde(default)]
     conflict_resolution: Option<ConflictResolution>,
+    #[serde(default)]
+    closed_status: Option<String>,
+    #[serde(default)]
+    reopened_status: Option<String>,
+    #[serde(default)]
+    archived_status: Option<String>,
 }
 
 impl ProjectConfig {
@@ -275,6 +331,10 @@ impl ProjectConfig {
             conflict_resolution: gi.conflict_resolution.or(mapping.conflict_resolution).unwrap_or(ConflictResolution::LastUpdateWins),
             milestone_type: mapping.milestone_type.unwrap_or_else(|| "🗺️ Epic".into()),
             sync_due_date: mapping.sync_milestone_due_date.unwrap_or(true),
+            create_artifacts: gi.create_artifacts_from_milestones.unwrap_or(false),
+            closed_status: mapping.closed_status.unwrap_or_else(|| DEFAULT_CLOSED_STATUS.into()),
+            reopened_status: mapping.reopened_status.unwrap_or_else(|| DEFAULT_REOPENED_STATUS.into()),
+            archived_status: mapping.archived_status.unwrap_or_else(|| DEFAULT_ARCHIVED_STATUS.into()),
         })
     }
 }

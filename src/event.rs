@@ -1,6 +1,9 @@
 //! The event that started the run, read from `GITHUB_EVENT_PATH` into plain values.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+use crate::github::{Milestone, MilestoneState};
 
 /// The commit id git uses for "no commit" (a new branch's `before`).
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
@@ -30,8 +33,9 @@ impl Push {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Push(Push),
-    /// A `milestone` event; its handling lands with the milestone-event issue.
-    Milestone { action: String, number: Option<u64> },
+    /// A `milestone` event: the milestone as the payload carries it, the source of truth for
+    /// the event.
+    Milestone(MilestoneEvent),
     /// `workflow_dispatch` or `schedule`: every artifact is in scope.
     Reconcile { name: String, default_branch: Option<String> },
     /// `pull_request`/`pull_request_target`.
@@ -57,15 +61,59 @@ struct RawRepository {
     default_branch: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawMilestoneEvent {
-    action: String,
-    milestone: Option<RawMilestoneNumber>,
+/// What a milestone event says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MilestoneAction {
+    Created,
+    Edited,
+    Closed,
+    Opened,
+    Deleted,
+}
+
+/// Which fields an `edited` event changed (from `changes.*.from`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Edited {
+    pub title: bool,
+    pub description: bool,
+    pub due_on: bool,
+}
+
+/// What the sync needs of a `milestone` payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneEvent {
+    pub action: MilestoneAction,
+    pub milestone: Milestone,
+    /// For `edited`: the fields that changed.
+    pub edited: Edited,
+    pub default_branch: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct RawMilestoneNumber {
+struct RawMilestoneEvent {
+    action: String,
+    milestone: RawMilestone,
+    #[serde(default)]
+    changes: Option<RawChanges>,
+    repository: Option<RawRepository>,
+}
+
+#[derive(Deserialize)]
+struct RawMilestone {
     number: u64,
+    html_url: String,
+    title: String,
+    description: Option<String>,
+    state: String,
+    due_on: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawChanges {
+    title: Option<serde_json::Value>,
+    description: Option<serde_json::Value>,
+    due_on: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -91,7 +139,30 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
         }
         "milestone" => {
             let raw: RawMilestoneEvent = serde_json::from_str(payload).map_err(|e| format!("the milestone event payload cannot be read: {e}"))?;
-            Ok(Event::Milestone { action: raw.action, number: raw.milestone.map(|m| m.number) })
+            let action = match raw.action.as_str() {
+                "created" => MilestoneAction::Created,
+                "edited" => MilestoneAction::Edited,
+                "closed" => MilestoneAction::Closed,
+                "opened" => MilestoneAction::Opened,
+                "deleted" => MilestoneAction::Deleted,
+                other => return Ok(Event::Other(format!("milestone.{other}"))),
+            };
+            let changes = raw.changes.unwrap_or_default();
+            let m = raw.milestone;
+            Ok(Event::Milestone(MilestoneEvent {
+                action,
+                milestone: Milestone {
+                    number: m.number,
+                    html_url: m.html_url,
+                    title: m.title,
+                    description: m.description,
+                    state: if m.state == "closed" { MilestoneState::Closed } else { MilestoneState::Open },
+                    due_on: m.due_on,
+                    updated_at: m.updated_at,
+                },
+                edited: Edited { title: changes.title.is_some(), description: changes.description.is_some(), due_on: changes.due_on.is_some() },
+                default_branch: raw.repository.and_then(|r| r.default_branch),
+            }))
         }
         "workflow_dispatch" | "schedule" => {
             let raw: RawAny = serde_json::from_str(payload).unwrap_or_default();
@@ -122,8 +193,33 @@ mod tests {
     #[test]
     fn dispatch_and_milestone() {
         assert!(matches!(parse("workflow_dispatch", DISPATCH).unwrap(), Event::Reconcile { .. }));
-        assert_eq!(parse("milestone", CLOSED).unwrap(), Event::Milestone { action: "closed".into(), number: Some(1) });
+        let Event::Milestone(m) = parse("milestone", CLOSED).unwrap() else { panic!() };
+        assert_eq!((m.action, m.milestone.number, m.milestone.state), (MilestoneAction::Closed, 1, MilestoneState::Closed));
+        assert_eq!(m.milestone.due_on.map(crate::due_date::from_github), chrono::NaiveDate::from_ymd_opt(2019, 5, 23));
+        assert_eq!(m.edited, Edited::default());
         assert!(matches!(parse("schedule", "").unwrap(), Event::Reconcile { default_branch: None, .. }));
+    }
+
+    #[test]
+    fn every_real_milestone_payload_parses() {
+        for (name, text) in [
+            ("closed.1", CLOSED),
+            ("closed.2", include_str!("../tests/fixtures/webhooks/milestone.closed.2.json")),
+            ("created.1", include_str!("../tests/fixtures/webhooks/milestone.created.1.json")),
+            ("created.2", include_str!("../tests/fixtures/webhooks/milestone.created.2.json")),
+            ("deleted.1", include_str!("../tests/fixtures/webhooks/milestone.deleted.1.json")),
+        ] {
+            assert!(matches!(parse("milestone", text), Ok(Event::Milestone(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn edited_names_the_changed_fields() {
+        let mut v: serde_json::Value = serde_json::from_str(CLOSED).unwrap();
+        v["action"] = "edited".into();
+        v["changes"] = serde_json::json!({"title": {"from": "old"}, "due_on": {"from": null}});
+        let Event::Milestone(m) = parse("milestone", &v.to_string()).unwrap() else { panic!() };
+        assert_eq!(m.edited, Edited { title: true, description: false, due_on: true });
     }
 
     #[test]

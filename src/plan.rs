@@ -2,11 +2,13 @@
 //! to the list of changes to make. No I/O happens here, so every decision can be tested
 //! without a network, and a dry run is just this plan, printed.
 
+pub mod milestone_event;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::artifact::{Artifact, is_closed_status, normalize_text};
+use crate::artifact::{Artifact, FieldEdit, is_closed_status, normalize_text};
 use crate::config::OnRemoved;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::due_date;
@@ -85,6 +87,39 @@ pub enum Action {
     CloseRemoved { number: u64, html_url: String },
     /// Delete the milestone of a removed artifact (`on-artifact-removed: delete`).
     DeleteRemoved { number: u64, html_url: String },
+    /// Change the artifact's file to follow its milestone (GitHub → file).
+    EditFile {
+        number: u64,
+        html_url: String,
+        #[serde(skip)]
+        edits: Vec<FieldEdit>,
+        /// What changes, by name (`title`, `description`, `due date`, `status`, …).
+        fields: Vec<String>,
+    },
+    /// Create an artifact file for a new milestone, then give the milestone its marker.
+    CreateFile {
+        number: u64,
+        html_url: String,
+        #[serde(skip)]
+        content: String,
+        #[serde(skip)]
+        marker_patch: MilestonePatch,
+    },
+}
+
+impl Action {
+    /// The milestone the change concerns, when it exists already.
+    pub fn milestone_number(&self) -> Option<u64> {
+        match self {
+            Action::Create { .. } => None,
+            Action::Adopt { number, .. }
+            | Action::Update { number, .. }
+            | Action::CloseRemoved { number, .. }
+            | Action::DeleteRemoved { number, .. }
+            | Action::EditFile { number, .. }
+            | Action::CreateFile { number, .. } => Some(*number),
+        }
+    }
 }
 
 /// A change and the artifact it is for.
@@ -114,10 +149,11 @@ impl Change {
         }
     }
 
-    /// The milestone fields this change sets, by name, for logs and the summary.
-    pub fn fields(&self) -> Vec<&'static str> {
+    /// The fields this change sets, by name, for logs and the summary.
+    pub fn fields(&self) -> Vec<&str> {
         let patch = match &self.action {
             Action::Update { patch, .. } | Action::Adopt { patch, .. } => patch,
+            Action::EditFile { fields, .. } => return fields.iter().map(String::as_str).collect(),
             _ => return Vec::new(),
         };
         let mut out = Vec::new();

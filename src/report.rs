@@ -47,10 +47,7 @@ pub fn plan_lines(plan: &Plan) -> Vec<String> {
 }
 
 fn milestone_ref(c: &Change) -> Option<u64> {
-    match &c.action {
-        Action::Create { .. } => None,
-        Action::Adopt { number, .. } | Action::Update { number, .. } | Action::CloseRemoved { number, .. } | Action::DeleteRemoved { number, .. } => Some(*number),
-    }
+    c.action.milestone_number()
 }
 
 /// The counts a run reports as outputs and in the summary.
@@ -63,6 +60,8 @@ pub struct Totals {
     pub linked: usize,
     pub failed: usize,
     pub errors: usize,
+    /// Artifact files changed or created to follow GitHub.
+    pub files: usize,
 }
 
 /// Counts what was done (or, in a dry run, what would be).
@@ -87,6 +86,7 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
             }
             Action::CloseRemoved { .. } => {}
             Action::DeleteRemoved { .. } => t.deleted += 1,
+            Action::EditFile { .. } | Action::CreateFile { .. } => t.files += 1,
         }
         if c.closes() {
             t.closed += 1;
@@ -138,11 +138,11 @@ pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnos
     }
     let _ = writeln!(
         s,
-        "**Totals:** {} created, {} updated, {} closed, {} deleted, {} linked, {} in sync, {} failed, {} error(s).\n",
-        t.created, t.updated, t.closed, t.deleted, t.linked, plan.in_sync, t.failed, t.errors
+        "**Totals:** {} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} in sync, {} failed, {} error(s).\n",
+        t.created, t.updated, t.closed, t.deleted, t.linked, t.files, plan.in_sync, t.failed, t.errors
     );
     if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
-        let _ = writeln!(s, "Links committed in `{sha}` ({repository}).\n");
+        let _ = writeln!(s, "File changes committed in `{sha}` ({repository}).\n");
     }
     let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
     if !problems.is_empty() {
@@ -183,7 +183,7 @@ pub fn cell(text: &str) -> String {
 pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> String {
     let t = totals(plan, outcome, diagnostics);
     let mut s = String::new();
-    for (name, value) in [("created", t.created), ("updated", t.updated), ("closed", t.closed), ("deleted", t.deleted), ("linked", t.linked), ("errors", t.errors + t.failed)] {
+    for (name, value) in [("created", t.created), ("updated", t.updated), ("closed", t.closed), ("deleted", t.deleted), ("linked", t.linked), ("files", t.files), ("errors", t.errors + t.failed)] {
         let _ = writeln!(s, "{name}={value}");
     }
     let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());

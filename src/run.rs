@@ -8,9 +8,10 @@ use crate::apply::{self, Target};
 use crate::artifact;
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Level};
-use crate::event::{self, Event};
+use crate::event::{self, Event, MilestoneAction, MilestoneEvent};
 use crate::github::GitHub;
 use crate::history::{self, FileChange, Touched};
+use crate::plan::milestone_event::{self, EventInput, EventSettings};
 use crate::plan::{self, Plan, Scope, Touch};
 use crate::report;
 use crate::workspace::{self, Workspace};
@@ -52,14 +53,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
             };
             (branch, default_branch.clone(), None)
         }
-        Event::Milestone { action, number } => {
-            let n = number.map(|n| format!(" #{n}")).unwrap_or_default();
-            return Ok(finish_early(
-                settings,
-                out,
-                &format!("milestone {action}{n}: changes made on GitHub do not flow back into files in this version; a manual (workflow_dispatch) run pushes the files' values again"),
-            ));
-        }
+        Event::Milestone(m) => return run_milestone_event(settings, gh, out, m).await,
         Event::PullRequest => return Ok(finish_early(settings, out, "pull_request runs do not preview changes in this version; nothing to do")),
         Event::Other(name) => return Ok(finish_early(settings, out, &format!("the {name} event is not one milestone-sync handles; nothing to do"))),
     };
@@ -91,6 +85,11 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     let _ = writeln!(out, "::endgroup::");
 
     let plan = plan::plan(&plan::Input { repository: &settings.repository, projects: &ws.projects, milestones: &milestones, scope: &scope, on_removed: settings.on_removed });
+    apply_and_report(settings, gh, out, &ws, plan, &branch, notes).await
+}
+
+/// Prints the plan, applies it (unless a dry run), and reports.
+async fn apply_and_report<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write, ws: &Workspace, plan: Plan, branch: &str, mut notes: Vec<String>) -> Result<i32, String> {
     let _ = writeln!(out, "::group::Plan");
     for line in report::plan_lines(&plan) {
         let _ = writeln!(out, "{line}");
@@ -110,7 +109,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     } else {
         let _ = writeln!(out, "::group::Apply");
         let local_head = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
-        let target = Target { workspace: &settings.workspace, branch: &branch, local_head: local_head.as_deref(), files: &ws.files, commit: settings.commit };
+        let target = Target { workspace: &settings.workspace, branch, local_head: local_head.as_deref(), files: &ws.files, commit: settings.commit };
         let outcome = apply::apply(gh, &plan, &target).await;
         if let Some(sha) = &outcome.commit_sha {
             let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
@@ -120,6 +119,36 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         Some(outcome)
     };
     Ok(report_and_exit(settings, out, &plan, outcome.as_ref(), &diagnostics, &notes))
+}
+
+/// A milestone event: the linked artifact follows the milestone, committed to the default
+/// branch.
+async fn run_milestone_event<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write, event: &MilestoneEvent) -> Result<i32, String> {
+    let branch = match &event.default_branch {
+        Some(b) => b.clone(),
+        None => gh.default_branch().await.map_err(|e| e.to_string())?,
+    };
+    let _ = writeln!(out, "::group::Read");
+    let ws = workspace::read(&settings.workspace, &settings.projects_root, &settings.repository, settings.project.as_deref());
+    // The payload is the truth for the event, but a milestone deleted right after it is
+    // handled as deleted. One read; a `deleted` event needs none.
+    let exists = match event.action {
+        MilestoneAction::Deleted => false,
+        _ if ws.projects.is_empty() => true,
+        _ => gh.get_milestone(event.milestone.number).await.map_err(|e| e.to_string())?.is_some(),
+    };
+    let _ = writeln!(out, "milestone #{} {:?}{}", event.milestone.number, event.action, if exists || event.action == MilestoneAction::Deleted { "" } else { " (no longer exists: handled as deleted)" });
+    let _ = writeln!(out, "::endgroup::");
+    let event_settings = EventSettings {
+        on_deleted: Some(settings.on_milestone_deleted),
+        create_artifacts: settings.create_artifacts,
+        closed_status: settings.closed_status.clone(),
+        reopened_status: settings.reopened_status.clone(),
+        project: settings.project.clone(),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let plan = milestone_event::plan(&EventInput { repository: &settings.repository, projects: &ws.projects, event, exists, today, settings: &event_settings });
+    apply_and_report(settings, gh, out, &ws, plan, &branch, Vec::new()).await
 }
 
 /// Turns a push's file list into the planner's scope: which artifacts it touched, and which
@@ -168,7 +197,11 @@ fn report_and_exit(settings: &Settings, out: &mut dyn Write, plan: &Plan, outcom
     write_summary(settings, &summary);
     write_outputs(settings, &report::outputs(plan, outcome, diagnostics));
     let t = report::totals(plan, outcome, diagnostics);
-    let _ = writeln!(out, "{} created, {} updated, {} closed, {} deleted, {} linked, {} in sync, {} failed, {} error(s)", t.created, t.updated, t.closed, t.deleted, t.linked, plan.in_sync, t.failed, t.errors);
+    let _ = writeln!(
+        out,
+        "{} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} in sync, {} failed, {} error(s)",
+        t.created, t.updated, t.closed, t.deleted, t.linked, t.files, plan.in_sync, t.failed, t.errors
+    );
     if t.errors > 0 || t.failed > 0 { 1 } else { 0 }
 }
 

@@ -242,3 +242,36 @@ pub fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
     let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
     (a[prefix..a.len() - suffix].iter().map(|s| s.to_string()).collect(), b[prefix..b.len() - suffix].iter().map(|s| s.to_string()).collect())
 }
+
+/// A real milestone payload (@octokit/webhooks-examples, MIT) carrying a milestone exactly as
+/// the stand-in serves it now, as GitHub sends it after a change.
+const MILESTONE_TEMPLATE: &str = include_str!("../fixtures/webhooks/milestone.closed.1.json");
+
+impl Repo {
+    /// The payload of `milestone.<action>` for milestone `number` as it stands now;
+    /// `changes` is the `changes` object of an `edited` event.
+    pub fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
+        let milestone = self.standin.milestones_json().as_array().unwrap().iter().find(|m| m["number"] == number).cloned().expect("the milestone exists");
+        self.milestone_event_for(action, milestone, changes)
+    }
+
+    /// Like [`Repo::milestone_event`], with the milestone object given (e.g. one deleted since).
+    pub fn milestone_event_for(&self, action: &str, milestone: serde_json::Value, changes: serde_json::Value) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(MILESTONE_TEMPLATE).unwrap();
+        v["action"] = action.into();
+        v["milestone"] = milestone;
+        if action == "edited" {
+            v["changes"] = changes;
+        }
+        v["repository"]["default_branch"] = "main".into();
+        v["repository"]["full_name"] = format!("{OWNER}/{REPO}").into();
+        v["repository"]["name"] = REPO.into();
+        v.to_string()
+    }
+}
+
+/// Line pairs that differ between two texts with the same number of lines.
+pub fn differing_lines(old: &str, new: &str) -> Vec<(String, String)> {
+    assert_eq!(old.lines().count(), new.lines().count(), "same number of lines:\n{old}\n---\n{new}");
+    old.lines().zip(new.lines()).filter(|(a, b)| a != b).map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
