@@ -1,1 +1,270 @@
 //! A stateful stand-in for GitHub's REST API (milestones and the git database), for tests.
+//!
+//! milestone-sync's integration tests run the real binary against this server instead of
+//! api.github.com. The value of a stand-in lies in being *faithful* where GitHub's behaviour
+//! decides correctness (see PRODUCT.md, "GitHub facts that decide correctness"): Pacific
+//! flooring of `due_on`, unique titles, `state=open` by default, `Link` pagination through
+//! `/repositories/{id}` URLs, fast-forward-only ref updates, full JSON bodies that strict
+//! clients (octocrab) accept. The git database is backed by a real bare repository, so what
+//! the product commits can be checked with plain `git`.
+//!
+//! Tests drive it through [`StandIn`]: seed and inspect milestones, read the request log,
+//! queue [`Fault`]s and simulate a concurrent push with [`StandIn::move_branch_when`].
+
+mod faults;
+mod git;
+mod git_api;
+mod milestones;
+mod pacific;
+mod pagination;
+mod reply;
+mod repository;
+mod server;
+mod state;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+
+pub use faults::{Fault, Trigger};
+pub use pacific::floor_due_on;
+
+/// What repository the stand-in pretends to host, and who may talk to it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub owner: String,
+    pub repo: String,
+    /// The only token accepted (`Authorization: Bearer <token>` or `token <token>`).
+    pub token: String,
+    pub default_branch: String,
+    /// An existing bare git repository that backs the git database and contents endpoints.
+    pub git_dir: PathBuf,
+}
+
+/// A milestone as the stand-in stores it; every field is exactly what the API serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneRecord {
+    pub number: u64,
+    pub title: String,
+    pub description: Option<String>,
+    /// `"open"` or `"closed"`.
+    pub state: String,
+    /// Always a Pacific midnight such as `"2026-05-23T07:00:00Z"`, as GitHub serves it.
+    pub due_on: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub closed_at: Option<String>,
+    pub html_url: String,
+}
+
+/// A milestone to put in place before a test runs, as if someone had made it on github.com.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeedMilestone {
+    pub title: String,
+    pub description: Option<String>,
+    /// `"open"` (the default) or `"closed"`.
+    pub state: String,
+    /// Any RFC 3339 instant; floored to Pacific midnight like the API does.
+    pub due_on: Option<String>,
+}
+
+impl Default for SeedMilestone {
+    fn default() -> Self {
+        SeedMilestone {
+            title: String::new(),
+            description: None,
+            state: "open".to_string(),
+            due_on: None,
+        }
+    }
+}
+
+/// One request the stand-in answered, in the order they were answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub method: String,
+    /// The path as received (still percent-encoded), without the query.
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+}
+
+/// Handle to a running stand-in. Dropping it stops the server.
+pub struct StandIn {
+    shared: Arc<state::Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StandIn {
+    /// Starts the server on 127.0.0.1 with an OS-chosen port.
+    pub fn start(config: Config) -> StandIn {
+        Self::start_on(config, 0).expect("github-standin: cannot bind 127.0.0.1:0")
+    }
+
+    /// Starts the server on 127.0.0.1:`port` (0 lets the OS choose), for the binary.
+    pub fn start_on(config: Config, port: u16) -> std::io::Result<StandIn> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+        listener.set_nonblocking(true)?;
+        let api_url = format!("http://{}", listener.local_addr()?);
+        let shared = Arc::new(state::Shared::new(config, api_url));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let app_state = shared.clone();
+        // Its own runtime on its own thread: the tests that use it are plain synchronous
+        // `#[test]`s that block on a subprocess, so the server must not depend on theirs.
+        let thread = std::thread::Builder::new()
+            .name("github-standin".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                    let app = server::router(app_state);
+                    // Not graceful on purpose: a client holding a keep-alive connection must
+                    // not keep a test from finishing. Dropping the runtime ends them.
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = rx => {}
+                    }
+                });
+                rt.shutdown_background();
+            })?;
+        Ok(StandIn {
+            shared,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    pub fn api_url(&self) -> String {
+        self.shared.api_url.clone()
+    }
+
+    /// `https://github.com/{owner}/{repo}`: the base of every `html_url` served.
+    pub fn html_url(&self) -> String {
+        self.shared.html_url()
+    }
+
+    /// The numeric repository id used in `/repositories/{id}/…` pagination links.
+    pub fn repository_id(&self) -> u64 {
+        self.shared.repo_id
+    }
+
+    /// All milestones, sorted by number.
+    pub fn milestones(&self) -> Vec<MilestoneRecord> {
+        self.lock()
+            .milestones
+            .values()
+            .map(|m| m.record.clone())
+            .collect()
+    }
+
+    /// All milestones as the JSON array the API would serve (for `--state-file`).
+    pub fn milestones_json(&self) -> serde_json::Value {
+        let state = self.lock();
+        serde_json::Value::Array(
+            state
+                .milestones
+                .values()
+                .map(|m| milestones::to_json(&self.shared, m))
+                .collect(),
+        )
+    }
+
+    /// Puts a milestone in place without going through the API (nothing is logged).
+    ///
+    /// Panics on a title that is already taken: GitHub cannot hold such a pair.
+    pub fn seed_milestone(&self, m: SeedMilestone) -> MilestoneRecord {
+        let mut state = self.lock();
+        milestones::seed(&self.shared, &mut state, m)
+            .unwrap_or_else(|e| panic!("seed_milestone: {e}"))
+    }
+
+    /// Simulates a person editing the milestone on github.com.
+    ///
+    /// Afterwards, like GitHub: `updated_at` moves (unless `f` set it), `closed_at` follows a
+    /// change of `state` (unless `f` set it) and a changed `due_on` is floored to Pacific
+    /// midnight. Panics when the milestone does not exist.
+    pub fn edit_milestone(&self, number: u64, f: impl FnOnce(&mut MilestoneRecord)) {
+        let mut state = self.lock();
+        milestones::edit(&mut state, number, f);
+    }
+
+    /// Simulates a person deleting the milestone on github.com. Returns whether it existed.
+    pub fn delete_milestone(&self, number: u64) -> bool {
+        self.lock().milestones.remove(&number).is_some()
+    }
+
+    /// Every request served, in order, faulted ones included.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.lock().log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.lock().log.clear();
+    }
+
+    /// Only the requests that could change state: POST, PATCH, PUT and DELETE.
+    pub fn writes(&self) -> Vec<RequestRecord> {
+        self.lock()
+            .log
+            .iter()
+            .filter(|r| matches!(r.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE"))
+            .cloned()
+            .collect()
+    }
+
+    /// Queues a fault; it fires once, on the first request matching its trigger.
+    pub fn fail_next(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+    }
+
+    /// Once, when a request matching `trigger` arrives and before it is handled, commits
+    /// `files` (path, content) on the default branch: someone pushed during the run.
+    pub fn move_branch_when(&self, trigger: Trigger, files: Vec<(String, String)>, message: &str) {
+        self.lock().branch_moves.push(state::BranchMove {
+            trigger,
+            files,
+            message: message.to_string(),
+        });
+    }
+
+    /// Commits `files` on the default branch right now, as someone else pushing would.
+    /// Returns the new head.
+    pub fn push_files(&self, files: Vec<(String, String)>, message: &str) -> String {
+        let _state = self.lock();
+        self.shared
+            .git
+            .commit_files(&self.shared.config.default_branch, &files, message)
+            .unwrap_or_else(|e| panic!("push_files: {e}"))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, state::State> {
+        self.shared.lock()
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Keeps `Mutex` out of the public signatures while letting modules share the lock helper.
+pub(crate) fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

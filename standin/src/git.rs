@@ -1,0 +1,441 @@
+//! The real bare repository behind the git database endpoints, driven through the `git` CLI.
+//!
+//! Using git itself (not a reimplementation) means object ids, trees and fast-forward checks
+//! are exactly git's, and a test can look at the result with `git show`. Every call runs
+//! `git --git-dir <dir>` directly (never through a shell) with the caller's git environment
+//! and user/system config removed, so a developer's `commit.gpgSign` or a hook's `GIT_DIR`
+//! cannot change what the stand-in does.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// An author or committer line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ident {
+    pub name: String,
+    pub email: String,
+    /// Seconds since the epoch.
+    pub time: i64,
+    /// Offset from UTC in minutes (kept so a round trip is byte-exact).
+    pub offset_minutes: i32,
+}
+
+impl Ident {
+    fn git_date(&self) -> String {
+        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
+        let m = self.offset_minutes.abs();
+        format!("{} {sign}{:02}{:02}", self.time, m / 60, m % 60)
+    }
+
+    /// GitHub serves commit dates in UTC with a `Z`.
+    pub fn iso_date(&self) -> String {
+        chrono::DateTime::from_timestamp(self.time, 0)
+            .map(crate::state::format_time)
+            .unwrap_or_default()
+    }
+}
+
+/// A parsed commit object.
+#[derive(Debug, Clone)]
+pub(crate) struct CommitInfo {
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub author: Ident,
+    pub committer: Ident,
+    pub message: String,
+    /// The raw object, served as the signed payload of a verified commit.
+    pub raw: String,
+}
+
+/// One entry of `git ls-tree -l`.
+#[derive(Debug, Clone)]
+pub(crate) struct TreeEntry {
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub path: String,
+}
+
+/// One change requested by `POST git/trees`.
+#[derive(Debug, Clone)]
+pub(crate) enum TreeChange {
+    /// Put object `sha` (blob, commit or tree, per `kind`) at `path` with `mode`.
+    Put {
+        path: String,
+        mode: String,
+        kind: String,
+        sha: String,
+    },
+    /// Remove `path` (a file, or everything under it when it is a directory).
+    Delete { path: String },
+}
+
+pub(crate) struct Git {
+    dir: PathBuf,
+}
+
+impl Git {
+    pub fn new(dir: PathBuf) -> Git {
+        Git { dir }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new("git");
+        for var in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_OBJECT_DIRECTORY",
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_AUTHOR_DATE",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "GIT_COMMITTER_DATE",
+        ] {
+            c.env_remove(var);
+        }
+        c.env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_LITERAL_PATHSPECS", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .arg("--git-dir")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// Runs git; `Err(stderr)` when it exits non-zero.
+    fn run(&self, mut c: Command, stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
+        if stdin.is_some() {
+            c.stdin(Stdio::piped());
+        }
+        let mut child = c.spawn().map_err(|e| format!("cannot run git: {e}"))?;
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().expect("piped stdin");
+            pipe.write_all(input)
+                .map_err(|e| format!("writing to git: {e}"))?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("git: {e}"))?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    }
+
+    fn text(&self, args: &[&str]) -> Result<String, String> {
+        let mut c = self.command();
+        c.args(args);
+        self.run(c, None).map(|o| {
+            String::from_utf8_lossy(&o)
+                .trim_end_matches('\n')
+                .to_string()
+        })
+    }
+
+    /// Whether `s` looks like a full object id (GitHub only accepts full SHAs in bodies).
+    pub fn is_sha(s: &str) -> bool {
+        s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    /// The object `rev` names, peeled to `kind` (`commit`, `tree`, …), if it exists.
+    pub fn resolve(&self, rev: &str, kind: &str) -> Option<String> {
+        if rev.starts_with('-') {
+            return None;
+        }
+        self.text(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{{kind}}}"),
+        ])
+        .ok()
+        .filter(|s| Git::is_sha(s))
+    }
+
+    /// What a full ref name (`refs/heads/main`) points at, without peeling.
+    pub fn read_ref(&self, full_ref: &str) -> Option<String> {
+        if !self.valid_ref_name(full_ref) {
+            return None;
+        }
+        self.text(&["rev-parse", "--verify", "--quiet", full_ref])
+            .ok()
+            .filter(|s| Git::is_sha(s))
+    }
+
+    pub fn valid_ref_name(&self, full_ref: &str) -> bool {
+        full_ref.starts_with("refs/") && self.text(&["check-ref-format", full_ref]).is_ok()
+    }
+
+    /// `blob`, `tree`, `commit` or `tag`; `None` when the object does not exist.
+    pub fn object_type(&self, sha: &str) -> Option<String> {
+        if !Git::is_sha(sha) {
+            return None;
+        }
+        self.text(&["cat-file", "-t", sha]).ok()
+    }
+
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
+        self.text(&["merge-base", "--is-ancestor", ancestor, descendant])
+            .is_ok()
+    }
+
+    /// Moves `full_ref` to `new` only if it still points at `old` (`None`: must not exist).
+    pub fn update_ref(&self, full_ref: &str, new: &str, old: Option<&str>) -> Result<(), String> {
+        let zero = "0".repeat(40);
+        let old = old.unwrap_or(&zero);
+        self.text(&["update-ref", "-m", "github-standin", full_ref, new, old])
+            .map(|_| ())
+    }
+
+    pub fn delete_ref(&self, full_ref: &str, old: &str) -> Result<(), String> {
+        self.text(&["update-ref", "-d", full_ref, old]).map(|_| ())
+    }
+
+    /// All refs under `refs/` as (name, sha).
+    pub fn list_refs(&self) -> Vec<(String, String)> {
+        self.text(&["for-each-ref", "--format=%(refname) %(objectname)"])
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect()
+    }
+
+    pub fn write_blob(&self, content: &[u8]) -> Result<String, String> {
+        let mut c = self.command();
+        c.args(["hash-object", "-w", "--stdin"]);
+        self.run(c, Some(content))
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+    }
+
+    pub fn read_blob(&self, sha: &str) -> Option<Vec<u8>> {
+        if self.object_type(sha).as_deref() != Some("blob") {
+            return None;
+        }
+        let mut c = self.command();
+        c.args(["cat-file", "blob", sha]);
+        self.run(c, None).ok()
+    }
+
+    pub fn commit(&self, sha: &str) -> Option<CommitInfo> {
+        if self.object_type(sha).as_deref() != Some("commit") {
+            return None;
+        }
+        let mut c = self.command();
+        c.args(["cat-file", "commit", sha]);
+        let raw = String::from_utf8_lossy(&self.run(c, None).ok()?).to_string();
+        parse_commit(&raw)
+    }
+
+    /// Writes a commit object; the message is kept verbatim (no cleanup), as GitHub does.
+    pub fn commit_tree(
+        &self,
+        tree: &str,
+        parents: &[String],
+        message: &str,
+        author: &Ident,
+        committer: &Ident,
+    ) -> Result<String, String> {
+        let mut c = self.command();
+        c.args(["commit-tree", tree]);
+        for p in parents {
+            c.args(["-p", p]);
+        }
+        c.args(["-F", "-"])
+            .env("GIT_AUTHOR_NAME", &author.name)
+            .env("GIT_AUTHOR_EMAIL", &author.email)
+            .env("GIT_AUTHOR_DATE", author.git_date())
+            .env("GIT_COMMITTER_NAME", &committer.name)
+            .env("GIT_COMMITTER_EMAIL", &committer.email)
+            .env("GIT_COMMITTER_DATE", committer.git_date());
+        self.run(c, Some(message.as_bytes()))
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+    }
+
+    /// `git ls-tree -l` of `treeish` (optionally recursive, with the trees themselves).
+    pub fn ls_tree(&self, treeish: &str, recursive: bool) -> Option<Vec<TreeEntry>> {
+        let mut c = self.command();
+        c.args(["ls-tree", "-z", "-l"]);
+        if recursive {
+            c.args(["-r", "-t"]);
+        }
+        c.arg(treeish);
+        let out = self.run(c, None).ok()?;
+        Some(parse_ls_tree(&out))
+    }
+
+    /// The entry at `path` inside `treeish`, if any.
+    pub fn entry_at(&self, treeish: &str, path: &str) -> Option<TreeEntry> {
+        let mut c = self.command();
+        c.args(["ls-tree", "-z", "-l", treeish, "--", path]);
+        let out = self.run(c, None).ok()?;
+        parse_ls_tree(&out).into_iter().find(|e| e.path == path)
+    }
+
+    /// Builds a tree: `base` (or nothing) with `changes` applied, through a throw-away index.
+    pub fn build_tree(&self, base: Option<&str>, changes: &[TreeChange]) -> Result<String, String> {
+        let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let index = scratch.path().join("index");
+        let worktree = scratch.path().join("empty-worktree");
+        std::fs::create_dir(&worktree).map_err(|e| e.to_string())?;
+        // Some plumbing (update-index --force-remove, read-tree --prefix) insists on a work
+        // tree even though it never touches it: give it an empty one.
+        let git = |args: &[&str]| -> Result<String, String> {
+            let mut c = self.command();
+            c.env("GIT_INDEX_FILE", &index)
+                .arg("--work-tree")
+                .arg(&worktree)
+                .args(args);
+            self.run(c, None)
+                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+        };
+        match base {
+            Some(b) => git(&["read-tree", b])?,
+            None => git(&["read-tree", "--empty"])?,
+        };
+        for change in changes {
+            match change {
+                TreeChange::Delete { path } => remove_path(&git, path)?,
+                TreeChange::Put {
+                    path, kind, sha, ..
+                } if kind == "tree" => {
+                    remove_path(&git, path)?;
+                    git(&["read-tree", &format!("--prefix={path}/"), sha])?;
+                }
+                TreeChange::Put {
+                    path, mode, sha, ..
+                } => {
+                    remove_path(&git, &format!("{path}/"))?;
+                    git(&[
+                        "update-index",
+                        "--add",
+                        "--replace",
+                        "--cacheinfo",
+                        &format!("{mode},{sha},{path}"),
+                    ])?;
+                }
+            }
+        }
+        git(&["write-tree"])
+    }
+
+    /// Commits `files` on `branch` as another person would (for a simulated push).
+    pub fn commit_files(
+        &self,
+        branch: &str,
+        files: &[(String, String)],
+        message: &str,
+    ) -> Result<String, String> {
+        let full_ref = format!("refs/heads/{branch}");
+        let head = self.read_ref(&full_ref);
+        let mut changes = Vec::new();
+        for (path, content) in files {
+            let sha = self.write_blob(content.as_bytes())?;
+            changes.push(TreeChange::Put {
+                path: path.clone(),
+                mode: "100644".into(),
+                kind: "blob".into(),
+                sha,
+            });
+        }
+        let tree = self.build_tree(head.as_deref(), &changes)?;
+        let who = Ident {
+            name: "Someone Else".into(),
+            email: "someone.else@example.com".into(),
+            time: chrono::Utc::now().timestamp(),
+            offset_minutes: 0,
+        };
+        let parents: Vec<String> = head.iter().cloned().collect();
+        let commit = self.commit_tree(&tree, &parents, message, &who, &who)?;
+        self.update_ref(&full_ref, &commit, head.as_deref())?;
+        Ok(commit)
+    }
+}
+
+/// Removes `path` from the scratch index: the file itself, or everything under `path/`.
+fn remove_path(git: &dyn Fn(&[&str]) -> Result<String, String>, path: &str) -> Result<(), String> {
+    let dir_prefix = if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    };
+    let listed = git(&["ls-files", "-z"])?;
+    let mut doomed: Vec<&str> = listed
+        .split('\0')
+        .filter(|p| !p.is_empty() && (*p == path || p.starts_with(&dir_prefix)))
+        .collect();
+    doomed.dedup();
+    for p in doomed {
+        git(&["update-index", "--force-remove", "--", p])?;
+    }
+    Ok(())
+}
+
+fn parse_ls_tree(out: &[u8]) -> Vec<TreeEntry> {
+    String::from_utf8_lossy(out)
+        .split('\0')
+        .filter_map(|rec| {
+            let (meta, path) = rec.split_once('\t')?;
+            let mut it = meta.split_whitespace();
+            let mode = it.next()?.to_string();
+            let kind = it.next()?.to_string();
+            let sha = it.next()?.to_string();
+            let size = it.next().and_then(|s| s.parse().ok());
+            Some(TreeEntry {
+                mode,
+                kind,
+                sha,
+                size,
+                path: path.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn parse_ident(value: &str) -> Option<Ident> {
+    let (name, rest) = value.split_once(" <")?;
+    let (email, rest) = rest.split_once("> ")?;
+    let (time, tz) = rest.trim().split_once(' ')?;
+    let sign = if tz.starts_with('-') { -1 } else { 1 };
+    let digits = tz.trim_start_matches(['+', '-']);
+    let hours: i32 = digits.get(0..2)?.parse().ok()?;
+    let minutes: i32 = digits.get(2..4)?.parse().ok()?;
+    Some(Ident {
+        name: name.to_string(),
+        email: email.to_string(),
+        time: time.parse().ok()?,
+        offset_minutes: sign * (hours * 60 + minutes),
+    })
+}
+
+fn parse_commit(raw: &str) -> Option<CommitInfo> {
+    let (headers, message) = raw.split_once("\n\n").unwrap_or((raw, ""));
+    let mut tree = None;
+    let mut parents = Vec::new();
+    let mut author = None;
+    let mut committer = None;
+    for line in headers.lines() {
+        match line.split_once(' ') {
+            Some(("tree", v)) => tree = Some(v.to_string()),
+            Some(("parent", v)) => parents.push(v.to_string()),
+            Some(("author", v)) => author = parse_ident(v),
+            Some(("committer", v)) => committer = parse_ident(v),
+            _ => {}
+        }
+    }
+    Some(CommitInfo {
+        tree: tree?,
+        parents,
+        author: author?,
+        committer: committer?,
+        message: message.to_string(),
+        raw: raw.to_string(),
+    })
+}

@@ -1,0 +1,273 @@
+//! The HTTP side: one fallback handler that authenticates, applies injected faults and
+//! simulated pushes, routes by path segments, and adds GitHub's common headers.
+//!
+//! Routing by hand rather than with axum's router lets `/repos/{o}/{r}/…` and
+//! `/repositories/{id}/…` (the form GitHub puts in `Link` headers) share every route, and
+//! lets ref names and file paths contain slashes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State as AxumState};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use percent_encoding::percent_decode_str;
+use serde_json::{Value, json};
+
+use crate::faults::{self, Fault};
+use crate::reply::Reply;
+use crate::state::{Shared, State};
+use crate::{RequestRecord, git_api, milestones, pagination, repository};
+
+/// GitHub's primary rate limit for a token.
+const RATE_LIMIT: u64 = 5000;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .with_state(shared)
+}
+
+/// What the blocking side needs of a request.
+pub(crate) struct Incoming {
+    method: String,
+    path: String,
+    query: Option<String>,
+    authorization: Option<String>,
+    body: Bytes,
+}
+
+async fn handle(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = Incoming {
+        method: method.as_str().to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().map(str::to_string),
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body,
+    };
+    // Git runs as subprocesses: keep that off the async workers.
+    let reply = tokio::task::spawn_blocking(move || serve(&shared, req))
+        .await
+        .unwrap_or_else(|_| {
+            Reply::error(
+                500,
+                "github-standin panicked",
+                "https://docs.github.com/rest",
+            )
+        });
+    into_response(reply)
+}
+
+/// Handles one request under the state lock, then logs it and adds the common headers.
+pub(crate) fn serve(shared: &Shared, req: Incoming) -> Reply {
+    let mut state = shared.lock();
+    let mut reply = answer(shared, &mut state, &req);
+    if reply.status != 401 {
+        state.rate_used += 1;
+    }
+    let used = state.rate_used;
+    let common = [
+        ("x-ratelimit-limit", RATE_LIMIT.to_string()),
+        (
+            "x-ratelimit-remaining",
+            RATE_LIMIT.saturating_sub(used).to_string(),
+        ),
+        ("x-ratelimit-used", used.to_string()),
+        ("x-ratelimit-reset", shared.rate_reset.to_string()),
+        ("x-ratelimit-resource", "core".to_string()),
+        ("x-github-media-type", "github.v3; format=json".to_string()),
+        ("x-github-api-version-selected", "2022-11-28".to_string()),
+        (
+            "x-github-request-id",
+            format!("0000:0000:{:07X}:{:07X}:00000000", state.log.len(), used),
+        ),
+    ];
+    for (name, value) in common {
+        if !reply
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            reply.headers.push((name.to_string(), value));
+        }
+    }
+    state.log.push(RequestRecord {
+        method: req.method.clone(),
+        path: req.path.clone(),
+        query: req.query.clone(),
+        status: reply.status,
+    });
+    reply
+}
+
+fn authorized(shared: &Shared, authorization: Option<&str>) -> bool {
+    let Some((scheme, token)) = authorization.and_then(|a| a.trim().split_once(' ')) else {
+        return false;
+    };
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+        && token.trim() == shared.config.token
+}
+
+fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
+    if !authorized(shared, req.authorization.as_deref()) {
+        return Reply::bad_credentials();
+    }
+    if let Some(i) = state
+        .branch_moves
+        .iter()
+        .position(|m| m.trigger.matches(&req.method, &req.path))
+    {
+        let m = state.branch_moves.remove(i);
+        if let Err(e) = shared
+            .git
+            .commit_files(&shared.config.default_branch, &m.files, &m.message)
+        {
+            eprintln!("github-standin: move_branch_when could not commit: {e}");
+        }
+    }
+    let mut lose_answer = false;
+    match faults::take_matching(&mut state.faults, &req.method, &req.path) {
+        Some(Fault::Status { status, body, .. }) => return Reply::json(status, body),
+        Some(Fault::StatusWithHeaders {
+            status,
+            headers,
+            body,
+            ..
+        }) => {
+            let mut r = Reply::json(status, body);
+            r.headers = headers;
+            return r;
+        }
+        Some(Fault::LostAnswer { .. }) => lose_answer = true,
+        None => {}
+    }
+    let reply = route(shared, state, req);
+    if lose_answer {
+        return Reply::json(502, json!({"message": "Server Error"}));
+    }
+    reply
+}
+
+/// The path segments after the repository prefix, decoded; `None` for another repository.
+fn repo_segments(shared: &Shared, path: &str) -> Option<Vec<String>> {
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let cfg = &shared.config;
+    match segs.as_slice() {
+        [repos, o, r, ..]
+            if repos == "repos"
+                && o.eq_ignore_ascii_case(&cfg.owner)
+                && r.eq_ignore_ascii_case(&cfg.repo) =>
+        {
+            Some(segs[3..].to_vec())
+        }
+        [repositories, id, ..]
+            if repositories == "repositories" && *id == shared.repo_id.to_string() =>
+        {
+            Some(segs[2..].to_vec())
+        }
+        _ => None,
+    }
+}
+
+fn json_body(req: &Incoming) -> Result<Value, Reply> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(&req.body).map_err(|_| Reply::bad_json())
+}
+
+fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
+    let Some(segs) = repo_segments(shared, &req.path) else {
+        return Reply::not_found();
+    };
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let query = req.query.as_deref();
+    let body = || json_body(req);
+    let with_body = |f: &mut dyn FnMut(&Value) -> Reply| match body() {
+        Ok(v) => f(&v),
+        Err(r) => r,
+    };
+    let method = req.method.as_str();
+    match (method, segs.as_slice()) {
+        ("GET", []) => repository::get(shared),
+        ("GET", ["milestones"]) => milestones::list(shared, state, query),
+        ("POST", ["milestones"]) => with_body(&mut |b| milestones::create(shared, state, b)),
+        (_, ["milestones", n, rest @ ..]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return Reply::not_found();
+            };
+            match (method, rest) {
+                ("GET", []) => milestones::get(shared, state, n),
+                ("PATCH", []) => with_body(&mut |b| milestones::update(shared, state, n, b)),
+                ("DELETE", []) => milestones::delete(state, n),
+                ("GET", ["labels"]) if state.milestones.contains_key(&n) => Reply::ok(json!([])),
+                _ => Reply::not_found(),
+            }
+        }
+        ("GET", ["git", "ref", r @ ..]) if !r.is_empty() => git_api::get_ref(shared, &r.join("/")),
+        ("GET", ["git", "matching-refs", r @ ..]) => {
+            git_api::list_refs(shared, &r.join("/"), false)
+        }
+        ("GET", ["git", "refs", r @ ..]) => git_api::list_refs(shared, &r.join("/"), !r.is_empty()),
+        ("POST", ["git", "refs"]) => with_body(&mut |b| git_api::create_ref(shared, b)),
+        ("PATCH", ["git", "refs", r @ ..]) if !r.is_empty() => {
+            with_body(&mut |b| git_api::update_ref(shared, &r.join("/"), b))
+        }
+        ("DELETE", ["git", "refs", r @ ..]) if !r.is_empty() => {
+            git_api::delete_ref(shared, &r.join("/"))
+        }
+        ("GET", ["git", "commits", sha]) => git_api::get_commit(shared, state, sha),
+        ("POST", ["git", "commits"]) => {
+            with_body(&mut |b| git_api::create_commit(shared, state, b))
+        }
+        ("GET", ["git", "trees", sha]) => git_api::get_tree(shared, sha, query),
+        ("POST", ["git", "trees"]) => with_body(&mut |b| git_api::create_tree(shared, b)),
+        ("GET", ["git", "blobs", sha]) => git_api::get_blob(shared, sha),
+        ("POST", ["git", "blobs"]) => with_body(&mut |b| git_api::create_blob(shared, b)),
+        ("GET", ["contents", p @ ..]) => {
+            let git_ref = pagination::query_param(query, "ref")
+                .map(|r| percent_decode_str(r).decode_utf8_lossy().into_owned());
+            git_api::get_contents(shared, &p.join("/"), git_ref.as_deref())
+        }
+        _ => Reply::not_found(),
+    }
+}
+
+fn into_response(reply: Reply) -> Response {
+    let body = match &reply.body {
+        Some(v) => Body::from(serde_json::to_vec(v).expect("JSON serialises")),
+        None => Body::empty(),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    for (name, value) in reply.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            h.append(n, v);
+        }
+    }
+    resp
+}
