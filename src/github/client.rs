@@ -1,1 +1,1307 @@
 //! The real GitHub client: [`crate::github::GitHub`] over octocrab.
+//!
+//! Octocrab supplies the transport (hyper, rustls, connect/read timeouts); everything above it
+//! is done here, on raw requests, because the sync decides on things octocrab's typed API
+//! hides or gets wrong for us:
+//!
+//! - status codes and bodies of refusals (422 `already_exists`, 422 "not a fast forward",
+//!   403 "Resource not accessible by integration"), mapped to [`GitHubError`];
+//! - the `Link` header, followed verbatim (GitHub points `rel="next"` at
+//!   `/repositories/{id}/…`, not at the URL that was sent);
+//! - `"due_on": null` to clear a date, which octocrab's update builder cannot send;
+//! - our own retry policy ([`RetryPolicy`]) instead of octocrab's, which re-sends POSTs.
+//!
+//! Every request carries `Authorization: Bearer …` (marked sensitive, never logged or put in
+//! an error), `Accept: application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28` and
+//! `User-Agent: milestone-sync/<version>`. Octocrab's transport always appends a second
+//! `User-Agent: octocrab` value after ours; GitHub accepts that.
+
+mod retry;
+
+pub use retry::RetryPolicy;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http_body_util::BodyExt as _;
+use octocrab::{OctoBody, Octocrab};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::due_date;
+use crate::github::{
+    GitHub, GitHubError, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission,
+    TreeFile,
+};
+
+/// How long to wait for a TCP/TLS connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one read (or write) on the connection may stall.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// A bound on one whole attempt (send and read the body), so that a server trickling bytes
+/// cannot hold a run forever.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// A bound on pages followed, so that a `Link` header pointing in a circle cannot loop
+/// forever (100 per page: 100,000 milestones).
+const MAX_PAGES: usize = 1000;
+const API_VERSION: &str = "2022-11-28";
+const MEDIA_TYPE: &str = "application/vnd.github+json";
+
+/// The REST endpoints this client calls, one per (method, path template): the unit of the
+/// call counts and of the permission a 403 points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Repo,
+    ListMilestones,
+    GetMilestone,
+    CreateMilestone,
+    UpdateMilestone,
+    DeleteMilestone,
+    BranchHead,
+    GetCommit,
+    Contents,
+    CreateTree,
+    CreateCommit,
+    UpdateRef,
+}
+
+impl Endpoint {
+    const ALL: [Endpoint; 12] = [
+        Endpoint::Repo,
+        Endpoint::ListMilestones,
+        Endpoint::GetMilestone,
+        Endpoint::CreateMilestone,
+        Endpoint::UpdateMilestone,
+        Endpoint::DeleteMilestone,
+        Endpoint::BranchHead,
+        Endpoint::GetCommit,
+        Endpoint::Contents,
+        Endpoint::CreateTree,
+        Endpoint::CreateCommit,
+        Endpoint::UpdateRef,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn method(self) -> Method {
+        match self {
+            Endpoint::Repo
+            | Endpoint::ListMilestones
+            | Endpoint::GetMilestone
+            | Endpoint::BranchHead
+            | Endpoint::GetCommit
+            | Endpoint::Contents => Method::GET,
+            Endpoint::CreateMilestone | Endpoint::CreateTree | Endpoint::CreateCommit => {
+                Method::POST
+            }
+            Endpoint::UpdateMilestone | Endpoint::UpdateRef => Method::PATCH,
+            Endpoint::DeleteMilestone => Method::DELETE,
+        }
+    }
+
+    /// `"METHOD /path/{template}"`, as reported by [`Client::call_counts`].
+    fn template(self) -> &'static str {
+        match self {
+            Endpoint::Repo => "GET /repos/{o}/{r}",
+            Endpoint::ListMilestones => "GET /repos/{o}/{r}/milestones",
+            Endpoint::GetMilestone => "GET /repos/{o}/{r}/milestones/{n}",
+            Endpoint::CreateMilestone => "POST /repos/{o}/{r}/milestones",
+            Endpoint::UpdateMilestone => "PATCH /repos/{o}/{r}/milestones/{n}",
+            Endpoint::DeleteMilestone => "DELETE /repos/{o}/{r}/milestones/{n}",
+            Endpoint::BranchHead => "GET /repos/{o}/{r}/git/ref/heads/{branch}",
+            Endpoint::GetCommit => "GET /repos/{o}/{r}/git/commits/{sha}",
+            Endpoint::Contents => "GET /repos/{o}/{r}/contents/{path}",
+            Endpoint::CreateTree => "POST /repos/{o}/{r}/git/trees",
+            Endpoint::CreateCommit => "POST /repos/{o}/{r}/git/commits",
+            Endpoint::UpdateRef => "PATCH /repos/{o}/{r}/git/refs/heads/{branch}",
+        }
+    }
+
+    /// The permission a 403 "Resource not accessible" on this endpoint points at: milestones
+    /// belong to `issues`, the git database and contents to `contents`.
+    fn permission(self) -> Permission {
+        match self {
+            Endpoint::ListMilestones
+            | Endpoint::GetMilestone
+            | Endpoint::CreateMilestone
+            | Endpoint::UpdateMilestone
+            | Endpoint::DeleteMilestone => Permission::IssuesWrite,
+            Endpoint::Repo
+            | Endpoint::BranchHead
+            | Endpoint::GetCommit
+            | Endpoint::Contents
+            | Endpoint::CreateTree
+            | Endpoint::CreateCommit
+            | Endpoint::UpdateRef => Permission::ContentsWrite,
+        }
+    }
+}
+
+/// Where the API lives: `origin` is `scheme://host[:port]`, `prefix` the path before `/repos`
+/// (`""` on github.com, `"/api/v3"` on GitHub Enterprise Server), never ending in `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ApiBase {
+    origin: String,
+    prefix: String,
+}
+
+impl ApiBase {
+    /// Parses `GITHUB_API_URL`-style input; a trailing slash or none makes no difference.
+    fn parse(api_url: &str) -> anyhow::Result<ApiBase> {
+        let trimmed = api_url.trim();
+        let uri: Uri = trimmed
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the GitHub API URL {trimmed:?} is not a URL: {e}"))?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            anyhow::bail!(
+                "the GitHub API URL {trimmed:?} needs a scheme and a host, like https://api.github.com"
+            );
+        };
+        if scheme != "https" && scheme != "http" {
+            anyhow::bail!("the GitHub API URL {trimmed:?} must start with https:// (or http://)");
+        }
+        if uri.query().is_some() {
+            anyhow::bail!("the GitHub API URL {trimmed:?} must not hold a query");
+        }
+        Ok(ApiBase {
+            origin: format!("{scheme}://{authority}"),
+            prefix: uri.path().trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// The absolute URL of an API path that starts with `/`.
+    fn url(&self, path: &str) -> String {
+        debug_assert!(path.starts_with('/'));
+        format!("{}{}{}", self.origin, self.prefix, path)
+    }
+
+    /// The URL a `Link` header names, taken verbatim when it is absolute. It must point at the
+    /// same origin: the token goes with every request and must not leave for another host.
+    fn follow(&self, link: &str) -> Result<String, String> {
+        if link.starts_with('/') {
+            return Ok(format!("{}{}", self.origin, link));
+        }
+        let uri: Uri = link
+            .parse()
+            .map_err(|_| format!("the Link header names {link:?}, which is not a URL"))?;
+        match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) if format!("{scheme}://{authority}") == self.origin => {
+                Ok(link.to_string())
+            }
+            _ => Err(format!(
+                "the Link header points away from {} ({link:?}); not following it with the token",
+                self.origin
+            )),
+        }
+    }
+}
+
+/// Percent-encodes one path segment (or query value): everything but RFC 3986's unreserved
+/// characters, so that spaces, `#`, `?`, `%` and non-ASCII names reach GitHub intact.
+fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encodes a repository path or branch name segment by segment, keeping the `/`s.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_component)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The `rel="next"` target of a `Link` header
+/// (`<https://…?page=2>; rel="next", <https://…?page=5>; rel="last"`).
+fn next_link(header: &str) -> Option<String> {
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>')?;
+        let target = &after[..close];
+        let params_end = after[close..].find('<').map_or(after.len(), |i| close + i);
+        // `; rel="next", ` up to the next entry; the separating comma is not part of it.
+        let params = after[close + 1..params_end].trim().trim_end_matches(',');
+        let is_next = params.split(';').any(|param| {
+            let Some((key, value)) = param.split_once('=') else {
+                return false;
+            };
+            key.trim().eq_ignore_ascii_case("rel")
+                && value
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|rel| rel.eq_ignore_ascii_case("next"))
+        });
+        if is_next {
+            return Some(target.to_string());
+        }
+        rest = &after[params_end..];
+    }
+    None
+}
+
+/// Decodes the `content` of a contents-API answer: base64 wrapped at 60 columns with `\n`.
+fn decode_content(content: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let compact: String = content
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD.decode(compact)
+}
+
+/// A refusal's body, as GitHub sends it (`{"message": …, "errors": [{"code": …}]}`).
+#[derive(Debug, Default, Deserialize)]
+struct WireError {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    errors: Vec<WireErrorDetail>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireErrorDetail {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+/// What a failed request was about, for the mappings that depend on it.
+#[derive(Debug, Default)]
+struct ErrorContext {
+    /// A milestone create/update: 422 `already_exists` means this title is taken.
+    already_exists_title: Option<String>,
+    /// A ref update: 422 "not a fast forward" means the branch moved.
+    ref_update: bool,
+}
+
+/// Maps a non-success answer to the error the sync decides on.
+fn map_error(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    body: &[u8],
+    permission: Permission,
+    context: &ErrorContext,
+) -> GitHubError {
+    let wire: WireError = serde_json::from_slice(body).unwrap_or_default();
+    let message = describe(&wire, status, body);
+    let method = method.to_string();
+    let path = path.to_string();
+    match status.as_u16() {
+        404 => GitHubError::NotFound { method, path },
+        422 if context.ref_update
+            && message.to_ascii_lowercase().contains("not a fast forward") =>
+        {
+            GitHubError::NotFastForward
+        }
+        422 if wire
+            .errors
+            .iter()
+            .any(|e| e.code.as_deref() == Some("already_exists")) =>
+        {
+            match &context.already_exists_title {
+                Some(title) => GitHubError::AlreadyExists {
+                    title: title.clone(),
+                },
+                None => GitHubError::Http {
+                    status: 422,
+                    method,
+                    path,
+                    message,
+                },
+            }
+        }
+        // "Resource not accessible by integration" (GITHUB_TOKEN, App tokens) and
+        // "… by personal access token" (fine-grained PATs) both mean a missing permission.
+        403 if message.contains("Resource not accessible by") => GitHubError::Permission {
+            permission,
+            method,
+            path,
+            message,
+        },
+        code => GitHubError::Http {
+            status: code,
+            method,
+            path,
+            message,
+        },
+    }
+}
+
+/// GitHub's `message`, with the `errors[]` details that make a 422 readable; for a body that
+/// is not GitHub's JSON, the start of the body or the status's reason.
+fn describe(wire: &WireError, status: StatusCode, body: &[u8]) -> String {
+    let mut message = match &wire.message {
+        Some(message) => message.clone(),
+        None => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                status
+                    .canonical_reason()
+                    .unwrap_or("no message")
+                    .to_string()
+            } else {
+                text.chars().take(200).collect()
+            }
+        }
+    };
+    let details: Vec<String> = wire
+        .errors
+        .iter()
+        .filter_map(|e| match (&e.message, &e.field, &e.code) {
+            (Some(m), _, _) => Some(m.clone()),
+            (None, Some(f), Some(c)) => Some(format!("{f} {c}")),
+            (None, None, Some(c)) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    if !details.is_empty() {
+        message = format!("{message} ({})", details.join("; "));
+    }
+    message
+}
+
+/// A milestone as GitHub sends it; unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+struct WireMilestone {
+    number: u64,
+    html_url: String,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    state: WireState,
+    #[serde(default)]
+    due_on: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WireState {
+    Open,
+    Closed,
+}
+
+impl From<WireMilestone> for Milestone {
+    fn from(wire: WireMilestone) -> Self {
+        Milestone {
+            number: wire.number,
+            html_url: wire.html_url,
+            title: wire.title,
+            description: wire.description,
+            state: match wire.state {
+                WireState::Open => MilestoneState::Open,
+                WireState::Closed => MilestoneState::Closed,
+            },
+            due_on: wire.due_on,
+            updated_at: wire.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct WireRepo {
+    default_branch: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireSha {
+    sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireRef {
+    object: WireSha,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireCommit {
+    tree: WireSha,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireContents {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+/// The request body for a new milestone; `due_on` is left out when there is none.
+fn create_body(new: &NewMilestone) -> Value {
+    let mut body = Map::new();
+    body.insert("title".into(), json!(new.title));
+    body.insert("description".into(), json!(new.description));
+    body.insert("state".into(), json!(new.state.as_str()));
+    if let Some(date) = new.due_on {
+        body.insert("due_on".into(), json!(due_date::to_github(date)));
+    }
+    Value::Object(body)
+}
+
+/// The request body for a milestone update: only the fields set, `"due_on": null` to clear.
+fn patch_body(patch: &MilestonePatch) -> Value {
+    let mut body = Map::new();
+    if let Some(title) = &patch.title {
+        body.insert("title".into(), json!(title));
+    }
+    if let Some(description) = &patch.description {
+        body.insert("description".into(), json!(description));
+    }
+    if let Some(state) = patch.state {
+        body.insert("state".into(), json!(state.as_str()));
+    }
+    match patch.due_on {
+        Some(Some(date)) => {
+            body.insert("due_on".into(), json!(due_date::to_github(date)));
+        }
+        Some(None) => {
+            body.insert("due_on".into(), Value::Null);
+        }
+        None => {}
+    }
+    Value::Object(body)
+}
+
+/// A successful (or finally failed) answer, read in full.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    /// How many attempts it took; a DELETE that needed more than one may find its own earlier
+    /// success as a 404.
+    attempts: u32,
+}
+
+/// The real client. Create it inside a Tokio runtime (octocrab spawns its request buffer on
+/// the current runtime) and use it on that runtime.
+pub struct Client {
+    octo: Octocrab,
+    base: ApiBase,
+    owner: String,
+    repo: String,
+    /// `Bearer <token>`, marked sensitive so that `Debug` of a request never shows it.
+    authorization: HeaderValue,
+    user_agent: HeaderValue,
+    retry: RetryPolicy,
+    counts: [AtomicU64; Endpoint::ALL.len()],
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("owner", &self.owner)
+            .field("repo", &self.repo)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `owner/repo` at `api_url` (`https://api.github.com`, or
+    /// `https://HOST/api/v3` on GitHub Enterprise Server; a trailing slash is fine).
+    ///
+    /// Fails on an unusable URL or token (the message never holds the token) or when called
+    /// outside a Tokio runtime.
+    pub fn new(api_url: &str, token: &str, owner: &str, repo: &str) -> anyhow::Result<Client> {
+        let base = ApiBase::parse(api_url)?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            anyhow::bail!("the GitHub client must be created inside a Tokio runtime");
+        }
+        let token = token.trim();
+        if token.is_empty() {
+            anyhow::bail!("the GitHub token is empty");
+        }
+        let mut authorization =
+            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                anyhow::anyhow!(
+                    "the GitHub token holds characters that cannot go in an HTTP header"
+                )
+            })?;
+        authorization.set_sensitive(true);
+        let user_agent =
+            HeaderValue::from_static(concat!("milestone-sync/", env!("CARGO_PKG_VERSION")));
+        // Octocrab's base URI is only the origin: we send absolute URLs (ours joined with the
+        // path prefix, `Link` targets verbatim), and its base-URI layer keeps an absolute URL's
+        // path as it is only when it starts with the base's path.
+        let octo = Octocrab::builder()
+            .base_uri(base.origin.as_str())
+            .map_err(|e| anyhow::anyhow!("the GitHub API URL {api_url:?} is not usable: {e}"))?
+            .set_connect_timeout(Some(CONNECT_TIMEOUT))
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .set_write_timeout(Some(READ_TIMEOUT))
+            .build()
+            .map_err(|e| anyhow::anyhow!("could not set up the HTTP client: {e}"))?;
+        Ok(Client {
+            octo,
+            base,
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+            authorization,
+            user_agent,
+            retry: RetryPolicy::default(),
+            counts: Default::default(),
+        })
+    }
+
+    /// Replaces the retry policy (tests use a tiny `base_delay`).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Client {
+        self.retry = retry;
+        self
+    }
+
+    /// The HTTP requests sent so far (retries and pages included), per endpoint, in a fixed
+    /// order, endpoints never called left out: e.g. `("GET /repos/{o}/{r}/milestones", 3)`.
+    pub fn call_counts(&self) -> Vec<(String, u64)> {
+        Endpoint::ALL
+            .iter()
+            .map(|e| {
+                (
+                    e.template().to_string(),
+                    self.counts[e.index()].load(Ordering::Relaxed),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// `/repos/{owner}/{repo}` followed by `rest` (which starts with `/` or is empty).
+    fn repo_path(&self, rest: &str) -> String {
+        format!(
+            "/repos/{}/{}{rest}",
+            encode_component(&self.owner),
+            encode_component(&self.repo)
+        )
+    }
+
+    /// Sends one request, retrying as [`RetryPolicy`] allows, and reads the answer in full.
+    /// Any status comes back as `Ok`; only a request that got no answer is an error.
+    async fn send(
+        &self,
+        endpoint: Endpoint,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, GitHubError> {
+        let method = endpoint.method();
+        let idempotent = retry::is_idempotent(&method);
+        let max_attempts = if idempotent {
+            self.retry.max_attempts.max(1)
+        } else {
+            1
+        };
+        let body = body.map(Value::to_string);
+        let mut attempt = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempt += 1;
+            self.counts[endpoint.index()].fetch_add(1, Ordering::Relaxed);
+            let outcome = self.attempt(&method, url, body.clone()).await;
+            let can_retry = attempt < max_attempts;
+            let wait = match &outcome {
+                Err(message) if can_retry => Some((self.retry.backoff(attempt), message.clone())),
+                Ok((status, _, _)) if can_retry && retry::is_retryable_status(*status) => Some((
+                    self.retry.backoff(attempt),
+                    format!("GitHub answered {status}"),
+                )),
+                Ok((status, headers, _)) if can_retry => retry::retry_after(*status, headers)
+                    .filter(|wait| *wait <= self.retry.max_retry_after)
+                    .map(|wait| {
+                        (
+                            wait,
+                            format!("rate limited ({status}, retry-after {}s)", wait.as_secs()),
+                        )
+                    }),
+                _ => None,
+            }
+            // The waits of one request stay within `max_total_wait`.
+            .filter(|(delay, _)| waited + *delay <= self.retry.max_total_wait);
+            if let Some((delay, reason)) = wait {
+                waited += delay;
+                tracing::warn!(
+                    method = %method,
+                    path = %path_of(url),
+                    attempt,
+                    max_attempts,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying GitHub request: {reason}"
+                );
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            return match outcome {
+                Ok((status, headers, body)) => Ok(Answer {
+                    status,
+                    headers,
+                    body,
+                    attempts: attempt,
+                }),
+                Err(message) => Err(GitHubError::Transport {
+                    method: method.to_string(),
+                    path: path_of(url),
+                    message,
+                }),
+            };
+        }
+    }
+
+    /// One attempt: the request, and its whole body, within [`ATTEMPT_TIMEOUT`]. The error is
+    /// a message without the token (octocrab's and hyper's errors never show headers).
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
+        let builder = http::Request::builder()
+            .method(method.clone())
+            .uri(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(ACCEPT, MEDIA_TYPE)
+            .header("x-github-api-version", API_VERSION)
+            .header(USER_AGENT, self.user_agent.clone());
+        let request = match body {
+            Some(json) => builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(OctoBody::from(json)),
+            None => builder.body(OctoBody::empty()),
+        }
+        .map_err(|e| format!("could not build the request: {e}"))?;
+        let exchange = async {
+            let response = self
+                .octo
+                .execute(request)
+                .await
+                .map_err(|e| error_chain(&e))?;
+            let (parts, body) = response.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| error_chain(&e))?
+                .to_bytes()
+                .to_vec();
+            Ok((parts.status, parts.headers, bytes))
+        };
+        match tokio::time::timeout(ATTEMPT_TIMEOUT, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "no complete answer within {}s",
+                ATTEMPT_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    /// Sends a request and parses a 2xx answer, mapping anything else with `context`.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        url: &str,
+        body: Option<&Value>,
+        context: &ErrorContext,
+    ) -> Result<(T, Answer), GitHubError> {
+        let answer = self.send(endpoint, url, body).await?;
+        let value = self.parse(endpoint, url, &answer, context)?;
+        Ok((value, answer))
+    }
+
+    fn parse<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        url: &str,
+        answer: &Answer,
+        context: &ErrorContext,
+    ) -> Result<T, GitHubError> {
+        self.check(endpoint, url, answer, context)?;
+        serde_json::from_slice(&answer.body).map_err(|e| GitHubError::Transport {
+            method: endpoint.method().to_string(),
+            path: path_of(url),
+            message: format!("unexpected answer body: {e}"),
+        })
+    }
+
+    fn check(
+        &self,
+        endpoint: Endpoint,
+        url: &str,
+        answer: &Answer,
+        context: &ErrorContext,
+    ) -> Result<(), GitHubError> {
+        if answer.status.is_success() {
+            return Ok(());
+        }
+        Err(map_error(
+            &endpoint.method(),
+            &path_of(url),
+            answer.status,
+            &answer.body,
+            endpoint.permission(),
+            context,
+        ))
+    }
+}
+
+/// The path of a URL, without origin or query: what errors and logs name.
+fn path_of(url: &str) -> String {
+    match url.parse::<Uri>() {
+        Ok(uri) => uri.path().to_string(),
+        Err(_) => url.split('?').next().unwrap_or(url).to_string(),
+    }
+}
+
+/// An error and its sources, joined: hyper's top-level messages ("client error (Connect)")
+/// say little without them.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+impl GitHub for Client {
+    async fn default_branch(&self) -> Result<String, GitHubError> {
+        let url = self.base.url(&self.repo_path(""));
+        let (repo, _): (WireRepo, _) = self
+            .call(Endpoint::Repo, &url, None, &ErrorContext::default())
+            .await?;
+        Ok(repo.default_branch)
+    }
+
+    async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError> {
+        let mut url = self
+            .base
+            .url(&self.repo_path("/milestones?state=all&per_page=100"));
+        let mut milestones = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let (page, answer): (Vec<WireMilestone>, _) = self
+                .call(
+                    Endpoint::ListMilestones,
+                    &url,
+                    None,
+                    &ErrorContext::default(),
+                )
+                .await?;
+            milestones.extend(page.into_iter().map(Milestone::from));
+            let next = answer
+                .headers
+                .get_all(http::header::LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_link);
+            match next {
+                Some(next) => {
+                    url = self
+                        .base
+                        .follow(&next)
+                        .map_err(|message| GitHubError::Transport {
+                            method: "GET".into(),
+                            path: path_of(&url),
+                            message,
+                        })?;
+                }
+                None => return Ok(milestones),
+            }
+        }
+        Err(GitHubError::Transport {
+            method: "GET".into(),
+            path: self.repo_path("/milestones"),
+            message: format!("more than {MAX_PAGES} pages of milestones; the Link header may loop"),
+        })
+    }
+
+    async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError> {
+        let url = self
+            .base
+            .url(&self.repo_path(&format!("/milestones/{number}")));
+        match self
+            .call::<WireMilestone>(Endpoint::GetMilestone, &url, None, &ErrorContext::default())
+            .await
+        {
+            Ok((milestone, _)) => Ok(Some(milestone.into())),
+            Err(GitHubError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_milestone(&self, new: &NewMilestone) -> Result<Milestone, GitHubError> {
+        let url = self.base.url(&self.repo_path("/milestones"));
+        let context = ErrorContext {
+            already_exists_title: Some(new.title.clone()),
+            ..Default::default()
+        };
+        let (milestone, _): (WireMilestone, _) = self
+            .call(
+                Endpoint::CreateMilestone,
+                &url,
+                Some(&create_body(new)),
+                &context,
+            )
+            .await?;
+        Ok(milestone.into())
+    }
+
+    async fn update_milestone(
+        &self,
+        number: u64,
+        patch: &MilestonePatch,
+    ) -> Result<Milestone, GitHubError> {
+        let url = self
+            .base
+            .url(&self.repo_path(&format!("/milestones/{number}")));
+        let context = ErrorContext {
+            already_exists_title: patch.title.clone(),
+            ..Default::default()
+        };
+        let (milestone, _): (WireMilestone, _) = self
+            .call(
+                Endpoint::UpdateMilestone,
+                &url,
+                Some(&patch_body(patch)),
+                &context,
+            )
+            .await?;
+        Ok(milestone.into())
+    }
+
+    async fn delete_milestone(&self, number: u64) -> Result<(), GitHubError> {
+        let url = self
+            .base
+            .url(&self.repo_path(&format!("/milestones/{number}")));
+        let answer = self.send(Endpoint::DeleteMilestone, &url, None).await?;
+        // A retried DELETE whose first attempt went through (answer lost) finds nothing left.
+        if answer.status == StatusCode::NOT_FOUND && answer.attempts > 1 {
+            return Ok(());
+        }
+        self.check(
+            Endpoint::DeleteMilestone,
+            &url,
+            &answer,
+            &ErrorContext::default(),
+        )
+    }
+
+    async fn branch_head(&self, branch: &str) -> Result<String, GitHubError> {
+        let url = self
+            .base
+            .url(&self.repo_path(&format!("/git/ref/heads/{}", encode_path(branch))));
+        let (reference, _): (WireRef, _) = self
+            .call(Endpoint::BranchHead, &url, None, &ErrorContext::default())
+            .await?;
+        Ok(reference.object.sha)
+    }
+
+    async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError> {
+        let url = self
+            .base
+            .url(&self.repo_path(&format!("/git/commits/{}", encode_component(commit))));
+        let (commit, _): (WireCommit, _) = self
+            .call(Endpoint::GetCommit, &url, None, &ErrorContext::default())
+            .await?;
+        Ok(commit.tree.sha)
+    }
+
+    async fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!(
+            "/contents/{}?ref={}",
+            encode_path(path.trim_start_matches('/')),
+            encode_component(commit)
+        )));
+        let contents: WireContents = match self
+            .call(Endpoint::Contents, &url, None, &ErrorContext::default())
+            .await
+        {
+            Ok((contents, _)) => contents,
+            Err(GitHubError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let unreadable = |message: String| GitHubError::Transport {
+            method: "GET".into(),
+            path: path_of(&url),
+            message,
+        };
+        match (contents.encoding.as_deref(), contents.content) {
+            (Some("base64"), Some(content)) => decode_content(&content)
+                .map(Some)
+                .map_err(|e| unreadable(format!("bad base64 content: {e}"))),
+            // GitHub answers `"encoding": "none"` for files over 1 MB; artifacts are far smaller.
+            (encoding, _) => Err(unreadable(format!(
+                "{path} came back with encoding {:?}, not base64 (a file over 1 MB, or not a file)",
+                encoding.unwrap_or("missing")
+            ))),
+        }
+    }
+
+    async fn create_tree(
+        &self,
+        base_tree: &str,
+        files: &[TreeFile],
+    ) -> Result<String, GitHubError> {
+        let url = self.base.url(&self.repo_path("/git/trees"));
+        let tree: Vec<Value> = files
+            .iter()
+            .map(
+                |f| json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}),
+            )
+            .collect();
+        let body = json!({"base_tree": base_tree, "tree": tree});
+        let (tree, _): (WireSha, _) = self
+            .call(
+                Endpoint::CreateTree,
+                &url,
+                Some(&body),
+                &ErrorContext::default(),
+            )
+            .await?;
+        Ok(tree.sha)
+    }
+
+    async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, GitHubError> {
+        let url = self.base.url(&self.repo_path("/git/commits"));
+        // No author or committer: GitHub then uses the token's identity, and commits made
+        // with an Actions or App token come out Verified.
+        let body = json!({"message": message, "tree": tree, "parents": [parent]});
+        let (commit, _): (WireSha, _) = self
+            .call(
+                Endpoint::CreateCommit,
+                &url,
+                Some(&body),
+                &ErrorContext::default(),
+            )
+            .await?;
+        Ok(commit.sha)
+    }
+
+    async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError> {
+        let url = self
+            .base
+            .url(&self.repo_path(&format!("/git/refs/heads/{}", encode_path(branch))));
+        let body = json!({"sha": commit, "force": false});
+        let context = ErrorContext {
+            ref_update: true,
+            ..Default::default()
+        };
+        let answer = self.send(Endpoint::UpdateRef, &url, Some(&body)).await?;
+        self.check(Endpoint::UpdateRef, &url, &answer, &context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn api_base_joins_with_and_without_trailing_slash_and_prefix() {
+        for (input, origin, url) in [
+            (
+                "https://api.github.com",
+                "https://api.github.com",
+                "https://api.github.com/repos/o/r",
+            ),
+            (
+                "https://api.github.com/",
+                "https://api.github.com",
+                "https://api.github.com/repos/o/r",
+            ),
+            (
+                "https://ghe.example/api/v3",
+                "https://ghe.example",
+                "https://ghe.example/api/v3/repos/o/r",
+            ),
+            (
+                "https://ghe.example/api/v3/",
+                "https://ghe.example",
+                "https://ghe.example/api/v3/repos/o/r",
+            ),
+            (
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/repos/o/r",
+            ),
+        ] {
+            let base = ApiBase::parse(input).unwrap();
+            assert_eq!(base.origin, origin, "{input}");
+            assert_eq!(base.url("/repos/o/r"), url, "{input}");
+        }
+        assert!(ApiBase::parse("api.github.com").is_err());
+        assert!(ApiBase::parse("ftp://x/").is_err());
+        assert!(ApiBase::parse("").is_err());
+    }
+
+    #[test]
+    fn links_are_followed_verbatim_but_only_to_the_same_origin() {
+        let base = ApiBase::parse("https://ghe.example/api/v3").unwrap();
+        let next =
+            "https://ghe.example/api/v3/repositories/7/milestones?state=all&per_page=100&page=2";
+        assert_eq!(base.follow(next).unwrap(), next);
+        assert_eq!(
+            base.follow("/api/v3/repositories/7/milestones?page=2")
+                .unwrap(),
+            "https://ghe.example/api/v3/repositories/7/milestones?page=2"
+        );
+        assert!(base.follow("https://evil.example/steal").is_err());
+        assert!(base.follow("http://ghe.example/api/v3/x").is_err());
+    }
+
+    #[test]
+    fn next_link_is_found_among_others() {
+        // From @octokit/fixtures paginate-issues.
+        let header = "<https://api.github.com/repositories/1000/issues?per_page=3&page=2>; rel=\"next\", \
+                      <https://api.github.com/repositories/1000/issues?per_page=3&page=5>; rel=\"last\"";
+        assert_eq!(
+            next_link(header).as_deref(),
+            Some("https://api.github.com/repositories/1000/issues?per_page=3&page=2")
+        );
+        let last_page = "<https://x/repositories/1/m?page=1>; rel=\"first\", <https://x/repositories/1/m?page=4>; rel=\"prev\"";
+        assert_eq!(next_link(last_page), None);
+        let next_last = "<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=3>; rel=\"next\"";
+        assert_eq!(next_link(next_last).as_deref(), Some("https://x/a?page=3"));
+        assert_eq!(
+            next_link("<https://x/a?b=1,2>; rel=next").as_deref(),
+            Some("https://x/a?b=1,2")
+        );
+        assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn paths_are_percent_encoded_per_segment() {
+        assert_eq!(
+            encode_path(".ruru/projects/my proj/epics/EPIC-001_x.md"),
+            ".ruru/projects/my%20proj/epics/EPIC-001_x.md"
+        );
+        assert_eq!(encode_path("a#b/c?d/%e"), "a%23b/c%3Fd/%25e");
+        assert_eq!(encode_path("feature/ünï"), "feature/%C3%BCn%C3%AF");
+        assert_eq!(encode_component("a/b"), "a%2Fb");
+    }
+
+    #[test]
+    fn base64_content_with_newlines_decodes() {
+        // GitHub wraps the content at 60 columns with "\n".
+        let content =
+            "SGVsbG8sIFdvcmxkISBIZWxsbywgV29ybGQhIEhlbGxvLCBXb3JsZCEgSGVs\nbG8sIFdvcmxkIQ==\n";
+        assert_eq!(
+            decode_content(content).unwrap(),
+            b"Hello, World! Hello, World! Hello, World! Hello, World!".to_vec()
+        );
+        assert_eq!(decode_content("").unwrap(), Vec::<u8>::new());
+        assert!(decode_content("not base64!").is_err());
+    }
+
+    fn map(status: u16, body: &str, permission: Permission, context: &ErrorContext) -> GitHubError {
+        map_error(
+            &Method::POST,
+            "/repos/o/r/milestones",
+            StatusCode::from_u16(status).unwrap(),
+            body.as_bytes(),
+            permission,
+            context,
+        )
+    }
+
+    #[test]
+    fn errors_map_to_what_the_sync_decides_on() {
+        let create = ErrorContext {
+            already_exists_title: Some("v1".into()),
+            ..Default::default()
+        };
+        let body = r#"{"message":"Validation Failed","errors":[{"resource":"Milestone","code":"already_exists","field":"title"}]}"#;
+        assert!(
+            matches!(map(422, body, Permission::IssuesWrite, &create), GitHubError::AlreadyExists { title } if title == "v1")
+        );
+        // Without a title to name, the same answer stays a plain 422.
+        assert!(matches!(
+            map(422, body, Permission::IssuesWrite, &ErrorContext::default()),
+            GitHubError::Http { status: 422, .. }
+        ));
+
+        // From @octokit/fixtures errors: an invalid field is not "already exists".
+        let invalid = r#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"invalid","field":"color"}]}"#;
+        match map(422, invalid, Permission::IssuesWrite, &create) {
+            GitHubError::Http {
+                status: 422,
+                message,
+                ..
+            } => assert_eq!(message, "Validation Failed (color invalid)"),
+            other => panic!("{other:?}"),
+        }
+
+        let ref_update = ErrorContext {
+            ref_update: true,
+            ..Default::default()
+        };
+        let ff = r#"{"message":"Update is not a fast forward","documentation_url":"https://docs.github.com"}"#;
+        assert!(matches!(
+            map(422, ff, Permission::ContentsWrite, &ref_update),
+            GitHubError::NotFastForward
+        ));
+        assert!(matches!(
+            map(422, ff, Permission::ContentsWrite, &ErrorContext::default()),
+            GitHubError::Http { .. }
+        ));
+
+        let forbidden =
+            r#"{"message":"Resource not accessible by integration","documentation_url":"x"}"#;
+        match map(
+            403,
+            forbidden,
+            Permission::ContentsWrite,
+            &ErrorContext::default(),
+        ) {
+            GitHubError::Permission {
+                permission,
+                method,
+                path,
+                ..
+            } => {
+                assert_eq!(permission, Permission::ContentsWrite);
+                assert_eq!(method, "POST");
+                assert_eq!(path, "/repos/o/r/milestones");
+            }
+            other => panic!("{other:?}"),
+        }
+        let rate = r#"{"message":"You have exceeded a secondary rate limit."}"#;
+        assert!(matches!(
+            map(403, rate, Permission::IssuesWrite, &create),
+            GitHubError::Http { status: 403, .. }
+        ));
+
+        assert!(matches!(
+            map(
+                404,
+                r#"{"message":"Not Found"}"#,
+                Permission::IssuesWrite,
+                &create
+            ),
+            GitHubError::NotFound { .. }
+        ));
+        match map(
+            502,
+            "<html>Bad gateway</html>",
+            Permission::IssuesWrite,
+            &create,
+        ) {
+            GitHubError::Http {
+                status: 502,
+                message,
+                ..
+            } => assert_eq!(message, "<html>Bad gateway</html>"),
+            other => panic!("{other:?}"),
+        }
+        match map(500, "", Permission::IssuesWrite, &create) {
+            GitHubError::Http { message, .. } => assert_eq!(message, "Internal Server Error"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bodies_send_dates_at_noon_and_null_to_clear() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let new = NewMilestone {
+            title: "t".into(),
+            description: "d".into(),
+            state: MilestoneState::Open,
+            due_on: Some(date),
+        };
+        assert_eq!(
+            create_body(&new),
+            json!({"title": "t", "description": "d", "state": "open", "due_on": "2026-03-01T12:00:00Z"})
+        );
+        let undated = NewMilestone {
+            due_on: None,
+            ..new
+        };
+        assert!(create_body(&undated).get("due_on").is_none());
+
+        let clear = MilestonePatch {
+            due_on: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(patch_body(&clear), json!({"due_on": null}));
+        let close = MilestonePatch {
+            state: Some(MilestoneState::Closed),
+            due_on: Some(Some(date)),
+            ..Default::default()
+        };
+        assert_eq!(
+            patch_body(&close),
+            json!({"state": "closed", "due_on": "2026-03-01T12:00:00Z"})
+        );
+        assert_eq!(patch_body(&MilestonePatch::default()), json!({}));
+    }
+
+    #[test]
+    fn milestones_parse_leniently() {
+        let body = r#"{"url":"u","html_url":"https://github.com/o/r/milestone/1","id":1,"number":1,"title":"v1",
+            "description":null,"state":"closed","due_on":null,"updated_at":"2026-01-02T03:04:05Z","extra":{"x":1}}"#;
+        let m: Milestone = serde_json::from_str::<WireMilestone>(body).unwrap().into();
+        assert_eq!(m.state, MilestoneState::Closed);
+        assert_eq!(m.description, None);
+        assert_eq!(m.due_on, None);
+        let dated = r#"{"number":2,"html_url":"h","title":"t","state":"open","due_on":"2019-05-23T07:00:00Z","updated_at":"2026-01-02T03:04:05Z"}"#;
+        let m: Milestone = serde_json::from_str::<WireMilestone>(dated).unwrap().into();
+        assert_eq!(
+            due_date::from_github(m.due_on.unwrap()),
+            NaiveDate::from_ymd_opt(2019, 5, 23).unwrap()
+        );
+        assert_eq!(m.description, None);
+    }
+
+    #[test]
+    fn every_endpoint_has_a_distinct_template_and_slot() {
+        for (i, e) in Endpoint::ALL.iter().enumerate() {
+            assert_eq!(e.index(), i);
+            assert!(e.template().starts_with(e.method().as_str()));
+        }
+        let mut templates: Vec<_> = Endpoint::ALL.iter().map(|e| e.template()).collect();
+        templates.dedup();
+        assert_eq!(templates.len(), Endpoint::ALL.len());
+    }
+
+    #[tokio::test]
+    async fn debug_never_shows_the_token() {
+        let client = Client::new("https://api.github.com", "ghs_secret123", "o", "r").unwrap();
+        assert!(!format!("{client:?}").contains("ghs_secret123"));
+        assert!(
+            Client::new("https://api.github.com", "bad\ntoken", "o", "r")
+                .unwrap_err()
+                .to_string()
+                .contains("token")
+        );
+        assert!(
+            !Client::new("https://api.github.com", "bad\ntoken", "o", "r")
+                .unwrap_err()
+                .to_string()
+                .contains("bad")
+        );
+    }
+}
