@@ -5,9 +5,18 @@
 //! [`Artifact`]; editing changes only the values named in a [`FieldEdit`] and keeps every
 //! other byte (comments, key order, line endings, a missing final newline) as it was.
 
+mod body;
+mod fences;
+mod front_matter;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
 use crate::diagnostic::Diagnostic;
+use front_matter::{StrRead, read_str};
 
 /// Front-matter keys this crate reads or writes.
 pub mod keys {
@@ -38,7 +47,7 @@ impl DueKey {
 }
 
 /// An artifact as read from its file: the values the sync maps, nothing else.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Artifact {
     /// Workspace-relative path with `/` separators.
     pub path: String,
@@ -62,6 +71,16 @@ pub struct Artifact {
     pub link: Option<String>,
     /// Warnings met while reading (placeholder dates, …), with their lines.
     pub warnings: Vec<Diagnostic>,
+    /// The file line (1-based, the opening `+++` is line 1) of every top-level front-matter
+    /// key, so messages about a key can point at it.
+    pub key_lines: BTreeMap<String, usize>,
+    /// `milestone_sync_base`: the synced fields after the last sync (see [`crate::base`]).
+    pub base: Option<String>,
+    /// `sync_conflict`: fields flagged by the `manual_flag` policy, when present.
+    pub conflict: Option<String>,
+    /// The file line where the body starts (the line after the closing `+++`), for messages
+    /// about the description.
+    pub body_line: usize,
 }
 
 /// One change to make to a file.
@@ -80,46 +99,204 @@ pub enum FieldEdit {
 ///
 /// Errors (one diagnostic, with the line where it applies and how to fix it): no opening or
 /// closing `+++`, front matter that is not valid TOML, bytes that are not UTF-8, a missing or
-/// non-string `id` or `title`.
+/// non-string `id` or `title`. Problems that still leave a usable artifact (a placeholder
+/// date, a `status` that is not a string) become [`Artifact::warnings`] instead.
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
-    let _ = (path, bytes);
-    todo!()
+    let split = fences::split(path, bytes)?;
+    let front_lf = split.front_lf();
+    let doc = front_matter::parse_spanned(path, &front_lf)?;
+    let table = doc.as_table();
+    let key_lines = front_matter::key_lines(&doc, &front_lf);
+    let line_of = |key: &str| key_lines.get(key).copied();
+    let mut warnings = Vec::new();
+
+    let required = |key: &str, example: &str| -> Result<String, Diagnostic> {
+        match read_str(table, key) {
+            StrRead::Str(s) => Ok(s.to_owned()),
+            StrRead::Absent => Err(Diagnostic::error(
+                path,
+                Some(1),
+                format!("the front matter has no `{key}`: add a line such as `{key} = {example}`"),
+            )),
+            StrRead::NotStr(what) => Err(Diagnostic::error(
+                path,
+                line_of(key),
+                format!(
+                    "`{key}` is a {what}, but it must be a string: write it in double quotes, \
+                     e.g. `{key} = {example}`"
+                ),
+            )),
+        }
+    };
+    let id = required(keys::ID, "\"EPIC-001\"")?;
+    let title = required(keys::TITLE, "\"Launch the new site\"")?;
+
+    let mut optional = |key: &str, example: &str| -> Option<String> {
+        match read_str(table, key) {
+            StrRead::Str(s) => Some(s.to_owned()),
+            StrRead::Absent => None,
+            StrRead::NotStr(what) => {
+                warnings.push(Diagnostic::warning(
+                    path,
+                    line_of(key),
+                    format!(
+                        "`{key}` is a {what}, not a string, so it is ignored: write it in \
+                         double quotes, e.g. `{key} = {example}`"
+                    ),
+                ));
+                None
+            }
+        }
+    };
+    let kind = optional(keys::TYPE, "\"🗺️ Epic\"").unwrap_or_default();
+    let status = optional(keys::STATUS, "\"🔵 In Progress\"").unwrap_or_default();
+    let link = optional(
+        keys::RELATED_MILESTONE,
+        "\"https://github.com/OWNER/REPO/milestone/1\"",
+    )
+    .filter(|s| !s.trim().is_empty());
+
+    let base = optional(crate::base::KEY, "\"v1\"");
+    let conflict = optional(crate::base::CONFLICT_KEY, "\"title\"");
+    let (due, due_key) = front_matter::read_due(path, table, &key_lines, &mut warnings);
+    let body = split.body();
+    let description = normalize_text(description_section(body));
+    let body_line = fences::line_at(split.text.as_bytes(), split.front.end) + 1;
+
+    Ok(Artifact {
+        path: path.to_owned(),
+        id,
+        title,
+        kind,
+        status,
+        description,
+        due,
+        due_key,
+        link,
+        warnings,
+        key_lines,
+        base,
+        conflict,
+        body_line,
+    })
+}
+
+/// The file line of a top-level front-matter key, or `None` when the file cannot be read or
+/// has no such key. For callers holding only bytes; [`Artifact::key_lines`] has them all.
+pub fn key_line(bytes: &[u8], key: &str) -> Option<usize> {
+    let split = fences::split("", bytes).ok()?;
+    front_matter::key_line(&split.front_lf(), key)
 }
 
 /// Applies `edits` to the file's bytes and returns the new bytes. Everything not named by an
 /// edit stays byte for byte, line endings (LF or CRLF) and the presence or absence of a final
 /// newline included.
+///
+/// Edits apply in order. Errors are those of [`parse`] about the file's form (fences,
+/// encoding, TOML syntax); `id` and `title` need not be present. Setting or removing a key
+/// that is a `[table]` is an error.
 pub fn edit(path: &str, bytes: &[u8], edits: &[FieldEdit]) -> Result<Vec<u8>, Diagnostic> {
-    let _ = (path, bytes, edits);
-    todo!()
+    let split = fences::split(path, bytes)?;
+    let front_raw = &split.text[split.front.clone()];
+    let front_lf = split.front_lf();
+    let lines = front_matter::key_lines(&front_matter::parse_spanned(path, &front_lf)?, &front_lf);
+    let mut doc = front_matter::parse_mut(path, &front_lf)?;
+    let old_body = split.body();
+    let mut body = std::borrow::Cow::Borrowed(old_body);
+
+    for e in edits {
+        match e {
+            FieldEdit::SetString { key, value } => {
+                front_matter::set_string(path, &mut doc, key, value, lines.get(key).copied())?;
+            }
+            FieldEdit::Remove { key } => {
+                front_matter::remove(path, &mut doc, key, lines.get(key).copied())?;
+            }
+            FieldEdit::SetDescription(text) => {
+                let new = body::replace_description(&body, text, split.eol);
+                if new != *body {
+                    body = std::borrow::Cow::Owned(new);
+                }
+            }
+        }
+    }
+
+    let new_lf = doc.to_string();
+    let front_changed = new_lf != front_lf;
+    let body_changed = *body != *old_body;
+    if !front_changed && !body_changed {
+        return Ok(bytes.to_vec());
+    }
+    let front = if front_changed {
+        front_matter::merge_lines(front_raw, &front_lf, &new_lf, split.eol)
+    } else {
+        front_raw.to_owned()
+    };
+
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    out.extend_from_slice(&bytes[..split.bom_len]);
+    out.extend_from_slice(&split.text.as_bytes()[..split.front.start]);
+    out.extend_from_slice(front.as_bytes());
+    out.extend_from_slice(&split.text.as_bytes()[split.front.end..split.body_start]);
+    if !split.close_has_newline && !body.is_empty() {
+        // The closing `+++` ended the file; a body now follows it on a line of its own.
+        out.extend_from_slice(split.eol.as_bytes());
+    }
+    out.extend_from_slice(body.as_bytes());
+    Ok(out)
 }
 
 /// The Description section of a Markdown body: the text under the first heading that starts
 /// with `## Description`, up to the next `## ` heading; the whole body when there is no such
 /// heading. Returned raw (not normalised).
+///
+/// Lines inside fenced code blocks (```` ``` ````, `~~~`) are not taken for headings, so a
+/// `## ` line in a code sample does not cut the section short.
 pub fn description_section(body: &str) -> &str {
-    let _ = body;
-    todo!()
+    body::description_section(body)
+}
+
+/// Replaces the Description section's text (see [`description_section`]) with `new_text`,
+/// keeping the heading line exactly (e.g. `## Description ✍️`) and every other section. The
+/// new section is a blank line, the text and, before a following heading, a blank line, with
+/// the body's own line ending (that of its first line). When the body has no Description
+/// heading the whole body is the description. When the old and new text are equal after
+/// [`normalize_text`], the body comes back unchanged.
+pub fn replace_description(body: &str, new_text: &str) -> String {
+    body::replace_description(body, new_text, body::detect_eol(body))
 }
 
 /// Normalises text for comparison: `\r\n` and `\r` become `\n`, trailing white space is cut
 /// from every line, and leading/trailing blank lines and white space are removed.
+///
+/// GitHub stores text typed in its web forms with `\r\n`; without this every browser edit
+/// would look like a change on every run.
 pub fn normalize_text(text: &str) -> String {
-    let _ = text;
-    todo!()
+    body::normalize_text(text)
 }
 
 /// Reduces a `type` or `status` value to lower-case ASCII letters and digits separated by
 /// single spaces, dropping emoji, variation selectors and damaged encodings of them:
 /// `"🗺️ Epic"`, `"🗺 Epic"` and `"Epic"` all give `"epic"`.
+///
+/// Every character that is not an ASCII letter or digit separates words, so mojibake such
+/// as `"ðŸŸ¢ Done"` (UTF-8 read as Windows-1252) reduces like the emoji it came from, and
+/// `"In-Progress"` matches `"In Progress"`.
 pub fn normalize_label(value: &str) -> String {
-    let _ = value;
-    todo!()
+    value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
+
+/// The statuses that mean a milestone is closed, as [`normalize_label`] reduces them.
+pub const CLOSED_STATUSES: [&str; 4] = ["done", "completed", "archived", "closed"];
 
 /// True when `status` is in the closed set: Done, Completed, Archived, Closed (any emoji,
 /// any case).
 pub fn is_closed_status(status: &str) -> bool {
-    let _ = status;
-    todo!()
+    let label = normalize_label(status);
+    CLOSED_STATUSES.contains(&label.as_str())
 }

@@ -1,0 +1,130 @@
+//! Splitting a file into its `+++` fences, TOML front matter and Markdown body.
+//!
+//! toml_edit rewrites CRLF as LF and always ends with a newline, so the fences, the body and
+//! the line endings are handled here, by byte offsets into the original text, and toml_edit
+//! only ever sees the front matter.
+
+use std::ops::Range;
+
+use crate::diagnostic::Diagnostic;
+
+/// The UTF-8 byte order mark some Windows editors put at the start of a file.
+pub(crate) const BOM: &str = "\u{feff}";
+
+/// A file cut at its fences. All offsets index into `text` (the file without its BOM).
+#[derive(Debug)]
+pub(crate) struct Split<'a> {
+    /// The file without a leading BOM.
+    pub text: &'a str,
+    /// Length of the BOM that preceded `text` (0 or 3 bytes), kept when writing.
+    pub bom_len: usize,
+    /// The file's line ending, decided by its first line: `"\r\n"` or `"\n"`.
+    pub eol: &'static str,
+    /// The front matter between the fence lines (each of its lines keeps its own ending).
+    pub front: Range<usize>,
+    /// Where the body starts: just after the closing fence line's newline, or the end of the
+    /// file when the closing fence is its last line.
+    pub body_start: usize,
+    /// Whether the closing fence line ends with a newline (it does unless it ends the file).
+    pub close_has_newline: bool,
+}
+
+impl Split<'_> {
+    /// The front matter with CRLF turned into LF: what toml_edit is given. Line numbers and
+    /// line counts are the same as in the file.
+    pub fn front_lf(&self) -> String {
+        self.text[self.front.clone()].replace("\r\n", "\n")
+    }
+
+    pub fn body(&self) -> &str {
+        &self.text[self.body_start..]
+    }
+}
+
+/// 1-based line of byte `offset` in `text`.
+pub(crate) fn line_at(text: &[u8], offset: usize) -> usize {
+    1 + text[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// True for a line (without its `\n`) that is a front-matter fence: exactly `+++`, with an
+/// optional `\r` left over from a CRLF ending.
+fn is_fence(line: &str) -> bool {
+    line.strip_suffix('\r').unwrap_or(line) == "+++"
+}
+
+/// Checks the encoding and finds the fences. Errors carry the line to look at and the fix.
+pub(crate) fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<Split<'a>, Diagnostic> {
+    let whole = std::str::from_utf8(bytes).map_err(|e| {
+        let line = line_at(bytes, e.valid_up_to());
+        Diagnostic::error(
+            path,
+            Some(line),
+            format!(
+                "line {line} holds bytes that are not valid UTF-8: save the file with UTF-8 \
+                 encoding (IntelliManage files are UTF-8 text)"
+            ),
+        )
+    })?;
+    let (text, bom_len) = match whole.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (whole, 0),
+    };
+
+    let first_end = text.find('\n');
+    let first = &text[..first_end.unwrap_or(text.len())];
+    if !is_fence(first) {
+        let hint = if first.trim() == "---" {
+            " (this looks like YAML front matter; IntelliManage front matter is TOML between \
+             `+++` lines)"
+        } else if first.trim() == "+++" {
+            " (remove the spaces around `+++`)"
+        } else {
+            ""
+        };
+        return Err(Diagnostic::error(
+            path,
+            Some(1),
+            format!(
+                "no front matter: the file must start with a line holding exactly `+++`, then \
+                 the TOML front matter, then another `+++` line{hint}"
+            ),
+        ));
+    }
+    let eol = if first.ends_with('\r') { "\r\n" } else { "\n" };
+    let unclosed = || {
+        Diagnostic::error(
+            path,
+            Some(1),
+            "the front matter opened by the `+++` on line 1 is never closed: add a line \
+             holding exactly `+++` after the front matter",
+        )
+    };
+    let Some(first_end) = first_end else {
+        return Err(unclosed());
+    };
+
+    let front_start = first_end + 1;
+    let mut pos = front_start;
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map(|i| pos + i);
+        let line = &text[pos..end.unwrap_or(text.len())];
+        if is_fence(line) {
+            return Ok(Split {
+                text,
+                bom_len,
+                eol,
+                front: front_start..pos,
+                body_start: end.map_or(text.len(), |e| e + 1),
+                close_has_newline: end.is_some(),
+            });
+        }
+        match end {
+            Some(e) => pos = e + 1,
+            None => break,
+        }
+    }
+    Err(unclosed())
+}
