@@ -108,12 +108,15 @@ impl FileWork {
     fn record(&mut self, change: &Change, number: u64, url: &str) {
         let line = match &change.action {
             Action::Create { .. } | Action::Adopt { .. } => {
-                self.edits.entry(change.path.clone()).or_default().push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: url.to_string() });
+                let edits = self.edits.entry(change.path.clone()).or_default();
+                edits.push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: url.to_string() });
+                edits.extend(change.file_edits.iter().cloned());
                 format!("- {} → milestone #{number} ({}): linked", change.artifact_id, change.artifact_title)
             }
-            Action::EditFile { edits, fields, .. } => {
-                self.edits.entry(change.path.clone()).or_default().extend(edits.iter().cloned());
-                format!("- {} ← milestone #{number} ({}): {}", change.artifact_id, change.artifact_title, fields.join(", "))
+            Action::EditFile { .. } | Action::Update { .. } if !change.file_edits.is_empty() => {
+                self.edits.entry(change.path.clone()).or_default().extend(change.file_edits.iter().cloned());
+                let what = if change.file_fields.is_empty() { "sync base".to_string() } else { change.file_fields.join(", ") };
+                format!("- {} ← milestone #{number} ({}): {what}", change.artifact_id, change.artifact_title)
             }
             Action::CreateFile { content, .. } => {
                 self.new_files.insert(change.path.clone(), content.clone());
@@ -169,10 +172,23 @@ pub fn describe(change: &Change) -> String {
             };
             if patch.is_empty() { format!("link existing milestone ({how})") } else { format!("link existing milestone ({how}) and update {}", change.fields().join(", ")) }
         }
-        Action::Update { .. } => format!("update {}", change.fields().join(", ")),
+        Action::Update { .. } => {
+            let mut parts = Vec::new();
+            if !change.fields().is_empty() {
+                parts.push(format!("update {}", change.fields().join(", ")));
+            }
+            if !change.file_fields.is_empty() {
+                parts.push(format!("file takes {} from GitHub", change.file_fields.join(", ")));
+            }
+            let flagged: Vec<&str> = change.conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| crate::plan::field_name(c.field)).collect();
+            if !flagged.is_empty() {
+                parts.push(format!("conflict on {} (flagged)", flagged.join(", ")));
+            }
+            if parts.is_empty() { "record the sync base".into() } else { parts.join("; ") }
+        }
         Action::CloseRemoved { .. } => "close milestone (file removed)".into(),
         Action::DeleteRemoved { .. } => "delete milestone (file removed)".into(),
-        Action::EditFile { fields, .. } => format!("file follows the milestone: {}", fields.join(", ")),
+        Action::EditFile { .. } => format!("file follows the milestone: {}", change.file_fields.join(", ")),
         Action::CreateFile { .. } => "create artifact file and mark the milestone".into(),
     }
 }

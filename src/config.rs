@@ -29,6 +29,8 @@ pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
     ("on-milestone-deleted", "unlink"),
     ("closed-status", ""),
     ("reopened-status", ""),
+    ("direction", "both"),
+    ("fail-on-conflict", "false"),
 ];
 
 /// The status a milestone closed on GitHub gives its artifact, unless configured.
@@ -131,6 +133,12 @@ pub struct Settings {
     pub closed_status: Option<String>,
     /// `reopened-status`, overriding the project's `reopened_status`.
     pub reopened_status: Option<String>,
+    /// `conflict-resolution`, overriding every project's `conflict_resolution`.
+    pub conflict_resolution: Option<ConflictResolution>,
+    /// `direction`: which sides the run may write.
+    pub direction: crate::plan::Direction,
+    /// `fail-on-conflict`: a conflict left flagged fails the step.
+    pub fail_on_conflict: bool,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -173,6 +181,27 @@ impl Settings {
             }
         };
         let create_artifacts = parse_bool(raw, "create-artifacts", &mut problems);
+        let fail_on_conflict = parse_bool(raw, "fail-on-conflict", &mut problems);
+        let conflict_resolution = match raw.input("conflict-resolution").as_deref() {
+            None => None,
+            Some("last_update_wins") => Some(ConflictResolution::LastUpdateWins),
+            Some("prefer_local") => Some(ConflictResolution::PreferLocal),
+            Some("prefer_github") => Some(ConflictResolution::PreferGithub),
+            Some("manual_flag") => Some(ConflictResolution::ManualFlag),
+            Some(other) => {
+                problems.push(format!("input `conflict-resolution` must be last_update_wins, prefer_local, prefer_github or manual_flag, got {other:?}"));
+                None
+            }
+        };
+        let direction = match raw.input("direction").as_deref() {
+            Some("both") | None => crate::plan::Direction::Both,
+            Some("to-github") => crate::plan::Direction::ToGithub,
+            Some("from-github") => crate::plan::Direction::FromGithub,
+            Some(other) => {
+                problems.push(format!("input `direction` must be `both`, `to-github` or `from-github`, got {other:?}"));
+                crate::plan::Direction::Both
+            }
+        };
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
         if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
             problems.push(format!("input `projects-root` must be a folder inside the workspace, got {projects_root:?}"));
@@ -200,6 +229,9 @@ impl Settings {
             create_artifacts,
             closed_status: raw.input("closed-status"),
             reopened_status: raw.input("reopened-status"),
+            conflict_resolution,
+            direction,
+            fail_on_conflict,
         })
     }
 

@@ -6,7 +6,10 @@
 //! shallow clone, a forced push, no git at all), every artifact counts as touched; the
 //! reason is returned so the log can say it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use chrono::{DateTime, Utc};
 use std::process::Command;
 
 /// How a file changed between `before` and `after`.
@@ -63,6 +66,24 @@ pub fn touched(workspace: &Path, root: &str, before: Option<&str>, after: &str, 
         files.push((path, change));
     }
     Touched::Files(files)
+}
+
+/// The commit time of the last commit that changed each file under `root`, from one
+/// `git log` over the checkout (empty when git or the history is unavailable). This is the
+/// local side's time for the `last_update_wins` policy.
+pub fn last_change_times(workspace: &Path, root: &str) -> BTreeMap<String, DateTime<Utc>> {
+    let mut out = BTreeMap::new();
+    let Ok(log) = git(workspace, &["log", "--format=%x00%ct", "--name-only", "--no-renames", "--", root]) else { return out };
+    let text = String::from_utf8_lossy(&log);
+    let mut time = None;
+    for line in text.lines() {
+        if let Some(ts) = line.strip_prefix('\0') {
+            time = ts.trim().parse::<i64>().ok().and_then(|t| DateTime::from_timestamp(t, 0));
+        } else if let (Some(t), false) = (time, line.trim().is_empty()) {
+            out.entry(line.to_string()).or_insert(t);
+        }
+    }
+    out
 }
 
 /// The tree of a commit in the checkout, when git has it (saves an API call).
@@ -145,5 +166,7 @@ mod tests {
         assert!(matches!(touched(d, "p", Some(&before), &after, true), Touched::All { .. }));
         assert_eq!(local_head(d).as_deref(), Some(after.as_str()));
         assert_eq!(local_tree(d, &after).map(|t| t.len()), Some(40));
+        let times = last_change_times(d, "p");
+        assert!(times.contains_key("p/epics/a.md") && times.contains_key("p/epics/c.md"));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod artifact;
+pub mod base;
 pub mod config;
 pub mod diagnostic;
 pub mod due_date;

@@ -8,8 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::artifact::{Artifact, FieldEdit, is_closed_status, normalize_text};
-use crate::config::OnRemoved;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::artifact::{Artifact, DueKey, FieldEdit, is_closed_status, keys, normalize_text};
+use crate::base::{self, SyncBase, Values, fingerprint};
+use crate::config::{ConflictResolution, OnRemoved, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::due_date;
 use crate::github::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
@@ -59,7 +62,47 @@ pub struct Input<'a> {
     /// Every milestone of the repository, open and closed.
     pub milestones: &'a [Milestone],
     pub scope: &'a Scope,
-    pub on_removed: OnRemoved,
+    pub options: &'a Options,
+}
+
+/// Which sides a run may write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Direction {
+    /// Files → GitHub only.
+    ToGithub,
+    /// GitHub → files only.
+    FromGithub,
+    #[default]
+    Both,
+}
+
+/// Run-level choices, defaulted for a plain two-way run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub on_removed: Option<OnRemoved>,
+    /// The `conflict-resolution` input; `None` uses each project's `conflict_resolution`.
+    pub policy: Option<ConflictResolution>,
+    pub direction: Direction,
+    /// `closed-status` / `reopened-status` inputs, over the project's keys.
+    pub closed_status: Option<String>,
+    pub reopened_status: Option<String>,
+    /// Commit time of the last commit that changed each artifact (workspace-relative path):
+    /// the local side's time for `last_update_wins`.
+    pub local_times: BTreeMap<String, DateTime<Utc>>,
+    /// Today (UTC), for `updated_date`.
+    pub today: Option<NaiveDate>,
+}
+
+/// A field changed on both sides to different values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub field: Field,
+    /// The file's value, as text.
+    pub local: String,
+    /// GitHub's value, as text.
+    pub github: String,
+    /// How the policy settled it: `local`, `github`, or `flagged` (manual_flag: nothing written).
+    pub resolution: &'static str,
 }
 
 /// How an existing milestone was found for an artifact without a link.
@@ -88,14 +131,7 @@ pub enum Action {
     /// Delete the milestone of a removed artifact (`on-artifact-removed: delete`).
     DeleteRemoved { number: u64, html_url: String },
     /// Change the artifact's file to follow its milestone (GitHub → file).
-    EditFile {
-        number: u64,
-        html_url: String,
-        #[serde(skip)]
-        edits: Vec<FieldEdit>,
-        /// What changes, by name (`title`, `description`, `due date`, `status`, …).
-        fields: Vec<String>,
-    },
+    EditFile { number: u64, html_url: String },
     /// Create an artifact file for a new milestone, then give the milestone its marker.
     CreateFile {
         number: u64,
@@ -132,6 +168,15 @@ pub struct Change {
     pub path: String,
     #[serde(flatten)]
     pub action: Action,
+    /// File edits to make once the GitHub side of the change succeeded: values flowing from
+    /// GitHub, the sync base, the conflict flag. (A new link is added by the executor.)
+    #[serde(skip)]
+    pub file_edits: Vec<FieldEdit>,
+    /// The synced fields the file takes from GitHub, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub file_fields: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
 }
 
 impl Change {
@@ -153,7 +198,6 @@ impl Change {
     pub fn fields(&self) -> Vec<&str> {
         let patch = match &self.action {
             Action::Update { patch, .. } | Action::Adopt { patch, .. } => patch,
-            Action::EditFile { fields, .. } => return fields.iter().map(String::as_str).collect(),
             _ => return Vec::new(),
         };
         let mut out = Vec::new();
@@ -350,11 +394,28 @@ impl<'a> Planner<'a> {
                 ));
                 return;
             }
-            let patch = self.patch(project, a, m, touch);
-            if patch.is_empty() {
+            if let Some(other) = self.input.milestones.iter().find(|o| {
+                o.number != number && link::marker(o.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, a))
+            }) {
+                self.diagnostics.push(Diagnostic::error(
+                    &a.path,
+                    line_of(a, "related_milestone"),
+                    format!(
+                        "links milestone #{number}, but milestone #{} ({}) also carries the marker `IntelliManage-ID: {}`; delete the duplicate on GitHub or remove its marker lines",
+                        other.number, other.html_url, a.id
+                    ),
+                ));
+                return;
+            }
+            let r = self.reconcile(project, a, m, touch);
+            if r.patch.is_empty() && r.file_edits.is_empty() {
                 self.in_sync += 1;
             } else {
-                self.updates.push(change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch }));
+                let mut c = change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch: r.patch });
+                c.file_edits = r.file_edits;
+                c.file_fields = r.file_fields;
+                c.conflicts = r.conflicts;
+                self.updates.push(c);
             }
             return;
         }
@@ -376,15 +437,13 @@ impl<'a> Planner<'a> {
             return;
         }
         if let Some(m) = marked.first().copied().filter(|m| !self.linked.contains_key(&m.number)) {
-            let patch = self.patch(project, a, m, &Touch::Whole);
-            self.adoptions.push(change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by: AdoptBy::Marker, patch }));
+            self.adopt(project, a, m, AdoptBy::Marker);
             return;
         }
         if let Some(m) = self.input.milestones.iter().find(|m| m.title == a.title) {
             let unmarked = link::marker(m.description.as_deref().unwrap_or_default()).is_none();
             if unmarked && !self.linked.contains_key(&m.number) && !self.adoptions.iter().any(|c| adopted_number(c) == Some(m.number)) {
-                let patch = self.patch(project, a, m, &Touch::Whole);
-                self.adoptions.push(change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by: AdoptBy::Title, patch }));
+                self.adopt(project, a, m, AdoptBy::Title);
                 return;
             }
             if !self.renamed_away(m.number) {
@@ -414,7 +473,24 @@ impl<'a> Planner<'a> {
             state: desired_state(a),
             due_on: if project.config.sync_due_date { a.due } else { None },
         };
-        self.creations.push(change(project, a, Action::Create { milestone }));
+        if self.input.options.direction == Direction::FromGithub {
+            return;
+        }
+        let mut c = change(project, a, Action::Create { milestone });
+        c.file_edits = vec![base_edit(&SyncBase::of(&local_values(project, a)))];
+        self.creations.push(c);
+    }
+
+    /// Links `a` to an existing milestone, making the milestone show the artifact (the file
+    /// is the plan of record when the two meet for the first time).
+    fn adopt(&mut self, project: &Project, a: &Artifact, m: &Milestone, by: AdoptBy) {
+        if self.input.options.direction == Direction::FromGithub {
+            return;
+        }
+        let patch = push_all(project, a, m);
+        let mut c = change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch });
+        c.file_edits = vec![base_edit(&SyncBase::of(&local_values(project, a)))];
+        self.adoptions.push(c);
     }
 
     /// True when a marker found on a milestone that `a` links is that of another artifact
@@ -430,38 +506,113 @@ impl<'a> Planner<'a> {
         self.updates.iter().any(|c| matches!(&c.action, Action::Update { number: n, patch, .. } if *n == number && patch.title.is_some()))
     }
 
-    /// The fields of `m` to change so that it shows `a`, limited to the touched fields.
-    /// The marker lines are always put right: they are the link contract.
-    fn patch(&self, project: &Project, a: &Artifact, m: &Milestone, touch: &Touch) -> MilestonePatch {
-        let wanted = |f: Field| match touch {
-            Touch::Whole => true,
-            Touch::Fields(set) => set.contains(&f),
-        };
-        let mut patch = MilestonePatch::default();
-        if wanted(Field::Title) && m.title != a.title {
-            patch.title = Some(a.title.clone());
-        }
-        let current = m.description.as_deref().unwrap_or_default();
-        let text_differs = wanted(Field::Description) && link::synced_text(current) != normalize_text(&a.description);
-        let marker_ok = link::marker(current).is_some_and(|mk| mk.id == a.id && mk.project.as_deref() == Some(project.slug.as_str()));
-        if text_differs {
-            patch.description = Some(link::compose_description(&a.description, &a.id, &project.slug));
-        } else if !marker_ok {
-            patch.description = Some(link::compose_description(&link::synced_text(current), &a.id, &project.slug));
-        }
-        if wanted(Field::State) && m.state != desired_state(a) {
-            patch.state = Some(desired_state(a));
-        }
+    /// Three-way reconcile of a linked artifact and its milestone against the stored base.
+    ///
+    /// Per field: equal → nothing; changed on one side since the base → that side wins;
+    /// changed on both → the conflict policy. Without a base for a field, a push's own
+    /// changes count as local changes, other fields are left alone, and a full reconcile
+    /// treats a difference as a conflict. The marker lines are always put right.
+    fn reconcile(&self, project: &Project, a: &Artifact, m: &Milestone, touch: &Touch) -> Reconciled {
+        let options = self.input.options;
+        let local = local_values(project, a);
+        let remote = remote_values(m);
+        let base = a.base.as_deref().map(SyncBase::parse).unwrap_or_default();
+        let policy = options.policy.unwrap_or(project.config.conflict_resolution);
+        let mut new_base = base.clone();
+        let mut out = Reconciled::default();
+        let mut to_github = Vec::new();
+        let mut to_file = Vec::new();
         // A date key holding a placeholder or a typo gives `due = None` with a warning; it
-        // must not clear a real date on GitHub, so only a missing key clears it.
+        // must neither clear a real date on GitHub nor be overwritten silently.
         let date_unreadable = a.due.is_none() && a.due_key.is_some();
-        if wanted(Field::DueOn) && project.config.sync_due_date && !date_unreadable {
-            let current = m.due_on.map(due_date::from_github);
-            if current != a.due {
-                patch.due_on = Some(a.due);
+        for field in Field::ALL {
+            if field == Field::DueOn && (!project.config.sync_due_date || date_unreadable) {
+                continue;
+            }
+            let (l, g, b) = (comparable(field, &local), comparable(field, &remote), base_of(field, &base));
+            if l == g {
+                set_base(field, &mut new_base, &local);
+                continue;
+            }
+            // A field this push changed is a local change whatever the base says (the push
+            // may have rewritten the base line too, e.g. a revert).
+            let pushed = matches!(touch, Touch::Fields(set) if set.contains(&field));
+            let (local_changed, github_changed) = match (&b, touch) {
+                (Some(b), _) => (l != *b || pushed, g != *b),
+                // No base: a full reconcile cannot tell who changed what; a push knows its
+                // own changes and leaves every other field alone.
+                (None, Touch::Whole) => (true, true),
+                (None, Touch::Fields(_)) => (pushed, false),
+            };
+            let conflicted = local_changed && github_changed;
+            let winner = match (local_changed, github_changed) {
+                (true, false) => Winner::Local,
+                (false, true) => Winner::Github,
+                (true, true) => self.settle(policy, a, m),
+                (false, false) => Winner::Neither,
+            };
+            let winner = match (winner, options.direction) {
+                (Winner::Local, Direction::FromGithub) | (Winner::Github, Direction::ToGithub) => Winner::Neither,
+                (w, _) => w,
+            };
+            if conflicted {
+                out.conflicts.push(Conflict {
+                    field,
+                    local: shown(field, &local),
+                    github: shown(field, &remote),
+                    resolution: match winner {
+                        Winner::Local => "local",
+                        Winner::Github => "github",
+                        Winner::Flag | Winner::Neither => "flagged",
+                    },
+                });
+            }
+            match winner {
+                Winner::Local => {
+                    to_github.push(field);
+                    set_base(field, &mut new_base, &local);
+                }
+                Winner::Github => {
+                    to_file.push(field);
+                    set_base(field, &mut new_base, &remote);
+                }
+                Winner::Flag | Winner::Neither => {}
             }
         }
-        patch
+        out.patch = patch_for(project, a, m, &to_github);
+        let (edits, names) = file_edits_for(project, a, m, &to_file, options);
+        out.file_edits = edits;
+        out.file_fields = names;
+        if !out.file_edits.is_empty() {
+            if let Some(today) = options.today {
+                out.file_edits.push(FieldEdit::SetString { key: keys::UPDATED_DATE.into(), value: today.format("%Y-%m-%d").to_string() });
+            }
+        }
+        let flagged: Vec<&str> = out.conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| field_name(c.field)).collect();
+        if !flagged.is_empty() && a.conflict.as_deref() != Some(flagged.join(", ").as_str()) {
+            out.file_edits.push(FieldEdit::SetString { key: base::CONFLICT_KEY.into(), value: flagged.join(", ") });
+        } else if flagged.is_empty() && a.conflict.is_some() {
+            out.file_edits.push(FieldEdit::Remove { key: base::CONFLICT_KEY.into() });
+        }
+        if new_base != base || (a.base.is_none() && new_base != SyncBase::default()) {
+            out.file_edits.push(base_edit(&new_base));
+        }
+        out
+    }
+
+    /// Who wins a conflict under `policy`. `last_update_wins` compares the commit time of the
+    /// file's last change with the milestone's `updated_at`; the file wins ties and when its
+    /// time is unknown, because the repository is the plan of record.
+    fn settle(&self, policy: ConflictResolution, a: &Artifact, m: &Milestone) -> Winner {
+        match policy {
+            ConflictResolution::PreferLocal => Winner::Local,
+            ConflictResolution::PreferGithub => Winner::Github,
+            ConflictResolution::ManualFlag => Winner::Flag,
+            ConflictResolution::LastUpdateWins => match self.input.options.local_times.get(&a.path) {
+                Some(local) if *local < m.updated_at => Winner::Github,
+                _ => Winner::Local,
+            },
+        }
     }
 
     fn plan_removed(&mut self, slug: &str, old: &Artifact) {
@@ -481,7 +632,10 @@ impl<'a> Planner<'a> {
         if self.linked.contains_key(&m.number) {
             return; // another artifact links it now
         }
-        let action = match self.input.on_removed {
+        if self.input.options.direction == Direction::FromGithub {
+            return;
+        }
+        let action = match self.input.options.on_removed.unwrap_or(OnRemoved::Close) {
             OnRemoved::Delete => Action::DeleteRemoved { number: m.number, html_url: m.html_url.clone() },
             OnRemoved::Close if m.state == MilestoneState::Open => Action::CloseRemoved { number: m.number, html_url: m.html_url.clone() },
             OnRemoved::Close => return,
@@ -501,6 +655,164 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// What [`Planner::reconcile`] decided for one linked artifact.
+#[derive(Debug, Default)]
+struct Reconciled {
+    patch: MilestonePatch,
+    file_edits: Vec<FieldEdit>,
+    file_fields: Vec<String>,
+    conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Winner {
+    Local,
+    Github,
+    /// `manual_flag`: neither side is written.
+    Flag,
+    /// Nothing to write (unknown history, or the run's direction forbids it).
+    Neither,
+}
+
+/// The artifact's synced values.
+pub fn local_values(project: &Project, a: &Artifact) -> Values {
+    Values { title: a.title.clone(), description: normalize_text(&a.description), closed: is_closed_status(&a.status), due: if project.config.sync_due_date { a.due } else { None } }
+}
+
+/// The milestone's synced values.
+pub fn remote_values(m: &Milestone) -> Values {
+    Values {
+        title: m.title.clone(),
+        description: link::synced_text(m.description.as_deref().unwrap_or_default()),
+        closed: m.state == MilestoneState::Closed,
+        due: m.due_on.map(due_date::from_github),
+    }
+}
+
+/// A field's value in the form the base stores it.
+pub(crate) fn comparable(field: Field, v: &Values) -> String {
+    match field {
+        Field::Title => fingerprint(&v.title),
+        Field::Description => fingerprint(&v.description),
+        Field::State => if v.closed { "closed" } else { "open" }.into(),
+        Field::DueOn => v.due.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "none".into()),
+    }
+}
+
+pub(crate) fn base_of(field: Field, b: &SyncBase) -> Option<String> {
+    match field {
+        Field::Title => b.title.clone(),
+        Field::Description => b.description.clone(),
+        Field::State => b.closed.map(|c| if c { "closed" } else { "open" }.to_string()),
+        Field::DueOn => b.due.map(|d| d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "none".into())),
+    }
+}
+
+pub(crate) fn set_base(field: Field, b: &mut SyncBase, v: &Values) {
+    match field {
+        Field::Title => b.title = Some(fingerprint(&v.title)),
+        Field::Description => b.description = Some(fingerprint(&v.description)),
+        Field::State => b.closed = Some(v.closed),
+        Field::DueOn => b.due = Some(v.due),
+    }
+}
+
+/// A field's value as a person reads it, for conflict reports.
+fn shown(field: Field, v: &Values) -> String {
+    match field {
+        Field::Title => v.title.clone(),
+        Field::Description => v.description.clone(),
+        Field::State => if v.closed { "closed" } else { "open" }.into(),
+        Field::DueOn => v.due.map(|d| d.to_string()).unwrap_or_else(|| "no due date".into()),
+    }
+}
+
+/// The name of a field in the front matter's terms.
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::Title => "title",
+        Field::Description => "description",
+        Field::State => "state",
+        Field::DueOn => "due_on",
+    }
+}
+
+/// The edit that stores `base`.
+pub fn base_edit(base: &SyncBase) -> FieldEdit {
+    FieldEdit::SetString { key: base::KEY.into(), value: base.format() }
+}
+
+/// The milestone patch that makes `m` show `a`'s values for `fields`, plus the marker lines
+/// whenever they are missing or wrong (they are the link contract).
+fn patch_for(project: &Project, a: &Artifact, m: &Milestone, fields: &[Field]) -> MilestonePatch {
+    let mut patch = MilestonePatch::default();
+    for field in fields {
+        match field {
+            Field::Title => patch.title = Some(a.title.clone()),
+            Field::Description => patch.description = Some(link::compose_description(&a.description, &a.id, &project.slug)),
+            Field::State => patch.state = Some(desired_state(a)),
+            Field::DueOn => patch.due_on = Some(a.due),
+        }
+    }
+    let current = m.description.as_deref().unwrap_or_default();
+    let marker_ok = link::marker(current).is_some_and(|mk| mk.id == a.id && mk.project.as_deref() == Some(project.slug.as_str()));
+    if patch.description.is_none() && !marker_ok {
+        patch.description = Some(link::compose_description(&link::synced_text(current), &a.id, &project.slug));
+    }
+    patch
+}
+
+/// Every differing field, file → milestone (adoption).
+fn push_all(project: &Project, a: &Artifact, m: &Milestone) -> MilestonePatch {
+    let (local, remote) = (local_values(project, a), remote_values(m));
+    let date_unreadable = a.due.is_none() && a.due_key.is_some();
+    let fields: Vec<Field> = Field::ALL
+        .into_iter()
+        .filter(|f| *f != Field::DueOn || (project.config.sync_due_date && !date_unreadable))
+        .filter(|f| comparable(*f, &local) != comparable(*f, &remote))
+        .collect();
+    patch_for(project, a, m, &fields)
+}
+
+/// The file edits that make `a` show `m`'s values for `fields`, and their names.
+pub fn file_edits_for(project: &Project, a: &Artifact, m: &Milestone, fields: &[Field], options: &Options) -> (Vec<FieldEdit>, Vec<String>) {
+    let remote = remote_values(m);
+    let mut edits = Vec::new();
+    let mut names = Vec::new();
+    for field in fields {
+        match field {
+            Field::Title => edits.push(FieldEdit::SetString { key: keys::TITLE.into(), value: remote.title.clone() }),
+            Field::Description => edits.push(FieldEdit::SetDescription(remote.description.clone())),
+            Field::State => {
+                let status = if remote.closed {
+                    options.closed_status.clone().unwrap_or_else(|| project.config.closed_status.clone())
+                } else {
+                    options.reopened_status.clone().unwrap_or_else(|| project.config.reopened_status.clone())
+                };
+                edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: status });
+            }
+            Field::DueOn => match remote.due {
+                Some(date) => {
+                    let key = a.due_key.unwrap_or(default_due_key(&project.config)).key();
+                    edits.push(FieldEdit::SetString { key: key.into(), value: date.format("%Y-%m-%d").to_string() });
+                }
+                None => match a.due_key {
+                    Some(key) => edits.push(FieldEdit::Remove { key: key.key().into() }),
+                    None => continue,
+                },
+            },
+        }
+        names.push(field_name(*field).to_string());
+    }
+    (edits, names)
+}
+
+/// Where a date flowing back goes when the artifact has no date key: Epics get
+/// `target_date`, Features `milestone_target_date`.
+pub fn default_due_key(config: &ProjectConfig) -> DueKey {
+    if config.milestone_kind() == "feature" { DueKey::MilestoneTargetDate } else { DueKey::TargetDate }
+}
+
 fn adopted_number(c: &Change) -> Option<u64> {
     match c.action {
         Action::Adopt { number, .. } => Some(number),
@@ -518,7 +830,16 @@ fn desired_state(a: &Artifact) -> MilestoneState {
 }
 
 fn change(project: &Project, a: &Artifact, action: Action) -> Change {
-    Change { project: project.slug.clone(), artifact_id: a.id.clone(), artifact_title: a.title.clone(), path: a.path.clone(), action }
+    Change {
+        project: project.slug.clone(),
+        artifact_id: a.id.clone(),
+        artifact_title: a.title.clone(),
+        path: a.path.clone(),
+        action,
+        file_edits: Vec::new(),
+        file_fields: Vec::new(),
+        conflicts: Vec::new(),
+    }
 }
 
 fn line_of(a: &Artifact, key: &str) -> Option<usize> {

@@ -62,6 +62,10 @@ pub struct Totals {
     pub errors: usize,
     /// Artifact files changed or created to follow GitHub.
     pub files: usize,
+    /// Fields changed on both sides since the last sync.
+    pub conflicts: usize,
+    /// Of those, the ones `manual_flag` left unresolved.
+    pub flagged: usize,
 }
 
 /// Counts what was done (or, in a dry run, what would be).
@@ -86,11 +90,14 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
             }
             Action::CloseRemoved { .. } => {}
             Action::DeleteRemoved { .. } => t.deleted += 1,
-            Action::EditFile { .. } | Action::CreateFile { .. } => t.files += 1,
+            Action::EditFile { .. } | Action::CreateFile { .. } => {}
         }
         if c.closes() {
             t.closed += 1;
         }
+        t.files += usize::from(!c.file_fields.is_empty() || matches!(c.action, Action::CreateFile { .. }));
+        t.conflicts += c.conflicts.len();
+        t.flagged += c.conflicts.iter().filter(|x| x.resolution == "flagged").count();
     }
     t.errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
     t
@@ -117,20 +124,21 @@ pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnos
         let _ = writeln!(s, "{} artifact(s) checked; every milestone already matches.\n", plan.in_sync);
     } else {
         let _ = writeln!(s, "| Artifact | Milestone | {} |\n| --- | --- | --- |", if dry_run { "Would" } else { "Result" });
-        let rows: Vec<(Change, Result<(u64, String), String>)> = match outcome {
-            Some(o) => o.applied.iter().map(|a| (a.change.clone(), a.result.clone())).collect(),
-            None => plan.changes.iter().map(|c| (c.clone(), Err(String::new()))).collect(),
+        type Row<'c> = (&'c Change, Result<(u64, String), String>);
+        let rows: Vec<Row> = match outcome {
+            Some(o) => o.applied.iter().map(|a| (&a.change, a.result.clone())).collect(),
+            None => plan.changes.iter().map(|c| (c, Err(String::new()))).collect(),
         };
         for (c, result) in rows {
             let artifact = format!("**{}** {} (`{}`)", cell(&c.artifact_id), cell(&c.artifact_title), cell(&c.path));
-            let milestone = match (&result, milestone_ref(&c)) {
+            let milestone = match (&result, milestone_ref(c)) {
                 (Ok((n, url)), _) => format!("[#{n}]({})", url.replace(')', "%29")),
                 (_, Some(n)) => format!("#{n}"),
                 (_, None) => "new".into(),
             };
             let what = match &result {
-                Err(e) if !e.is_empty() => format!("❌ {}: {}", describe(&c), cell(e)),
-                _ => describe(&c),
+                Err(e) if !e.is_empty() => format!("❌ {}: {}", describe(c), cell(e)),
+                _ => describe(c),
             };
             let _ = writeln!(s, "| {artifact} | {milestone} | {what} |");
         }
@@ -138,11 +146,32 @@ pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnos
     }
     let _ = writeln!(
         s,
-        "**Totals:** {} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} in sync, {} failed, {} error(s).\n",
-        t.created, t.updated, t.closed, t.deleted, t.linked, t.files, plan.in_sync, t.failed, t.errors
+        "**Totals:** {} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} conflict(s) ({} flagged), {} in sync, {} failed, {} error(s).\n",
+        t.created, t.updated, t.closed, t.deleted, t.linked, t.files, t.conflicts, t.flagged, plan.in_sync, t.failed, t.errors
     );
     if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
         let _ = writeln!(s, "File changes committed in `{sha}` ({repository}).\n");
+    }
+    let conflicts: Vec<(&Change, &crate::plan::Conflict)> = plan.changes.iter().flat_map(|c| c.conflicts.iter().map(move |x| (c, x))).collect();
+    if !conflicts.is_empty() {
+        let _ = writeln!(s, "### Conflicts\n\n| Artifact | Field | In the file | On GitHub | Resolved |\n| --- | --- | --- | --- | --- |");
+        for (c, x) in conflicts {
+            let _ = writeln!(
+                s,
+                "| **{}** (`{}`) | {} | {} | {} | {} |",
+                cell(&c.artifact_id),
+                cell(&c.path),
+                crate::plan::field_name(x.field),
+                cell(&x.local),
+                cell(&x.github),
+                match x.resolution {
+                    "flagged" => "⚠️ flagged: make both sides equal to resolve",
+                    "github" => "GitHub's value kept",
+                    _ => "the file's value kept",
+                }
+            );
+        }
+        let _ = writeln!(s);
     }
     let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
     if !problems.is_empty() {
@@ -183,7 +212,7 @@ pub fn cell(text: &str) -> String {
 pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> String {
     let t = totals(plan, outcome, diagnostics);
     let mut s = String::new();
-    for (name, value) in [("created", t.created), ("updated", t.updated), ("closed", t.closed), ("deleted", t.deleted), ("linked", t.linked), ("files", t.files), ("errors", t.errors + t.failed)] {
+    for (name, value) in [("created", t.created), ("updated", t.updated), ("closed", t.closed), ("deleted", t.deleted), ("linked", t.linked), ("files", t.files), ("conflicts", t.conflicts), ("errors", t.errors + t.failed)] {
         let _ = writeln!(s, "{name}={value}");
     }
     let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());

@@ -21,6 +21,11 @@ fn synced() -> (Repo, u64, String) {
     (repo, number, file)
 }
 
+/// The `milestone_sync_base` line of a file.
+fn base_line(file: &str) -> String {
+    file.lines().find(|l| l.starts_with("milestone_sync_base")).unwrap_or_default().to_string()
+}
+
 fn today() -> String {
     chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string()
 }
@@ -45,8 +50,11 @@ fn edited_title_flows_into_the_file() {
             ("title = \"Alpha\"".to_string(), "title = \"Alpha, renamed\"".to_string()),
             // updated_date moves too, its comment kept.
             ("updated_date = \"2026-11-01\" # Use current date".to_string(), format!("updated_date = \"{}\" # Use current date", today())),
+            // The sync base records the new title's fingerprint.
+            (base_line(&before), base_line(&after)),
         ]
     );
+    assert_ne!(base_line(&before), base_line(&after));
     assert_eq!(git(&repo.bare(), &["rev-parse", "main^"]), head, "one commit on top");
     let message = git(&repo.bare(), &["log", "-1", "--format=%B", "main"]);
     assert!(message.contains("EPIC-001") && message.contains(&format!("#{n}")), "{message}");
@@ -87,8 +95,9 @@ fn closed_and_reopened_set_the_status() {
     run_event(&repo, &repo.milestone_event("closed", n, json!({})), &[]);
     let after = repo.file_at_head(E1).unwrap();
     let diff = differing_lines(&before, &after);
-    assert_eq!(diff.len(), 2, "status and updated_date: {diff:?}");
+    assert_eq!(diff.len(), 3, "status, updated_date and the base: {diff:?}");
     assert_eq!(diff[0].1, "status = \"🟢 Done\"");
+    assert!(diff[2].1.starts_with("milestone_sync_base") && diff[2].1.contains(" state=closed "), "{diff:?}");
     repo.pull();
     repo.standin.edit_milestone(n, |m| m.state = "open".into());
     run_event(&repo, &repo.milestone_event("opened", n, json!({})), &[("reopened-status", "🟡 To Do")]);

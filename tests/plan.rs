@@ -4,10 +4,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use milestone_sync::artifact;
+use milestone_sync::base::{SyncBase, Values};
 use milestone_sync::config::{OnRemoved, ProjectConfig};
 use milestone_sync::diagnostic::Level;
 use milestone_sync::github::{Milestone, MilestonePatch, MilestoneState};
-use milestone_sync::plan::{Action, AdoptBy, Field, Input, Plan, Scope, Touch, changed_fields, plan};
+use milestone_sync::plan::{Action, AdoptBy, Field, Input, Options, Plan, Scope, Touch, changed_fields, plan};
 use milestone_sync::workspace::Project;
 
 const REPO: &str = "acme/plan";
@@ -43,11 +44,17 @@ fn marked(id: &str, text: &str) -> String {
 }
 
 fn run(projects: &[Project], milestones: &[Milestone], scope: &Scope) -> Plan {
-    plan(&Input { repository: REPO, projects, milestones, scope, on_removed: OnRemoved::Close })
+    plan(&Input { repository: REPO, projects, milestones, scope, options: &Options::default() })
 }
 
 fn link(n: u64) -> String {
     format!("related_milestone = \"https://github.com/acme/plan/milestone/{n}\"\n")
+}
+
+/// The `milestone_sync_base` line of an artifact last synced with these values.
+fn base_line(title: &str, description: &str, closed: bool, due: Option<&str>) -> String {
+    let values = Values { title: title.into(), description: description.into(), closed, due: due.map(date) };
+    format!("milestone_sync_base = \"{}\"\n", SyncBase::of(&values).format())
 }
 
 fn date(s: &str) -> NaiveDate {
@@ -110,16 +117,25 @@ fn a_title_held_by_another_artifacts_milestone_is_an_error_not_a_create() {
 fn a_linked_artifact_in_sync_plans_nothing() {
     let mut m = ms(3, "Alpha", &marked("EPIC-001", "Text of E.md."));
     m.due_on = Some(instant("2026-05-23T07:00:00Z"));
-    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}", link(3))))]);
-    let plan = run(&[p], &[m], &Scope::All);
+    let base = base_line("Alpha", "Text of E.md.", false, Some("2026-05-23"));
+    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}{base}", link(3))))]);
+    let plan = run(&[p], std::slice::from_ref(&m), &Scope::All);
     assert!(plan.is_empty(), "{plan:?}");
     assert_eq!(plan.in_sync, 1);
+    // A link made before the base existed: the values agree, so the base is recorded once
+    // (a file edit only, nothing sent to GitHub).
+    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}", link(3))))]);
+    let plan = run(&[p], &[m], &Scope::All);
+    assert_eq!(plan.changes.len(), 1, "{plan:?}");
+    let Action::Update { patch, .. } = &plan.changes[0].action else { panic!("{plan:?}") };
+    assert!(patch.is_empty() && plan.changes[0].conflicts.is_empty());
+    assert_eq!(plan.changes[0].file_edits, vec![artifact::FieldEdit::SetString { key: "milestone_sync_base".into(), value: SyncBase::of(&Values { title: "Alpha".into(), description: "Text of E.md.".into(), closed: false, due: Some(date("2026-05-23")) }).format() }]);
 }
 
 #[test]
 fn browser_line_endings_are_not_a_change() {
     let m = ms(3, "Alpha", "Text of E.md.\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo\r\n");
-    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &link(3)))]);
+    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("{}{}", link(3), base_line("Alpha", "Text of E.md.", false, None))))]);
     assert!(run(&[p], &[m], &Scope::All).is_empty());
 }
 
@@ -127,7 +143,8 @@ fn browser_line_endings_are_not_a_change() {
 #[test]
 fn each_field_updates_alone() {
     let base = ms(3, "Alpha", &marked("EPIC-001", "Text of E.md."));
-    let cases: Vec<(&str, String, Box<dyn Fn(&MilestonePatch) -> bool>)> = vec![
+    type Check = Box<dyn Fn(&MilestonePatch) -> bool>;
+    let cases: Vec<(&str, String, Check)> = vec![
         ("title", fm("EPIC-001", "Alpha 2", &link(3)), Box::new(|p| p.title.as_deref() == Some("Alpha 2"))),
         ("state", format!("id = \"EPIC-001\"\ntitle = \"Alpha\"\nstatus = \"🧊 Archived\"\ntype = \"🗺️ Epic\"\n{}", link(3)), Box::new(|p| p.state == Some(MilestoneState::Closed))),
         ("due_on", fm("EPIC-001", "Alpha", &format!("milestone_target_date = \"2026-02-01\"\n{}", link(3))), Box::new(|p| p.due_on == Some(Some(date("2026-02-01"))))),
@@ -180,7 +197,7 @@ fn a_removed_file_closes_or_deletes_its_milestone_but_a_rename_does_not() {
     assert!(matches!(plan.changes[0].action, Action::DeleteRemoved { number: 3, .. }));
     // Renamed: the same ID lives on in another file.
     let moved = epic("EPIC-001_new-name.md", &fm("EPIC-001", "Alpha", &link(3)));
-    assert!(run(&[project(vec![moved])], &[m.clone()], &scope).is_empty());
+    assert!(run(&[project(vec![moved])], std::slice::from_ref(&m), &scope).is_empty());
     // Already closed: nothing to do.
     let mut closed = m;
     closed.state = MilestoneState::Closed;
@@ -188,7 +205,7 @@ fn a_removed_file_closes_or_deletes_its_milestone_but_a_rename_does_not() {
 }
 
 fn plan_with(projects: &[Project], milestones: &[Milestone], scope: &Scope, on_removed: OnRemoved) -> Plan {
-    plan(&Input { repository: REPO, projects, milestones, scope, on_removed })
+    plan(&Input { repository: REPO, projects, milestones, scope, options: &Options { on_removed: Some(on_removed), ..Default::default() } })
 }
 
 #[test]
@@ -220,12 +237,13 @@ fn bad_links_are_reported_with_the_line() {
 fn a_placeholder_date_never_clears_a_real_one() {
     let mut m = ms(3, "A", &marked("EPIC-001", "Text of A.md."));
     m.due_on = Some(instant("2026-05-23T07:00:00Z"));
-    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", &format!("target_date = \"YYYY-MM-DD\"\n{}", link(3))))]);
+    let base = base_line("A", "Text of A.md.", false, Some("2026-05-23"));
+    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", &format!("target_date = \"YYYY-MM-DD\"\n{}{base}", link(3))))]);
     let plan = run(&[p], &[m.clone()], &Scope::All);
     assert!(plan.is_empty(), "{plan:?}");
     assert!(plan.diagnostics.iter().any(|d| d.level == Level::Warning && d.line == Some(6)), "{:?}", plan.diagnostics);
     // A removed key clears it.
-    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", &link(3)))]);
+    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", &format!("{}{base}", link(3))))]);
     let Action::Update { patch, .. } = &run(&[p], &[m], &Scope::All).changes[0].action else { panic!() };
     assert_eq!(patch.due_on, Some(None));
 }

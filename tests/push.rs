@@ -53,8 +53,11 @@ fn a_push_creates_milestones_and_commits_the_links() {
     assert!(message.contains("EPIC-001") && message.contains("EPIC-002") && message.contains(&format!("#{}", a.number)), "{message}");
     let new = repo.file_at_head(E1).unwrap();
     let (old_lines, new_lines) = changed_lines(&alpha, &new);
-    assert!(old_lines.is_empty(), "only an added line: {old_lines:?}");
-    assert_eq!(new_lines, vec![format!("related_milestone = \"{}\"\n", a.html_url)]);
+    assert!(old_lines.is_empty(), "only added lines: {old_lines:?}");
+    assert_eq!(new_lines.len(), 2, "{new_lines:?}");
+    assert_eq!(new_lines[0], format!("related_milestone = \"{}\"\n", a.html_url));
+    // The sync base: what both sides held after this sync (see src/base.rs).
+    assert!(new_lines[1].starts_with("milestone_sync_base = \"v1 title=") && new_lines[1].ends_with(" state=open due=2026-05-23\"\n"), "{new_lines:?}");
     assert_eq!(a.html_url, link(a.number));
     assert_eq!(git(&repo.bare(), &["diff", "--name-only", "main^", "main"]).lines().count(), 2);
     let _ = ws;
@@ -86,29 +89,32 @@ fn a_second_run_writes_nothing() {
 #[test]
 fn each_changed_field_updates_only_that_field() {
     let repo = synced_repo();
-    let alpha = repo.file_at_head(E1).unwrap();
     let number = repo.milestones().iter().find(|m| m.title == "Alpha").unwrap().number;
-    let cases: Vec<(&str, String, Box<dyn Fn(&github_standin::MilestoneRecord) -> bool>)> = vec![
-        ("title", alpha.replace("title = \"Alpha\"", "title = \"Alpha v2\""), Box::new(|m| m.title == "Alpha v2")),
-        ("due date", alpha.replace("2026-05-23", "2026-12-01"), Box::new(|m| m.due_on.as_deref() == Some("2026-12-01T08:00:00Z"))),
-        ("description", alpha.replace("What EPIC-001 delivers.", "Now with more."), Box::new(|m| m.description.as_deref().unwrap().starts_with("Now with more.\n\nIntelliManage-ID: EPIC-001"))),
-        ("state", alpha.replace("🟡 To Do", "🟢 Done"), Box::new(|m| m.state == "closed")),
+    type Check = Box<dyn Fn(&github_standin::MilestoneRecord) -> bool>;
+    let cases: Vec<(&str, &str, &str, Check)> = vec![
+        ("title", "title = \"Alpha\"", "title = \"Alpha v2\"", Box::new(|m| m.title == "Alpha v2")),
+        ("due date", "target_date = \"2026-05-23\"", "target_date = \"2026-12-01\"", Box::new(|m| m.due_on.as_deref() == Some("2026-12-01T08:00:00Z"))),
+        ("description", "What EPIC-001 delivers.", "Now with more.", Box::new(|m| m.description.as_deref().unwrap().starts_with("Now with more.\n\nIntelliManage-ID: EPIC-001"))),
+        ("state", "🟡 To Do", "🟢 Done", Box::new(|m| m.state == "closed")),
     ];
-    let mut current = alpha;
-    for (what, content, check) in cases {
+    for (what, from, to, check) in cases {
+        let content = repo.file_at_head(E1).unwrap().replace(from, to);
         let payload = repo.push(&[(E1, Some(&content))], &format!("change {what}"));
         repo.standin.clear_requests();
         let run = repo.run("push", &payload, &[]);
         assert_eq!(run.code(), 0, "{what}: {}", run.stdout);
         let m = repo.milestones().into_iter().find(|m| m.number == number).unwrap();
         assert!(check(&m), "{what}: {m:?}");
-        let writes = repo.writes();
-        assert_eq!(writes.len(), 1, "{what}: one PATCH, no commit: {writes:?}");
-        assert_eq!(writes[0].method, "PATCH");
-        assert_eq!(repo.file_at_head(E1).unwrap(), content, "{what}: the file is left as pushed");
-        current = content;
+        // One PATCH of the milestone, then one commit that records the new sync base
+        // (tree, commit, ref): without it a later GitHub-side edit of this field would
+        // look like a conflict.
+        let writes: Vec<(String, String)> = repo.writes().into_iter().map(|w| (w.method, w.path)).collect();
+        assert_eq!(writes.len(), 4, "{what}: {writes:?}");
+        assert_eq!(writes[0], ("PATCH".to_string(), format!("/repos/{OWNER}/{REPO}/milestones/{number}")), "{what}");
+        assert!(writes[1..].iter().all(|(_, p)| p.contains("/git/")), "{what}: {writes:?}");
+        let (old, new) = changed_lines(&content, &repo.file_at_head(E1).unwrap());
+        assert!(old.len() == 1 && new.len() == 1 && old[0].starts_with("milestone_sync_base") && new[0].starts_with("milestone_sync_base"), "{what}: only the base line changes: {old:?} {new:?}");
     }
-    let _ = current;
 }
 
 #[test]

@@ -13,7 +13,9 @@ use crate::github::{Milestone, MilestonePatch, MilestoneState};
 use crate::link;
 use crate::workspace::Project;
 
-use super::{Action, Change, Plan};
+use super::{Action, Change, Conflict, Field, Plan};
+use crate::base::SyncBase;
+use crate::config::ConflictResolution;
 
 /// Run-level choices for milestone events (inputs override project_config).
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,8 @@ pub struct EventSettings {
     pub reopened_status: Option<String>,
     /// `project` input: where a new artifact goes when several projects sync.
     pub project: Option<String>,
+    /// `conflict-resolution` input.
+    pub policy: Option<ConflictResolution>,
 }
 
 /// Everything the event planner needs.
@@ -39,6 +43,8 @@ pub struct EventInput<'a> {
     /// The current UTC date, for `updated_date` and `created_date`.
     pub today: NaiveDate,
     pub settings: &'a EventSettings,
+    /// Commit time of the last change of each artifact file, for `last_update_wins`.
+    pub local_times: &'a std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
 /// Plans the file changes one milestone event calls for.
@@ -139,6 +145,68 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
             }
         }
     }
+    // The base: a field the event wrote, or one already equal, is now in sync. A field the
+    // file changed since the last sync that the event would overwrite is a conflict.
+    let base = a.base.as_deref().map(SyncBase::parse).unwrap_or_default();
+    let local = super::local_values(project, a);
+    let remote = super::remote_values(m);
+    let policy = input.settings.policy.unwrap_or(project.config.conflict_resolution);
+    let mut conflicts = Vec::new();
+    let mut kept = Vec::new();
+    for (field, name) in [(Field::Title, "title"), (Field::Description, "description"), (Field::DueOn, "due date"), (Field::State, "status")] {
+        if !fields.contains(&name) {
+            continue;
+        }
+        let (l, b) = (super::comparable(field, &local), super::base_of(field, &base));
+        if b.is_some_and(|b| b != l) {
+            let github_wins = match policy {
+                ConflictResolution::PreferGithub => true,
+                ConflictResolution::PreferLocal | ConflictResolution::ManualFlag => false,
+                ConflictResolution::LastUpdateWins => input.local_times.get(&a.path).is_some_and(|t| *t < m.updated_at),
+            };
+            conflicts.push(Conflict {
+                field,
+                local: super::comparable(field, &local),
+                github: super::comparable(field, &remote),
+                resolution: if github_wins { "github" } else if policy == ConflictResolution::ManualFlag { "flagged" } else { "local" },
+            });
+            if !github_wins {
+                kept.push(name);
+            }
+        }
+    }
+    if !kept.is_empty() {
+        let keys_of = |name: &str| -> Vec<String> {
+            match name {
+                "title" => vec![keys::TITLE.into()],
+                "status" => vec![keys::STATUS.into()],
+                "due date" => vec![keys::TARGET_DATE.into(), keys::MILESTONE_TARGET_DATE.into()],
+                _ => vec![],
+            }
+        };
+        let dropped: Vec<String> = kept.iter().flat_map(|n| keys_of(n)).collect();
+        edits.retain(|e| match e {
+            FieldEdit::SetString { key, .. } | FieldEdit::Remove { key } => !dropped.contains(key),
+            FieldEdit::SetDescription(_) => !kept.contains(&"description"),
+        });
+        fields.retain(|f| !kept.contains(f));
+    }
+    let mut new_base = base.clone();
+    for field in Field::ALL {
+        let written = fields.contains(&match field {
+            Field::Title => "title",
+            Field::Description => "description",
+            Field::DueOn => "due date",
+            Field::State => "status",
+        });
+        if written || super::comparable(field, &local) == super::comparable(field, &remote) {
+            super::set_base(field, &mut new_base, &remote);
+        }
+    }
+    let flagged: Vec<&str> = conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| super::field_name(c.field)).collect();
+    if !flagged.is_empty() {
+        edits.push(FieldEdit::SetString { key: crate::base::CONFLICT_KEY.into(), value: flagged.join(", ") });
+    }
     let synced_change = fields.iter().any(|f| !f.starts_with("related_milestone"));
     if synced_change {
         edits.push(FieldEdit::SetString { key: keys::UPDATED_DATE.into(), value: input.today.format("%Y-%m-%d").to_string() });
@@ -146,6 +214,9 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
     if !is_linked && action != MilestoneAction::Deleted {
         edits.push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: m.html_url.clone() });
         fields.push("related_milestone");
+    }
+    if (is_linked || action != MilestoneAction::Deleted) && (new_base != base || (a.base.is_none() && action != MilestoneAction::Deleted)) {
+        edits.push(super::base_edit(&new_base));
     }
     if edits.is_empty() {
         out.in_sync = 1;
@@ -156,7 +227,10 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
         artifact_id: a.id.clone(),
         artifact_title: a.title.clone(),
         path: a.path.clone(),
-        action: Action::EditFile { number: m.number, html_url: m.html_url.clone(), edits, fields: fields.into_iter().map(str::to_string).collect() },
+        action: Action::EditFile { number: m.number, html_url: m.html_url.clone() },
+        file_edits: edits,
+        file_fields: fields.into_iter().map(str::to_string).collect(),
+        conflicts,
     });
     out
 }
@@ -242,6 +316,9 @@ fn plan_new_artifact(input: &EventInput<'_>, out: &mut Plan) {
         artifact_title: m.title.clone(),
         path,
         action: Action::CreateFile { number: m.number, html_url: m.html_url.clone(), content, marker_patch },
+        file_edits: Vec::new(),
+        file_fields: Vec::new(),
+        conflicts: Vec::new(),
     });
 }
 
