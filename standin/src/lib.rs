@@ -159,6 +159,16 @@ impl StandIn {
         self.shared.repo_id
     }
 
+    /// Delays every request by `latency` before it is handled (0, the default, for none),
+    /// to measure a client against GitHub-like round trips. Takes effect from the next
+    /// request.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.shared
+            .latency_nanos
+            .store(nanos, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// All milestones, sorted by number.
     pub fn milestones(&self) -> Vec<MilestoneRecord> {
         self.lock()

@@ -46,6 +46,12 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // A simulated network and server delay, before anything is handled; it does not hold
+    // the state lock, so concurrent requests wait side by side as they would on GitHub.
+    let latency = shared.latency_nanos.load(std::sync::atomic::Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_nanos(latency)).await;
+    }
     let req = Incoming {
         method: method.as_str().to_string(),
         path: uri.path().to_string(),

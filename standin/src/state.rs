@@ -5,6 +5,7 @@
 //! sees half a request.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,8 @@ pub(crate) struct Shared {
     pub git: Git,
     /// When the rate-limit window resets (epoch seconds), fixed at start like a fresh hour.
     pub rate_reset: i64,
+    /// Delay before each request is handled, in nanoseconds ([`crate::StandIn::set_latency`]).
+    pub latency_nanos: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -34,6 +37,7 @@ impl Shared {
             api_url,
             repo_id: REPOSITORY_ID,
             rate_reset: Utc::now().timestamp() + 3600,
+            latency_nanos: AtomicU64::new(0),
             state: Mutex::new(State::default()),
         }
     }
