@@ -69,7 +69,11 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
             }
             Err(e) => {
                 tracing::error!("{}: {} failed: {e}", change.artifact_id, describe(change));
-                out.diagnostics.push(Diagnostic::error(&change.path, None, format!("{} for {} failed: {e}", describe(change), change.artifact_id)));
+                out.diagnostics.push(Diagnostic::error(
+                    &change.path,
+                    None,
+                    format!("{} for {} failed: {e}", describe(change), change.artifact_id),
+                ));
             }
         }
         out.applied.push(Applied { change: change.clone(), result: result.map_err(|e| e.to_string()) });
@@ -115,7 +119,8 @@ impl FileWork {
             }
             Action::EditFile { .. } | Action::Update { .. } if !change.file_edits.is_empty() => {
                 self.edits.entry(change.path.clone()).or_default().extend(change.file_edits.iter().cloned());
-                let what = if change.file_fields.is_empty() { "sync base".to_string() } else { change.file_fields.join(", ") };
+                let what =
+                    if change.file_fields.is_empty() { "sync base".to_string() } else { change.file_fields.join(", ") };
                 format!("- {} ← milestone #{number} ({}): {what}", change.artifact_id, change.artifact_title)
             }
             Action::CreateFile { content, .. } => {
@@ -152,12 +157,19 @@ async fn apply_one<G: GitHub>(gh: &G, change: &Change) -> Result<(u64, String), 
             Ok((*number, html_url.clone()))
         }
         Action::CloseRemoved { number, html_url } => {
-            let patch = crate::github::MilestonePatch { state: Some(crate::github::MilestoneState::Closed), ..Default::default() };
+            let patch = crate::github::MilestonePatch {
+                state: Some(crate::github::MilestoneState::Closed),
+                ..Default::default()
+            };
             gh.update_milestone(*number, &patch).await.map(|_| (*number, html_url.clone()))
         }
-        Action::DeleteRemoved { number, html_url } => gh.delete_milestone(*number).await.map(|()| (*number, html_url.clone())),
+        Action::DeleteRemoved { number, html_url } => {
+            gh.delete_milestone(*number).await.map(|()| (*number, html_url.clone()))
+        }
         Action::EditFile { number, html_url, .. } => Ok((*number, html_url.clone())),
-        Action::CreateFile { number, html_url, marker_patch, .. } => gh.update_milestone(*number, marker_patch).await.map(|_| (*number, html_url.clone())),
+        Action::CreateFile { number, html_url, marker_patch, .. } => {
+            gh.update_milestone(*number, marker_patch).await.map(|_| (*number, html_url.clone()))
+        }
     }
 }
 
@@ -170,7 +182,11 @@ pub fn describe(change: &Change) -> String {
                 crate::plan::AdoptBy::Marker => "by its marker",
                 crate::plan::AdoptBy::Title => "by its title",
             };
-            if patch.is_empty() { format!("link existing milestone ({how})") } else { format!("link existing milestone ({how}) and update {}", change.fields().join(", ")) }
+            if patch.is_empty() {
+                format!("link existing milestone ({how})")
+            } else {
+                format!("link existing milestone ({how}) and update {}", change.fields().join(", "))
+            }
         }
         Action::Update { .. } => {
             let mut parts = Vec::new();
@@ -180,7 +196,12 @@ pub fn describe(change: &Change) -> String {
             if !change.file_fields.is_empty() {
                 parts.push(format!("file takes {} from GitHub", change.file_fields.join(", ")));
             }
-            let flagged: Vec<&str> = change.conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| crate::plan::field_name(c.field)).collect();
+            let flagged: Vec<&str> = change
+                .conflicts
+                .iter()
+                .filter(|c| c.resolution == "flagged")
+                .map(|c| crate::plan::field_name(c.field))
+                .collect();
             if !flagged.is_empty() {
                 parts.push(format!("conflict on {} (flagged)", flagged.join(", ")));
             }
@@ -195,14 +216,22 @@ pub fn describe(change: &Change) -> String {
 
 /// Builds one commit with the edits on top of the branch's current head and moves the
 /// branch, rebuilding on the new head when the branch moved meanwhile.
-async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, work: &FileWork) -> Result<(Option<String>, Vec<String>), String> {
+async fn commit<G: GitHub>(
+    gh: &G,
+    target: &Target<'_>,
+    work: &FileWork,
+) -> Result<(Option<String>, Vec<String>), String> {
     let message = work.message();
     for attempt in 1..=COMMIT_ATTEMPTS {
         let head = gh.branch_head(target.branch).await.map_err(|e| e.to_string())?;
         let at_checkout = target.local_head == Some(head.as_str());
         let mut files = Vec::new();
         for (path, file_edits) in &work.edits {
-            let base = if at_checkout { target.files.get(path).cloned() } else { gh.file_at(&head, path).await.map_err(|e| e.to_string())? };
+            let base = if at_checkout {
+                target.files.get(path).cloned()
+            } else {
+                gh.file_at(&head, path).await.map_err(|e| e.to_string())?
+            };
             let Some(base) = base else {
                 tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
                 continue;
@@ -214,7 +243,11 @@ async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, work: &FileWork) -> Resu
             }
         }
         for (path, content) in &work.new_files {
-            let exists = if at_checkout { target.workspace.join(path).exists() } else { gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some() };
+            let exists = if at_checkout {
+                target.workspace.join(path).exists()
+            } else {
+                gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some()
+            };
             if exists {
                 tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
                 continue;
@@ -233,7 +266,10 @@ async fn commit<G: GitHub>(gh: &G, target: &Target<'_>, work: &FileWork) -> Resu
         match gh.update_branch(target.branch, &sha).await {
             Ok(()) => return Ok((Some(sha), files.into_iter().map(|f| f.path).collect())),
             Err(GitHubError::NotFastForward) => {
-                tracing::warn!("{} moved while committing (attempt {attempt} of {COMMIT_ATTEMPTS}); rebuilding on the new head", target.branch);
+                tracing::warn!(
+                    "{} moved while committing (attempt {attempt} of {COMMIT_ATTEMPTS}); rebuilding on the new head",
+                    target.branch
+                );
             }
             Err(e) => return Err(e.to_string()),
         }
@@ -258,9 +294,13 @@ fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
         if full.exists() {
             continue;
         }
-        match std::fs::create_dir_all(full.parent().unwrap_or(target.workspace)).and_then(|()| std::fs::write(&full, content)) {
+        match std::fs::create_dir_all(full.parent().unwrap_or(target.workspace))
+            .and_then(|()| std::fs::write(&full, content))
+        {
             Ok(()) => out.files_changed.push(path.clone()),
-            Err(e) => out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the new artifact: {e}"))),
+            Err(e) => {
+                out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the new artifact: {e}")))
+            }
         }
     }
 }

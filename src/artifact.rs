@@ -150,11 +150,8 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
     };
     let kind = optional(keys::TYPE, "\"🗺️ Epic\"").unwrap_or_default();
     let status = optional(keys::STATUS, "\"🔵 In Progress\"").unwrap_or_default();
-    let link = optional(
-        keys::RELATED_MILESTONE,
-        "\"https://github.com/OWNER/REPO/milestone/1\"",
-    )
-    .filter(|s| !s.trim().is_empty());
+    let link = optional(keys::RELATED_MILESTONE, "\"https://github.com/OWNER/REPO/milestone/1\"")
+        .filter(|s| !s.trim().is_empty());
 
     let base = optional(crate::base::KEY, "\"v1\"");
     let conflict = optional(crate::base::CONFLICT_KEY, "\"title\"");

@@ -61,7 +61,12 @@ pub fn fingerprint(text: &str) -> String {
 impl SyncBase {
     /// The base recording `values` for every field.
     pub fn of(values: &Values) -> SyncBase {
-        SyncBase { title: Some(fingerprint(&values.title)), description: Some(fingerprint(&values.description)), closed: Some(values.closed), due: Some(values.due) }
+        SyncBase {
+            title: Some(fingerprint(&values.title)),
+            description: Some(fingerprint(&values.description)),
+            closed: Some(values.closed),
+            due: Some(values.due),
+        }
     }
 
     /// Reads the stored string; unknown words are ignored, an unknown version gives an empty
@@ -113,7 +118,12 @@ mod tests {
 
     #[test]
     fn round_trips_and_tolerates_unknowns() {
-        let v = Values { title: "Alpha".into(), description: "Text\r\n".into(), closed: false, due: NaiveDate::from_ymd_opt(2026, 5, 23) };
+        let v = Values {
+            title: "Alpha".into(),
+            description: "Text\r\n".into(),
+            closed: false,
+            due: NaiveDate::from_ymd_opt(2026, 5, 23),
+        };
         let b = SyncBase::of(&v);
         assert_eq!(SyncBase::parse(&b.format()), b);
         assert_eq!(b.description, Some(fingerprint("Text")), "normalised before hashing");

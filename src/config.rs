@@ -76,7 +76,12 @@ impl Inputs {
     /// Inputs named with spaces and hyphens both work: the runner keeps hyphens and turns
     /// spaces into `_`, which [`Inputs::from_vars`] turned back into spaces.
     pub fn input(&self, name: &str) -> Option<String> {
-        let set = self.inputs.get(name).or_else(|| self.inputs.get(&name.replace('-', " "))).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let set = self
+            .inputs
+            .get(name)
+            .or_else(|| self.inputs.get(&name.replace('-', " ")))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty());
         let default = INPUT_DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).filter(|d| !d.is_empty());
         set.map(str::to_string).or_else(|| default.map(str::to_string))
     }
@@ -155,7 +160,10 @@ impl Settings {
             .or_else(|| raw.var("GITHUB_TOKEN"))
             .or_else(|| raw.var("GH_TOKEN"))
             .unwrap_or_else(|| {
-                problems.push("no token: set the `github-token` input (it defaults to `${{ github.token }}`) or GITHUB_TOKEN".to_string());
+                problems.push(
+                    "no token: set the `github-token` input (it defaults to `${{ github.token }}`) or GITHUB_TOKEN"
+                        .to_string(),
+                );
                 String::new()
             });
         let repository = raw.var("GITHUB_REPOSITORY").unwrap_or_default();
@@ -204,7 +212,8 @@ impl Settings {
         };
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
         if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
-            problems.push(format!("input `projects-root` must be a folder inside the workspace, got {projects_root:?}"));
+            problems
+                .push(format!("input `projects-root` must be a folder inside the workspace, got {projects_root:?}"));
         }
         if !problems.is_empty() {
             return Err(SettingsError(problems.join("\n")));
@@ -360,7 +369,10 @@ impl ProjectConfig {
             repo_owner: gi.repo_owner.unwrap_or_default(),
             repo_name: gi.repo_name.unwrap_or_default(),
             create_missing_milestones: gi.create_missing_milestones.unwrap_or(true),
-            conflict_resolution: gi.conflict_resolution.or(mapping.conflict_resolution).unwrap_or(ConflictResolution::LastUpdateWins),
+            conflict_resolution: gi
+                .conflict_resolution
+                .or(mapping.conflict_resolution)
+                .unwrap_or(ConflictResolution::LastUpdateWins),
             milestone_type: mapping.milestone_type.unwrap_or_else(|| "🗺️ Epic".into()),
             sync_due_date: mapping.sync_milestone_due_date.unwrap_or(true),
             create_artifacts: gi.create_artifacts_from_milestones.unwrap_or(false),
@@ -391,7 +403,12 @@ mod tests {
 
     #[test]
     fn empty_inputs_are_unset_and_token_falls_back() {
-        let raw = inputs(&[("INPUT_GITHUB-TOKEN", ""), ("GITHUB_TOKEN", "t2"), ("GITHUB_REPOSITORY", "o/r"), ("INPUT_PROJECTS-ROOT", "")]);
+        let raw = inputs(&[
+            ("INPUT_GITHUB-TOKEN", ""),
+            ("GITHUB_TOKEN", "t2"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("INPUT_PROJECTS-ROOT", ""),
+        ]);
         let s = Settings::from_inputs(&raw).unwrap();
         assert_eq!(s.token, "t2");
         assert_eq!(s.projects_root, ".ruru/projects");
@@ -399,7 +416,8 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_all_named() {
-        let raw = inputs(&[("GITHUB_REPOSITORY", "o"), ("INPUT_DRY-RUN", "yes"), ("INPUT_ON-ARTIFACT-REMOVED", "burn")]);
+        let raw =
+            inputs(&[("GITHUB_REPOSITORY", "o"), ("INPUT_DRY-RUN", "yes"), ("INPUT_ON-ARTIFACT-REMOVED", "burn")]);
         let err = Settings::from_inputs(&raw).unwrap_err().0;
         assert!(err.contains("no token"), "{err}");
         assert!(err.contains("GITHUB_REPOSITORY"), "{err}");
@@ -415,14 +433,16 @@ mod tests {
         assert_eq!(c.conflict_resolution, ConflictResolution::PreferGithub);
         assert_eq!(c.milestone_kind(), "epic");
         assert!(c.sync_due_date && c.create_missing_milestones);
-        let f = ProjectConfig::parse("p.toml", "[github_integration.mapping]\nmilestone_type = \"🌟 Feature\"\n").unwrap();
+        let f =
+            ProjectConfig::parse("p.toml", "[github_integration.mapping]\nmilestone_type = \"🌟 Feature\"\n").unwrap();
         assert_eq!(f.artifact_folder(), "features");
         assert!(!f.enable_sync);
     }
 
     #[test]
     fn wrong_types_name_the_line() {
-        let e = ProjectConfig::parse("x/project_config.toml", "[github_integration]\n\nenable_sync = \"yes\"\n").unwrap_err();
+        let e = ProjectConfig::parse("x/project_config.toml", "[github_integration]\n\nenable_sync = \"yes\"\n")
+            .unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("bool") || e.message.contains("boolean"), "{}", e.message);
     }

@@ -36,7 +36,8 @@ fn is_daylight_time(instant: DateTime<Utc>) -> bool {
 }
 
 fn nth_sunday(year: i32, month: u32, n: u32) -> NaiveDate {
-    NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n as u8).expect("every month has a first and second Sunday")
+    NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n as u8)
+        .expect("every month has a first and second Sunday")
 }
 
 #[cfg(test)]

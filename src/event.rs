@@ -37,7 +37,10 @@ pub enum Event {
     /// the event.
     Milestone(MilestoneEvent),
     /// `workflow_dispatch` or `schedule`: every artifact is in scope.
-    Reconcile { name: String, default_branch: Option<String> },
+    Reconcile {
+        name: String,
+        default_branch: Option<String>,
+    },
     /// `pull_request`/`pull_request_target`.
     PullRequest,
     Other(String),
@@ -127,7 +130,8 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
     let payload = if payload.trim().is_empty() { "{}" } else { payload };
     match event_name {
         "push" => {
-            let raw: RawPush = serde_json::from_str(payload).map_err(|e| format!("the push event payload cannot be read: {e}"))?;
+            let raw: RawPush =
+                serde_json::from_str(payload).map_err(|e| format!("the push event payload cannot be read: {e}"))?;
             Ok(Event::Push(Push {
                 git_ref: raw.git_ref,
                 before: Some(raw.before).filter(|b| b != ZERO_SHA && !b.is_empty()),
@@ -138,7 +142,8 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
             }))
         }
         "milestone" => {
-            let raw: RawMilestoneEvent = serde_json::from_str(payload).map_err(|e| format!("the milestone event payload cannot be read: {e}"))?;
+            let raw: RawMilestoneEvent = serde_json::from_str(payload)
+                .map_err(|e| format!("the milestone event payload cannot be read: {e}"))?;
             let action = match raw.action.as_str() {
                 "created" => MilestoneAction::Created,
                 "edited" => MilestoneAction::Edited,
@@ -160,13 +165,20 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
                     due_on: m.due_on,
                     updated_at: m.updated_at,
                 },
-                edited: Edited { title: changes.title.is_some(), description: changes.description.is_some(), due_on: changes.due_on.is_some() },
+                edited: Edited {
+                    title: changes.title.is_some(),
+                    description: changes.description.is_some(),
+                    due_on: changes.due_on.is_some(),
+                },
                 default_branch: raw.repository.and_then(|r| r.default_branch),
             }))
         }
         "workflow_dispatch" | "schedule" => {
             let raw: RawAny = serde_json::from_str(payload).unwrap_or_default();
-            Ok(Event::Reconcile { name: event_name.to_string(), default_branch: raw.repository.and_then(|r| r.default_branch) })
+            Ok(Event::Reconcile {
+                name: event_name.to_string(),
+                default_branch: raw.repository.and_then(|r| r.default_branch),
+            })
         }
         "pull_request" | "pull_request_target" => Ok(Event::PullRequest),
         other => Ok(Event::Other(other.to_string())),
@@ -194,7 +206,10 @@ mod tests {
     fn dispatch_and_milestone() {
         assert!(matches!(parse("workflow_dispatch", DISPATCH).unwrap(), Event::Reconcile { .. }));
         let Event::Milestone(m) = parse("milestone", CLOSED).unwrap() else { panic!() };
-        assert_eq!((m.action, m.milestone.number, m.milestone.state), (MilestoneAction::Closed, 1, MilestoneState::Closed));
+        assert_eq!(
+            (m.action, m.milestone.number, m.milestone.state),
+            (MilestoneAction::Closed, 1, MilestoneState::Closed)
+        );
         assert_eq!(m.milestone.due_on.map(crate::due_date::from_github), chrono::NaiveDate::from_ymd_opt(2019, 5, 23));
         assert_eq!(m.edited, Edited::default());
         assert!(matches!(parse("schedule", "").unwrap(), Event::Reconcile { default_branch: None, .. }));

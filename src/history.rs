@@ -33,18 +33,26 @@ pub enum Touched {
 /// at `workspace`.
 pub fn touched(workspace: &Path, root: &str, before: Option<&str>, after: &str, forced: bool) -> Touched {
     let Some(before) = before else {
-        return Touched::All { reason: "the push created the branch, so there is no earlier commit to compare with".into() };
+        return Touched::All {
+            reason: "the push created the branch, so there is no earlier commit to compare with".into(),
+        };
     };
     if forced {
-        return Touched::All { reason: "the push was forced, so its history cannot be trusted to list every change".into() };
+        return Touched::All {
+            reason: "the push was forced, so its history cannot be trusted to list every change".into(),
+        };
     }
     for commit in [before, after] {
         match git(workspace, &["cat-file", "-e", &format!("{commit}^{{commit}}")]) {
             Ok(_) => {}
-            Err(GitError::Missing) => return Touched::All { reason: "git is not available in this environment".into() },
+            Err(GitError::Missing) => {
+                return Touched::All { reason: "git is not available in this environment".into() };
+            }
             Err(GitError::Failed(_)) => {
                 return Touched::All {
-                    reason: format!("commit {commit} is not in the checkout (a shallow clone? use actions/checkout with `fetch-depth: 0`)"),
+                    reason: format!(
+                        "commit {commit} is not in the checkout (a shallow clone? use actions/checkout with `fetch-depth: 0`)"
+                    ),
                 };
             }
         }
@@ -73,7 +81,9 @@ pub fn touched(workspace: &Path, root: &str, before: Option<&str>, after: &str, 
 /// local side's time for the `last_update_wins` policy.
 pub fn last_change_times(workspace: &Path, root: &str) -> BTreeMap<String, DateTime<Utc>> {
     let mut out = BTreeMap::new();
-    let Ok(log) = git(workspace, &["log", "--format=%x00%ct", "--name-only", "--no-renames", "--", root]) else { return out };
+    let Ok(log) = git(workspace, &["log", "--format=%x00%ct", "--name-only", "--no-renames", "--", root]) else {
+        return out;
+    };
     let text = String::from_utf8_lossy(&log);
     let mut time = None;
     for line in text.lines() {
@@ -115,7 +125,9 @@ fn git(workspace: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
-        .map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { GitError::Missing } else { GitError::Failed(e.to_string()) })?;
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound { GitError::Missing } else { GitError::Failed(e.to_string()) }
+        })?;
     if out.status.success() {
         Ok(out.stdout)
     } else {
@@ -128,7 +140,16 @@ mod tests {
     use super::*;
 
     fn run(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git").arg("-C").arg(dir).args(args).env("GIT_AUTHOR_NAME", "t").env("GIT_AUTHOR_EMAIL", "t@e").env("GIT_COMMITTER_NAME", "t").env("GIT_COMMITTER_EMAIL", "t@e").output().unwrap();
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@e")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@e")
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{:?}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
@@ -161,7 +182,10 @@ mod tests {
                 ("p/epics/c.md".into(), FileChange::Added),
             ])
         );
-        assert!(matches!(touched(d, "p", Some("1234567890123456789012345678901234567890"), &after, false), Touched::All { .. }));
+        assert!(matches!(
+            touched(d, "p", Some("1234567890123456789012345678901234567890"), &after, false),
+            Touched::All { .. }
+        ));
         assert!(matches!(touched(d, "p", None, &after, false), Touched::All { .. }));
         assert!(matches!(touched(d, "p", Some(&before), &after, true), Touched::All { .. }));
         assert_eq!(local_head(d).as_deref(), Some(after.as_str()));

@@ -25,7 +25,10 @@ struct Cli {
 fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MILESTONE_SYNC_LOG").unwrap_or_else(|_| "milestone_sync=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MILESTONE_SYNC_LOG")
+                .unwrap_or_else(|_| "milestone_sync=info".into()),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(std::env::var_os("GITHUB_ACTIONS").is_none())
         .with_target(false)

@@ -341,7 +341,8 @@ impl<'a> Planner<'a> {
 
     /// Two artifacts whose `related_milestone` names one milestone.
     fn check_shared_links(&mut self) {
-        let shared: Vec<(u64, Vec<String>)> = self.linked.iter().filter(|(_, p)| p.len() > 1).map(|(n, p)| (*n, p.clone())).collect();
+        let shared: Vec<(u64, Vec<String>)> =
+            self.linked.iter().filter(|(_, p)| p.len() > 1).map(|(n, p)| (*n, p.clone())).collect();
         for (number, paths) in shared {
             for path in &paths {
                 self.skipped.insert(path.clone());
@@ -384,7 +385,8 @@ impl<'a> Planner<'a> {
                 ));
                 return;
             };
-            if let Some(other) = link::marker(m.description.as_deref().unwrap_or_default()).filter(|mk| !marker_is(mk, project, a))
+            if let Some(other) =
+                link::marker(m.description.as_deref().unwrap_or_default()).filter(|mk| !marker_is(mk, project, a))
                 && !self.owns_marker_elsewhere(&other, project, a)
             {
                 self.diagnostics.push(Diagnostic::error(
@@ -395,7 +397,9 @@ impl<'a> Planner<'a> {
                 return;
             }
             if let Some(other) = self.input.milestones.iter().find(|o| {
-                o.number != number && link::marker(o.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, a))
+                o.number != number
+                    && link::marker(o.description.as_deref().unwrap_or_default())
+                        .is_some_and(|mk| marker_is(&mk, project, a))
             }) {
                 self.diagnostics.push(Diagnostic::error(
                     &a.path,
@@ -425,7 +429,9 @@ impl<'a> Planner<'a> {
             .input
             .milestones
             .iter()
-            .filter(|m| link::marker(m.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, a)))
+            .filter(|m| {
+                link::marker(m.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, a))
+            })
             .collect();
         if marked.len() > 1 {
             let numbers: Vec<String> = marked.iter().map(|m| format!("#{}", m.number)).collect();
@@ -442,7 +448,10 @@ impl<'a> Planner<'a> {
         }
         if let Some(m) = self.input.milestones.iter().find(|m| m.title == a.title) {
             let unmarked = link::marker(m.description.as_deref().unwrap_or_default()).is_none();
-            if unmarked && !self.linked.contains_key(&m.number) && !self.adoptions.iter().any(|c| adopted_number(c) == Some(m.number)) {
+            if unmarked
+                && !self.linked.contains_key(&m.number)
+                && !self.adoptions.iter().any(|c| adopted_number(c) == Some(m.number))
+            {
                 self.adopt(project, a, m, AdoptBy::Title);
                 return;
             }
@@ -456,7 +465,10 @@ impl<'a> Planner<'a> {
             }
         }
         if !project.config.create_missing_milestones {
-            self.diagnostics.push(Diagnostic::notice(format!("{}: no milestone, and `create_missing_milestones = false` in {}/project_config.toml", a.id, project.dir)));
+            self.diagnostics.push(Diagnostic::notice(format!(
+                "{}: no milestone, and `create_missing_milestones = false` in {}/project_config.toml",
+                a.id, project.dir
+            )));
             return;
         }
         if !self.new_titles.insert(a.title.clone()) {
@@ -497,13 +509,21 @@ impl<'a> Planner<'a> {
     /// that does not exist in the workspace: then the link wins and the marker is rewritten.
     fn owns_marker_elsewhere(&self, marker: &Marker, project: &Project, a: &Artifact) -> bool {
         let slug = marker.project.as_deref().unwrap_or(&project.slug);
-        let exists = self.input.projects.iter().filter(|p| p.slug == slug).flat_map(|p| &p.artifacts).any(|o| o.id == marker.id && o.path != a.path);
+        let exists = self
+            .input
+            .projects
+            .iter()
+            .filter(|p| p.slug == slug)
+            .flat_map(|p| &p.artifacts)
+            .any(|o| o.id == marker.id && o.path != a.path);
         !exists
     }
 
     /// Whether an update in this plan renames milestone `number`, freeing its title.
     fn renamed_away(&self, number: u64) -> bool {
-        self.updates.iter().any(|c| matches!(&c.action, Action::Update { number: n, patch, .. } if *n == number && patch.title.is_some()))
+        self.updates.iter().any(
+            |c| matches!(&c.action, Action::Update { number: n, patch, .. } if *n == number && patch.title.is_some()),
+        )
     }
 
     /// Three-way reconcile of a linked artifact and its milestone against the stored base.
@@ -585,10 +605,14 @@ impl<'a> Planner<'a> {
         out.file_fields = names;
         if !out.file_edits.is_empty() {
             if let Some(today) = options.today {
-                out.file_edits.push(FieldEdit::SetString { key: keys::UPDATED_DATE.into(), value: today.format("%Y-%m-%d").to_string() });
+                out.file_edits.push(FieldEdit::SetString {
+                    key: keys::UPDATED_DATE.into(),
+                    value: today.format("%Y-%m-%d").to_string(),
+                });
             }
         }
-        let flagged: Vec<&str> = out.conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| field_name(c.field)).collect();
+        let flagged: Vec<&str> =
+            out.conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| field_name(c.field)).collect();
         if !flagged.is_empty() && a.conflict.as_deref() != Some(flagged.join(", ").as_str()) {
             out.file_edits.push(FieldEdit::SetString { key: base::CONFLICT_KEY.into(), value: flagged.join(", ") });
         } else if flagged.is_empty() && a.conflict.is_some() {
@@ -621,12 +645,20 @@ impl<'a> Planner<'a> {
         if project.artifacts.iter().any(|a| a.id == old.id) {
             return;
         }
-        let by_link = old.link.as_deref().and_then(|l| link::milestone_number(l, self.input.repository)).and_then(|n| self.by_number.get(&n).copied());
+        let by_link = old
+            .link
+            .as_deref()
+            .and_then(|l| link::milestone_number(l, self.input.repository))
+            .and_then(|n| self.by_number.get(&n).copied());
         let by_marker = || {
-            self.input.milestones.iter().find(|m| link::marker(m.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, old)))
+            self.input.milestones.iter().find(|m| {
+                link::marker(m.description.as_deref().unwrap_or_default())
+                    .is_some_and(|mk| marker_is(&mk, project, old))
+            })
         };
         let Some(m) = by_link.or_else(by_marker) else {
-            self.diagnostics.push(Diagnostic::notice(format!("{} ({}) was removed; it had no milestone", old.id, old.path)));
+            self.diagnostics
+                .push(Diagnostic::notice(format!("{} ({}) was removed; it had no milestone", old.id, old.path)));
             return;
         };
         if self.linked.contains_key(&m.number) {
@@ -637,7 +669,9 @@ impl<'a> Planner<'a> {
         }
         let action = match self.input.options.on_removed.unwrap_or(OnRemoved::Close) {
             OnRemoved::Delete => Action::DeleteRemoved { number: m.number, html_url: m.html_url.clone() },
-            OnRemoved::Close if m.state == MilestoneState::Open => Action::CloseRemoved { number: m.number, html_url: m.html_url.clone() },
+            OnRemoved::Close if m.state == MilestoneState::Open => {
+                Action::CloseRemoved { number: m.number, html_url: m.html_url.clone() }
+            }
             OnRemoved::Close => return,
         };
         self.removals.push(change(project, old, action));
@@ -676,7 +710,12 @@ enum Winner {
 
 /// The artifact's synced values.
 pub fn local_values(project: &Project, a: &Artifact) -> Values {
-    Values { title: a.title.clone(), description: normalize_text(&a.description), closed: is_closed_status(&a.status), due: if project.config.sync_due_date { a.due } else { None } }
+    Values {
+        title: a.title.clone(),
+        description: normalize_text(&a.description),
+        closed: is_closed_status(&a.status),
+        due: if project.config.sync_due_date { a.due } else { None },
+    }
 }
 
 /// The milestone's synced values.
@@ -749,13 +788,16 @@ fn patch_for(project: &Project, a: &Artifact, m: &Milestone, fields: &[Field]) -
     for field in fields {
         match field {
             Field::Title => patch.title = Some(a.title.clone()),
-            Field::Description => patch.description = Some(link::compose_description(&a.description, &a.id, &project.slug)),
+            Field::Description => {
+                patch.description = Some(link::compose_description(&a.description, &a.id, &project.slug))
+            }
             Field::State => patch.state = Some(desired_state(a)),
             Field::DueOn => patch.due_on = Some(a.due),
         }
     }
     let current = m.description.as_deref().unwrap_or_default();
-    let marker_ok = link::marker(current).is_some_and(|mk| mk.id == a.id && mk.project.as_deref() == Some(project.slug.as_str()));
+    let marker_ok =
+        link::marker(current).is_some_and(|mk| mk.id == a.id && mk.project.as_deref() == Some(project.slug.as_str()));
     if patch.description.is_none() && !marker_ok {
         patch.description = Some(link::compose_description(&link::synced_text(current), &a.id, &project.slug));
     }
@@ -775,7 +817,13 @@ fn push_all(project: &Project, a: &Artifact, m: &Milestone) -> MilestonePatch {
 }
 
 /// The file edits that make `a` show `m`'s values for `fields`, and their names.
-pub fn file_edits_for(project: &Project, a: &Artifact, m: &Milestone, fields: &[Field], options: &Options) -> (Vec<FieldEdit>, Vec<String>) {
+pub fn file_edits_for(
+    project: &Project,
+    a: &Artifact,
+    m: &Milestone,
+    fields: &[Field],
+    options: &Options,
+) -> (Vec<FieldEdit>, Vec<String>) {
     let remote = remote_values(m);
     let mut edits = Vec::new();
     let mut names = Vec::new();

@@ -43,7 +43,18 @@ fn escape_property(s: &str) -> String {
 
 /// One log line per planned change.
 pub fn plan_lines(plan: &Plan) -> Vec<String> {
-    plan.changes.iter().map(|c| format!("{} ({}): {}{}", c.artifact_id, c.path, describe(c), milestone_ref(c).map(|n| format!(" #{n}")).unwrap_or_default())).collect()
+    plan.changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} ({}): {}{}",
+                c.artifact_id,
+                c.path,
+                describe(c),
+                milestone_ref(c).map(|n| format!(" #{n}")).unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 fn milestone_ref(c: &Change) -> Option<u64> {
@@ -104,7 +115,14 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
 }
 
 /// The job summary in Markdown.
-pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic], dry_run: bool, notes: &[String]) -> String {
+pub fn summary(
+    repository: &str,
+    plan: &Plan,
+    outcome: Option<&Outcome>,
+    diagnostics: &[Diagnostic],
+    dry_run: bool,
+    notes: &[String],
+) -> String {
     let t = totals(plan, outcome, diagnostics);
     let mut s = String::new();
     let heading = if t.errors > 0 || t.failed > 0 {
@@ -123,7 +141,8 @@ pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnos
     if plan.is_empty() {
         let _ = writeln!(s, "{} artifact(s) checked; every milestone already matches.\n", plan.in_sync);
     } else {
-        let _ = writeln!(s, "| Artifact | Milestone | {} |\n| --- | --- | --- |", if dry_run { "Would" } else { "Result" });
+        let _ =
+            writeln!(s, "| Artifact | Milestone | {} |\n| --- | --- | --- |", if dry_run { "Would" } else { "Result" });
         type Row<'c> = (&'c Change, Result<(u64, String), String>);
         let rows: Vec<Row> = match outcome {
             Some(o) => o.applied.iter().map(|a| (&a.change, a.result.clone())).collect(),
@@ -147,14 +166,28 @@ pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnos
     let _ = writeln!(
         s,
         "**Totals:** {} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} conflict(s) ({} flagged), {} in sync, {} failed, {} error(s).\n",
-        t.created, t.updated, t.closed, t.deleted, t.linked, t.files, t.conflicts, t.flagged, plan.in_sync, t.failed, t.errors
+        t.created,
+        t.updated,
+        t.closed,
+        t.deleted,
+        t.linked,
+        t.files,
+        t.conflicts,
+        t.flagged,
+        plan.in_sync,
+        t.failed,
+        t.errors
     );
     if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
         let _ = writeln!(s, "File changes committed in `{sha}` ({repository}).\n");
     }
-    let conflicts: Vec<(&Change, &crate::plan::Conflict)> = plan.changes.iter().flat_map(|c| c.conflicts.iter().map(move |x| (c, x))).collect();
+    let conflicts: Vec<(&Change, &crate::plan::Conflict)> =
+        plan.changes.iter().flat_map(|c| c.conflicts.iter().map(move |x| (c, x))).collect();
     if !conflicts.is_empty() {
-        let _ = writeln!(s, "### Conflicts\n\n| Artifact | Field | In the file | On GitHub | Resolved |\n| --- | --- | --- | --- | --- |");
+        let _ = writeln!(
+            s,
+            "### Conflicts\n\n| Artifact | Field | In the file | On GitHub | Resolved |\n| --- | --- | --- | --- | --- |"
+        );
         for (c, x) in conflicts {
             let _ = writeln!(
                 s,
@@ -177,7 +210,11 @@ pub fn summary(repository: &str, plan: &Plan, outcome: Option<&Outcome>, diagnos
     if !problems.is_empty() {
         let _ = writeln!(s, "### Problems\n");
         for d in problems {
-            let place = d.file.as_deref().map(|f| format!("`{}{}`: ", cell(f), d.line.map(|l| format!(":{l}")).unwrap_or_default())).unwrap_or_default();
+            let place = d
+                .file
+                .as_deref()
+                .map(|f| format!("`{}{}`: ", cell(f), d.line.map(|l| format!(":{l}")).unwrap_or_default()))
+                .unwrap_or_default();
             let _ = writeln!(s, "- {} {place}{}", if d.level == Level::Error { "❌" } else { "⚠️" }, cell(&d.message));
         }
     }
@@ -212,7 +249,16 @@ pub fn cell(text: &str) -> String {
 pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> String {
     let t = totals(plan, outcome, diagnostics);
     let mut s = String::new();
-    for (name, value) in [("created", t.created), ("updated", t.updated), ("closed", t.closed), ("deleted", t.deleted), ("linked", t.linked), ("files", t.files), ("conflicts", t.conflicts), ("errors", t.errors + t.failed)] {
+    for (name, value) in [
+        ("created", t.created),
+        ("updated", t.updated),
+        ("closed", t.closed),
+        ("deleted", t.deleted),
+        ("linked", t.linked),
+        ("files", t.files),
+        ("conflicts", t.conflicts),
+        ("errors", t.errors + t.failed),
+    ] {
         let _ = writeln!(s, "{name}={value}");
     }
     let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());
@@ -244,7 +290,10 @@ mod tests {
     #[test]
     fn annotations_escape_like_actions_core() {
         let d = Diagnostic::error(".ruru/projects/a,b/epics/E:1.md", Some(4), "100% bad\nnext");
-        assert_eq!(annotation(&d), "::error file=.ruru/projects/a%2Cb/epics/E%3A1.md,line=4::.ruru/projects/a,b/epics/E:1.md:4: 100%25 bad%0Anext");
+        assert_eq!(
+            annotation(&d),
+            "::error file=.ruru/projects/a%2Cb/epics/E%3A1.md,line=4::.ruru/projects/a,b/epics/E:1.md:4: 100%25 bad%0Anext"
+        );
         assert_eq!(annotation(&Diagnostic::notice("hi")), "::notice::hi");
     }
 

@@ -31,7 +31,8 @@ pub async fn run<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) ->
 
 async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> Result<i32, String> {
     let payload = match &settings.event_path {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read the event payload {}: {e}", path.display()))?,
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the event payload {}: {e}", path.display()))?,
         None => String::new(),
     };
     let event = event::parse(&settings.event_name, &payload)?;
@@ -49,26 +50,57 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         Event::Reconcile { name, default_branch } => {
             let branch = settings.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/heads/")).map(str::to_string);
             let Some(branch) = branch else {
-                return Ok(finish_early(settings, out, &format!("{name} ran on {:?}, which is not a branch; nothing to sync", settings.git_ref)));
+                return Ok(finish_early(
+                    settings,
+                    out,
+                    &format!("{name} ran on {:?}, which is not a branch; nothing to sync", settings.git_ref),
+                ));
             };
             (branch, default_branch.clone(), None)
         }
         Event::Milestone(m) => return run_milestone_event(settings, gh, out, m).await,
-        Event::PullRequest => return Ok(finish_early(settings, out, "pull_request runs do not preview changes in this version; nothing to do")),
-        Event::Other(name) => return Ok(finish_early(settings, out, &format!("the {name} event is not one milestone-sync handles; nothing to do"))),
+        Event::PullRequest => {
+            return Ok(finish_early(
+                settings,
+                out,
+                "pull_request runs do not preview changes in this version; nothing to do",
+            ));
+        }
+        Event::Other(name) => {
+            return Ok(finish_early(
+                settings,
+                out,
+                &format!("the {name} event is not one milestone-sync handles; nothing to do"),
+            ));
+        }
     };
     let default_branch = match default_branch {
         Some(b) => b,
         None => gh.default_branch().await.map_err(|e| e.to_string())?,
     };
     if branch != default_branch {
-        return Ok(finish_early(settings, out, &format!("{branch} is not the default branch ({default_branch}); only the default branch syncs")));
+        return Ok(finish_early(
+            settings,
+            out,
+            &format!("{branch} is not the default branch ({default_branch}); only the default branch syncs"),
+        ));
     }
 
     let _ = writeln!(out, "::group::Read");
-    let ws = workspace::read(&settings.workspace, &settings.projects_root, &settings.repository, settings.project.as_deref());
+    let ws = workspace::read(
+        &settings.workspace,
+        &settings.projects_root,
+        &settings.repository,
+        settings.project.as_deref(),
+    );
     let scope = match push {
-        Some(push) => match history::touched(&settings.workspace, &settings.projects_root, push.before.as_deref(), &push.after, push.forced) {
+        Some(push) => match history::touched(
+            &settings.workspace,
+            &settings.projects_root,
+            push.before.as_deref(),
+            &push.after,
+            push.forced,
+        ) {
             Touched::All { reason } => {
                 let note = format!("Every artifact is treated as touched: {reason}.");
                 let _ = writeln!(out, "{note}");
@@ -79,9 +111,11 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         },
         None => Scope::All,
     };
-    let milestones = if ws.projects.is_empty() { Vec::new() } else { gh.list_milestones().await.map_err(|e| e.to_string())? };
+    let milestones =
+        if ws.projects.is_empty() { Vec::new() } else { gh.list_milestones().await.map_err(|e| e.to_string())? };
     let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
-    let _ = writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
+    let _ =
+        writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
     let _ = writeln!(out, "::endgroup::");
 
     let options = plan::Options {
@@ -93,12 +127,26 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         local_times: history::last_change_times(&settings.workspace, &settings.projects_root),
         today: Some(chrono::Utc::now().date_naive()),
     };
-    let plan = plan::plan(&plan::Input { repository: &settings.repository, projects: &ws.projects, milestones: &milestones, scope: &scope, options: &options });
+    let plan = plan::plan(&plan::Input {
+        repository: &settings.repository,
+        projects: &ws.projects,
+        milestones: &milestones,
+        scope: &scope,
+        options: &options,
+    });
     apply_and_report(settings, gh, out, &ws, plan, &branch, notes).await
 }
 
 /// Prints the plan, applies it (unless a dry run), and reports.
-async fn apply_and_report<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write, ws: &Workspace, plan: Plan, branch: &str, mut notes: Vec<String>) -> Result<i32, String> {
+async fn apply_and_report<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    out: &mut dyn Write,
+    ws: &Workspace,
+    plan: Plan,
+    branch: &str,
+    mut notes: Vec<String>,
+) -> Result<i32, String> {
     let _ = writeln!(out, "::group::Plan");
     for line in report::plan_lines(&plan) {
         let _ = writeln!(out, "{line}");
@@ -118,7 +166,13 @@ async fn apply_and_report<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn 
     } else {
         let _ = writeln!(out, "::group::Apply");
         let local_head = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
-        let target = Target { workspace: &settings.workspace, branch, local_head: local_head.as_deref(), files: &ws.files, commit: settings.commit };
+        let target = Target {
+            workspace: &settings.workspace,
+            branch,
+            local_head: local_head.as_deref(),
+            files: &ws.files,
+            commit: settings.commit,
+        };
         let outcome = apply::apply(gh, &plan, &target).await;
         if let Some(sha) = &outcome.commit_sha {
             let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
@@ -132,13 +186,23 @@ async fn apply_and_report<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn 
 
 /// A milestone event: the linked artifact follows the milestone, committed to the default
 /// branch.
-async fn run_milestone_event<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write, event: &MilestoneEvent) -> Result<i32, String> {
+async fn run_milestone_event<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    out: &mut dyn Write,
+    event: &MilestoneEvent,
+) -> Result<i32, String> {
     let branch = match &event.default_branch {
         Some(b) => b.clone(),
         None => gh.default_branch().await.map_err(|e| e.to_string())?,
     };
     let _ = writeln!(out, "::group::Read");
-    let ws = workspace::read(&settings.workspace, &settings.projects_root, &settings.repository, settings.project.as_deref());
+    let ws = workspace::read(
+        &settings.workspace,
+        &settings.projects_root,
+        &settings.repository,
+        settings.project.as_deref(),
+    );
     // The payload is the truth for the event, but a milestone deleted right after it is
     // handled as deleted. One read; a `deleted` event needs none.
     let exists = match event.action {
@@ -146,7 +210,13 @@ async fn run_milestone_event<G: GitHub>(settings: &Settings, gh: &G, out: &mut d
         _ if ws.projects.is_empty() => true,
         _ => gh.get_milestone(event.milestone.number).await.map_err(|e| e.to_string())?.is_some(),
     };
-    let _ = writeln!(out, "milestone #{} {:?}{}", event.milestone.number, event.action, if exists || event.action == MilestoneAction::Deleted { "" } else { " (no longer exists: handled as deleted)" });
+    let _ = writeln!(
+        out,
+        "milestone #{} {:?}{}",
+        event.milestone.number,
+        event.action,
+        if exists || event.action == MilestoneAction::Deleted { "" } else { " (no longer exists: handled as deleted)" }
+    );
     let _ = writeln!(out, "::endgroup::");
     let event_settings = EventSettings {
         on_deleted: Some(settings.on_milestone_deleted),
@@ -158,7 +228,15 @@ async fn run_milestone_event<G: GitHub>(settings: &Settings, gh: &G, out: &mut d
     };
     let local_times = history::last_change_times(&settings.workspace, &settings.projects_root);
     let today = chrono::Utc::now().date_naive();
-    let plan = milestone_event::plan(&EventInput { repository: &settings.repository, projects: &ws.projects, event, exists, today, settings: &event_settings, local_times: &local_times });
+    let plan = milestone_event::plan(&EventInput {
+        repository: &settings.repository,
+        projects: &ws.projects,
+        event,
+        exists,
+        today,
+        settings: &event_settings,
+        local_times: &local_times,
+    });
     apply_and_report(settings, gh, out, &ws, plan, &branch, Vec::new()).await
 }
 
@@ -167,7 +245,8 @@ async fn run_milestone_event<G: GitHub>(settings: &Settings, gh: &G, out: &mut d
 fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
     let mut touched = BTreeMap::new();
     let mut removed = Vec::new();
-    let current: BTreeMap<&str, &artifact::Artifact> = ws.projects.iter().flat_map(|p| &p.artifacts).map(|a| (a.path.as_str(), a)).collect();
+    let current: BTreeMap<&str, &artifact::Artifact> =
+        ws.projects.iter().flat_map(|p| &p.artifacts).map(|a| (a.path.as_str(), a)).collect();
     for (path, change) in files {
         match change {
             FileChange::Added => {
@@ -181,7 +260,13 @@ fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
                 touched.insert(path, touch);
             }
             FileChange::Removed { old } => {
-                let Some(project) = ws.projects.iter().find(|p| path.starts_with(&format!("{}/{}/", p.dir, p.config.artifact_folder()))) else { continue };
+                let Some(project) = ws
+                    .projects
+                    .iter()
+                    .find(|p| path.starts_with(&format!("{}/{}/", p.dir, p.config.artifact_folder())))
+                else {
+                    continue;
+                };
                 if let Ok(old) = artifact::parse(&path, &old)
                     && artifact::normalize_label(&old.kind) == project.config.milestone_kind()
                 {
@@ -200,7 +285,14 @@ fn finish_early(settings: &Settings, out: &mut dyn Write, message: &str) -> i32 
     0
 }
 
-fn report_and_exit(settings: &Settings, out: &mut dyn Write, plan: &Plan, outcome: Option<&apply::Outcome>, diagnostics: &[Diagnostic], notes: &[String]) -> i32 {
+fn report_and_exit(
+    settings: &Settings,
+    out: &mut dyn Write,
+    plan: &Plan,
+    outcome: Option<&apply::Outcome>,
+    diagnostics: &[Diagnostic],
+    notes: &[String],
+) -> i32 {
     for d in diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
     }
@@ -258,7 +350,9 @@ fn write_outputs(settings: &Settings, text: &str) {
 
 fn append(path: &std::path::Path, text: &str) {
     use std::fs::OpenOptions;
-    if let Err(e) = OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(text.as_bytes())) {
+    if let Err(e) =
+        OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(text.as_bytes()))
+    {
         tracing::warn!("cannot write {}: {e}", path.display());
     }
 }

@@ -62,7 +62,10 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
     if let Some(only) = only
         && !slugs.iter().any(|s| s == only)
     {
-        out.diagnostics.push(Diagnostic::general(Level::Error, format!("input `project` names {only:?}, but `{root}/{only}` does not exist")));
+        out.diagnostics.push(Diagnostic::general(
+            Level::Error,
+            format!("input `project` names {only:?}, but `{root}/{only}` does not exist"),
+        ));
         return out;
     }
     for slug in slugs.into_iter().filter(|s| only.is_none_or(|o| o == s)) {
@@ -95,7 +98,13 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
     let folder = format!("{dir}/{}", config.artifact_folder());
     let kind = config.milestone_kind();
     let mut names: Vec<String> = std::fs::read_dir(workspace.join(&folder))
-        .map(|entries| entries.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".md")).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".md"))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     let mut project = Project { slug, dir, config, artifacts: Vec::new(), broken: Vec::new() };
@@ -126,12 +135,24 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
 /// oversized files.
 pub fn read_file(workspace: &Path, path: &str) -> Result<Vec<u8>, Diagnostic> {
     let full = workspace.join(path);
-    let meta = std::fs::symlink_metadata(&full).map_err(|e| Diagnostic::error(path, None, format!("cannot read the file: {e}")))?;
+    let meta = std::fs::symlink_metadata(&full)
+        .map_err(|e| Diagnostic::error(path, None, format!("cannot read the file: {e}")))?;
     if meta.file_type().is_symlink() {
-        return Err(Diagnostic::warning(path, None, "is a symbolic link; links are never followed. Replace it with the file itself"));
+        return Err(Diagnostic::warning(
+            path,
+            None,
+            "is a symbolic link; links are never followed. Replace it with the file itself",
+        ));
     }
     if meta.len() > MAX_ARTIFACT_BYTES {
-        return Err(Diagnostic::error(path, None, format!("is {} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit for an artifact. Move long material into a linked document", meta.len())));
+        return Err(Diagnostic::error(
+            path,
+            None,
+            format!(
+                "is {} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit for an artifact. Move long material into a linked document",
+                meta.len()
+            ),
+        ));
     }
     std::fs::read(&full).map_err(|e| Diagnostic::error(path, None, format!("cannot read the file: {e}")))
 }

@@ -46,7 +46,10 @@ fn readme_documents_every_input_and_output() {
     let readme = readme();
     for section in ["inputs", "outputs"] {
         for (name, spec) in names(section) {
-            let row = readme.lines().find(|l| l.starts_with(&format!("| `{name}` |"))).unwrap_or_else(|| panic!("README has no table row for {section} `{name}`"));
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{name}` |")))
+                .unwrap_or_else(|| panic!("README has no table row for {section} `{name}`"));
             if section == "inputs" {
                 let default = spec["default"].as_str().unwrap_or_default();
                 let shown = if default.is_empty() { "(empty)".to_string() } else { format!("`{default}`") };

@@ -37,17 +37,11 @@ fn valid_files() -> Vec<(String, Vec<u8>)> {
     let mut files = md_files(&root().join("rooport-implementation-plan"));
     files.extend(md_files(&root().join("edge/valid")));
     assert!(files.len() >= 30, "fixtures missing: {files:?}");
-    files
-        .into_iter()
-        .map(|p| (name(&p), std::fs::read(&p).unwrap()))
-        .collect()
+    files.into_iter().map(|p| (name(&p), std::fs::read(&p).unwrap())).collect()
 }
 
 fn name(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap()
-        .to_string_lossy()
-        .replace('\\', "/")
+    path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/")
 }
 
 fn read(rel: &str) -> Vec<u8> {
@@ -82,10 +76,7 @@ fn eol(bytes: &[u8]) -> &'static str {
 }
 
 fn set(key: &str, value: &str) -> FieldEdit {
-    FieldEdit::SetString {
-        key: key.into(),
-        value: value.into(),
-    }
+    FieldEdit::SetString { key: key.into(), value: value.into() }
 }
 
 /// Keys the sync writes, and values no fixture holds.
@@ -97,10 +88,7 @@ const KEYS: [(&str, &str); 8] = [
     ("updated_date", "2030-01-02"),
     ("target_date", "2030-03-04"),
     ("milestone_target_date", "2030-05-06"),
-    (
-        "related_milestone",
-        "https://github.com/octo/repo/milestone/42",
-    ),
+    ("related_milestone", "https://github.com/octo/repo/milestone/42"),
 ];
 
 #[test]
@@ -111,15 +99,8 @@ fn untouched_files_print_back_byte_for_byte() {
         assert!(out == bytes, "{name}: round trip changed bytes");
         // Setting every value to what it already is changes nothing either.
         let a = artifact::parse(&name, &bytes).unwrap();
-        let same = [
-            set("id", &a.id),
-            set("title", &a.title),
-            FieldEdit::SetDescription(a.description.clone()),
-        ];
-        assert!(
-            artifact::edit(&name, &bytes, &same).unwrap() == bytes,
-            "{name}: no-op edit"
-        );
+        let same = [set("id", &a.id), set("title", &a.title), FieldEdit::SetDescription(a.description.clone())];
+        assert!(artifact::edit(&name, &bytes, &same).unwrap() == bytes, "{name}: no-op edit");
     }
 }
 
@@ -128,10 +109,9 @@ fn setting_one_key_changes_only_its_line() {
     for (name, bytes) in valid_files() {
         let before = artifact::parse(&name, &bytes).unwrap();
         for (key, value) in KEYS {
-            let out = artifact::edit(&name, &bytes, &[set(key, value)])
-                .unwrap_or_else(|d| panic!("{name} {key}: {d:?}"));
-            let after =
-                artifact::parse(&name, &out).unwrap_or_else(|d| panic!("{name} {key}: {d:?}"));
+            let out =
+                artifact::edit(&name, &bytes, &[set(key, value)]).unwrap_or_else(|d| panic!("{name} {key}: {d:?}"));
+            let after = artifact::parse(&name, &out).unwrap_or_else(|d| panic!("{name} {key}: {d:?}"));
             match before.key_lines.get(key) {
                 Some(&line) => {
                     let changed = differing(&bytes, &out);
@@ -143,22 +123,14 @@ fn setting_one_key_changes_only_its_line() {
                     let i = added_line(&bytes, &out);
                     let new_line = String::from_utf8_lossy(lines(&out)[i]).into_owned();
                     let toml_value = value.replace('\\', "\\\\").replace('"', "\\\"");
-                    let expected = format!(
-                        "{key} = \"{toml_value}\"{}",
-                        eol(&bytes).trim_end_matches('\n')
-                    );
+                    let expected = format!("{key} = \"{toml_value}\"{}", eol(&bytes).trim_end_matches('\n'));
                     assert_eq!(new_line, expected, "{name} {key}");
                     assert_eq!(after.key_lines[key], i + 1, "{name} {key}");
                     // Inserted inside the front matter, after every top-level key-value.
                     assert!(i + 1 < after.body_line, "{name} {key}");
                     // Removing it again gives back the original bytes.
-                    let back =
-                        artifact::edit(&name, &out, &[FieldEdit::Remove { key: key.into() }])
-                            .unwrap();
-                    assert!(
-                        back == bytes,
-                        "{name} {key}: insert + remove is not identity"
-                    );
+                    let back = artifact::edit(&name, &out, &[FieldEdit::Remove { key: key.into() }]).unwrap();
+                    assert!(back == bytes, "{name} {key}: insert + remove is not identity");
                 }
             }
             // The value reads back.
@@ -176,10 +148,7 @@ fn setting_one_key_changes_only_its_line() {
             }
             // The body is untouched.
             assert_eq!(after.description, before.description, "{name} {key}");
-            assert!(
-                out.ends_with(b"\n") == bytes.ends_with(b"\n"),
-                "{name} {key}: final newline"
-            );
+            assert!(out.ends_with(b"\n") == bytes.ends_with(b"\n"), "{name} {key}: final newline");
         }
     }
 }
@@ -188,18 +157,11 @@ fn setting_one_key_changes_only_its_line() {
 fn removing_one_key_removes_only_its_line() {
     for (name, bytes) in valid_files() {
         let before = artifact::parse(&name, &bytes).unwrap();
-        for key in [
-            "status",
-            "updated_date",
-            "target_date",
-            "milestone_target_date",
-            "related_milestone",
-        ] {
+        for key in ["status", "updated_date", "target_date", "milestone_target_date", "related_milestone"] {
             let Some(&line) = before.key_lines.get(key) else {
                 continue;
             };
-            let out =
-                artifact::edit(&name, &bytes, &[FieldEdit::Remove { key: key.into() }]).unwrap();
+            let out = artifact::edit(&name, &bytes, &[FieldEdit::Remove { key: key.into() }]).unwrap();
             // The removed key is on one line in every fixture: the old file is the new one
             // plus that line.
             assert_eq!(added_line(&out, &bytes), line - 1, "{name} {key}");
@@ -217,10 +179,7 @@ fn setting_the_description_changes_only_that_section() {
         let after = artifact::parse(&name, &out).unwrap();
         assert_eq!(after.description, text, "{name}");
         let before = artifact::parse(&name, &bytes).unwrap();
-        assert_eq!(
-            before.body_line, after.body_line,
-            "{name}: front matter changed"
-        );
+        assert_eq!(before.body_line, after.body_line, "{name}: front matter changed");
 
         // Everything before and after the section is byte-identical.
         let old = String::from_utf8(bytes.clone()).unwrap();
@@ -231,11 +190,7 @@ fn setting_the_description_changes_only_that_section() {
         let old_start = old_section.as_ptr() as usize - old_body.as_ptr() as usize;
         let new_start = new_section.as_ptr() as usize - new_body.as_ptr() as usize;
         if !old_body.is_empty() {
-            assert_eq!(
-                old_body[..old_start],
-                new_body[..new_start],
-                "{name}: before the section"
-            );
+            assert_eq!(old_body[..old_start], new_body[..new_start], "{name}: before the section");
             assert_eq!(
                 old_body[old_start + old_section.len()..],
                 new_body[new_start + new_section.len()..],
@@ -244,24 +199,13 @@ fn setting_the_description_changes_only_that_section() {
         }
         // The fences and front matter are untouched (a file that ended at its closing `+++`
         // gains the newline that ends that line).
-        assert!(
-            new.starts_with(&old[..old.len() - old_body.len()]),
-            "{name}: front matter changed"
-        );
+        assert!(new.starts_with(&old[..old.len() - old_body.len()]), "{name}: front matter changed");
         let e = eol(&bytes);
         if e == "\r\n" {
-            assert!(
-                !new_section.replace("\r\n", "").contains('\n'),
-                "{name}: LF in a CRLF file"
-            );
+            assert!(!new_section.replace("\r\n", "").contains('\n'), "{name}: LF in a CRLF file");
         }
         // Setting it again changes nothing.
-        let again = artifact::edit(
-            &name,
-            &out,
-            &[FieldEdit::SetDescription(format!("\r\n{text}\r\n"))],
-        )
-        .unwrap();
+        let again = artifact::edit(&name, &out, &[FieldEdit::SetDescription(format!("\r\n{text}\r\n"))]).unwrap();
         assert!(again == out, "{name}: second write changed bytes");
     }
 }
@@ -272,11 +216,7 @@ fn body(text: &str) -> &str {
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         pos += line.len();
-        if line
-            .trim_end_matches(['\r', '\n'])
-            .trim_start_matches('\u{feff}')
-            == "+++"
-        {
+        if line.trim_end_matches(['\r', '\n']).trim_start_matches('\u{feff}') == "+++" {
             seen += 1;
             if seen == 2 {
                 return &text[pos..];
@@ -288,31 +228,18 @@ fn body(text: &str) -> &str {
 
 #[test]
 fn real_files_read_as_expected() {
-    let epic = artifact::parse(
-        "e.md",
-        &read("rooport-implementation-plan/epics/EPIC-IM-001.md"),
-    )
-    .unwrap();
+    let epic = artifact::parse("e.md", &read("rooport-implementation-plan/epics/EPIC-IM-001.md")).unwrap();
     assert_eq!(epic.id, "EPIC-IM-001");
-    assert_eq!(
-        epic.title,
-        "Implement IntelliManage Framework v1.0 (with Layered Coordination)"
-    );
+    assert_eq!(epic.title, "Implement IntelliManage Framework v1.0 (with Layered Coordination)");
     assert_eq!(normalize_label(&epic.kind), "epic");
     assert_eq!(normalize_label(&epic.status), "planned");
     assert!(!is_closed_status(&epic.status));
     // `# milestone_target_date = "YYYY-MM-DD"` is commented out: no date, no warning.
     assert_eq!((epic.due, epic.due_key), (None, None));
     assert!(epic.warnings.is_empty());
-    assert!(
-        epic.description
-            .starts_with("This Epic covers the complete design")
-    );
+    assert!(epic.description.starts_with("This Epic covers the complete design"));
     assert!(!epic.description.contains("Acceptance"));
-    assert!(
-        !epic.key_lines.contains_key("milestone_name"),
-        "commented out"
-    );
+    assert!(!epic.key_lines.contains_key("milestone_name"), "commented out");
     assert_eq!(epic.key_lines["related_docs"], 13);
 
     for path in md_files(&root().join("rooport-implementation-plan/features")) {
@@ -325,8 +252,7 @@ fn real_files_read_as_expected() {
 
 #[test]
 fn edge_files_read_as_expected() {
-    let parse =
-        |rel: &str| artifact::parse(rel, &read(rel)).unwrap_or_else(|d| panic!("{rel}: {d:?}"));
+    let parse = |rel: &str| artifact::parse(rel, &read(rel)).unwrap_or_else(|d| panic!("{rel}: {d:?}"));
 
     let a = parse("edge/valid/placeholder-dates.md");
     assert_eq!(a.due, NaiveDate::from_ymd_opt(2026, 5, 31));
@@ -335,14 +261,8 @@ fn edge_files_read_as_expected() {
     assert_eq!(a.warnings[0].line, Some(11));
 
     let a = parse("edge/valid/tbd-date.md");
-    assert_eq!(
-        (a.due, a.due_key),
-        (None, Some(DueKey::MilestoneTargetDate))
-    );
-    assert_eq!(
-        a.warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
-        [Some(7), Some(8)]
-    );
+    assert_eq!((a.due, a.due_key), (None, Some(DueKey::MilestoneTargetDate)));
+    assert_eq!(a.warnings.iter().map(|w| w.line).collect::<Vec<_>>(), [Some(7), Some(8)]);
 
     let a = parse("edge/valid/damaged-emoji.md");
     assert_eq!(normalize_label(&a.kind), "epic");
@@ -353,40 +273,24 @@ fn edge_files_read_as_expected() {
     assert_eq!(normalize_label(&a.kind), "epic");
     assert!(is_closed_status(&a.status));
     assert_eq!(a.due, NaiveDate::from_ymd_opt(2026, 7, 1));
-    assert_eq!(
-        a.link.as_deref(),
-        Some("https://github.com/octo/repo/milestone/7")
-    );
-    assert!(
-        a.description.contains("## Not a heading"),
-        "{}",
-        a.description
-    );
+    assert_eq!(a.link.as_deref(), Some("https://github.com/octo/repo/milestone/7"));
+    assert!(a.description.contains("## Not a heading"), "{}", a.description);
     assert!(a.description.ends_with("More text after the code block."));
 
     let crlf = parse("edge/valid/crlf.md");
     let bom = parse("edge/valid/crlf-bom-no-final-newline.md");
-    assert_eq!(
-        (crlf.id.as_str(), crlf.description.as_str()),
-        (bom.id.as_str(), bom.description.as_str())
-    );
+    assert_eq!((crlf.id.as_str(), crlf.description.as_str()), (bom.id.as_str(), bom.description.as_str()));
     assert_eq!(crlf.description, "Text written on Windows.\nSecond line.");
 
     let a = parse("edge/valid/no-description-heading.md");
-    assert_eq!(
-        a.description,
-        "The whole body is the description.\nIt has two lines."
-    );
+    assert_eq!(a.description, "The whole body is the description.\nIt has two lines.");
     assert_eq!(a.link, None);
 
     let a = parse("edge/valid/quotes-and-escapes.md");
     assert_eq!(a.title, "Say \"hello\" \\ with a backslash and a tab\t");
     assert!(is_closed_status(&a.status));
 
-    assert_eq!(
-        normalize_text(&parse("edge/valid/empty-body.md").description),
-        ""
-    );
+    assert_eq!(normalize_text(&parse("edge/valid/empty-body.md").description), "");
 }
 
 #[test]
@@ -394,11 +298,7 @@ fn broken_files_are_refused_on_the_right_line() {
     let cases = [
         ("no-opening-fence.md", 1, "exactly `+++`"),
         ("yaml-front-matter.md", 1, "YAML"),
-        (
-            "no-closing-fence.md",
-            1,
-            "add a line holding exactly `+++` after the front matter",
-        ),
+        ("no-closing-fence.md", 1, "add a line holding exactly `+++` after the front matter"),
         ("broken-toml.md", 4, "not valid TOML"),
         ("duplicate-key.md", 4, "duplicate key"),
         ("missing-id.md", 1, "no `id`"),
@@ -415,11 +315,7 @@ fn broken_files_are_refused_on_the_right_line() {
         assert!(d.message.contains(text), "{rel}: {}", d.message);
         // Editing is refused the same way, except where only `id`/`title` is wrong.
         if !matches!(file, "missing-id.md" | "non-string-title.md") {
-            assert_eq!(
-                artifact::edit(&rel, &read(&rel), &[]).unwrap_err(),
-                d,
-                "{rel}"
-            );
+            assert_eq!(artifact::edit(&rel, &read(&rel), &[]).unwrap_err(), d, "{rel}");
         }
     }
 }

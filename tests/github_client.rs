@@ -18,9 +18,7 @@ use chrono::NaiveDate;
 use github_standin::{Config, Fault, SeedMilestone, StandIn, Trigger};
 use milestone_sync::due_date;
 use milestone_sync::github::client::{Client, RetryPolicy};
-use milestone_sync::github::{
-    GitHub, GitHubError, MilestonePatch, MilestoneState, NewMilestone, Permission, TreeFile,
-};
+use milestone_sync::github::{GitHub, GitHubError, MilestonePatch, MilestoneState, NewMilestone, Permission, TreeFile};
 use serde_json::json;
 
 const OWNER: &str = "octo-org";
@@ -37,11 +35,7 @@ fn git(git_dir: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -55,17 +49,7 @@ impl Env {
     fn start() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let git_dir = dir.path().join("repo.git");
-        git(
-            &git_dir,
-            &[
-                "init",
-                "--bare",
-                "-q",
-                "-b",
-                "main",
-                git_dir.to_str().unwrap(),
-            ],
-        );
+        git(&git_dir, &["init", "--bare", "-q", "-b", "main", git_dir.to_str().unwrap()]);
         let standin = StandIn::start(Config {
             owner: OWNER.into(),
             repo: REPO.into(),
@@ -83,26 +67,16 @@ impl Env {
 
     /// A client with millisecond backoff, so retry tests run fast.
     fn client(&self) -> Client {
-        Client::new(&self.standin.api_url(), TOKEN, OWNER, REPO)
-            .unwrap()
-            .with_retry_policy(fast_retries())
+        Client::new(&self.standin.api_url(), TOKEN, OWNER, REPO).unwrap().with_retry_policy(fast_retries())
     }
 
     fn count(&self, method: &str, path_contains: &str) -> usize {
-        self.standin
-            .requests()
-            .iter()
-            .filter(|r| r.method == method && r.path.contains(path_contains))
-            .count()
+        self.standin.requests().iter().filter(|r| r.method == method && r.path.contains(path_contains)).count()
     }
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy { base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5), ..RetryPolicy::default() }
 }
 
 fn date(s: &str) -> NaiveDate {
@@ -132,11 +106,7 @@ async fn lists_250_milestones_across_three_pages_following_link_verbatim() {
     for i in 1..=250 {
         env.standin.seed_milestone(SeedMilestone {
             title: format!("Milestone {i:03}"),
-            state: if i % 5 == 0 {
-                "closed".into()
-            } else {
-                "open".into()
-            },
+            state: if i % 5 == 0 { "closed".into() } else { "open".into() },
             due_on: (i % 2 == 0).then(|| "2026-07-04T12:00:00Z".to_string()),
             description: (i % 3 == 0).then(|| format!("text {i}")),
         });
@@ -150,52 +120,21 @@ async fn lists_250_milestones_across_three_pages_following_link_verbatim() {
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), 250);
-    assert_eq!(
-        milestones
-            .iter()
-            .filter(|m| m.state == MilestoneState::Closed)
-            .count(),
-        50
-    );
-    let dated = milestones
-        .iter()
-        .find(|m| m.title == "Milestone 002")
-        .unwrap();
-    assert_eq!(
-        due_date::from_github(dated.due_on.unwrap()),
-        date("2026-07-04")
-    );
-    assert_eq!(
-        milestones
-            .iter()
-            .find(|m| m.title == "Milestone 001")
-            .unwrap()
-            .description,
-        None
-    );
+    assert_eq!(milestones.iter().filter(|m| m.state == MilestoneState::Closed).count(), 50);
+    let dated = milestones.iter().find(|m| m.title == "Milestone 002").unwrap();
+    assert_eq!(due_date::from_github(dated.due_on.unwrap()), date("2026-07-04"));
+    assert_eq!(milestones.iter().find(|m| m.title == "Milestone 001").unwrap().description, None);
 
     let requests = env.standin.requests();
     assert_eq!(requests.len(), 3, "{requests:?}");
-    assert_eq!(
-        requests[0].path,
-        format!("/repos/{OWNER}/{REPO}/milestones")
-    );
+    assert_eq!(requests[0].path, format!("/repos/{OWNER}/{REPO}/milestones"));
     assert_eq!(requests[0].query.as_deref(), Some("state=all&per_page=100"));
     let by_id = format!("/repositories/{}/milestones", env.standin.repository_id());
     assert_eq!(requests[1].path, by_id);
-    assert_eq!(
-        requests[1].query.as_deref(),
-        Some("state=all&per_page=100&page=2")
-    );
+    assert_eq!(requests[1].query.as_deref(), Some("state=all&per_page=100&page=2"));
     assert_eq!(requests[2].path, by_id);
-    assert_eq!(
-        requests[2].query.as_deref(),
-        Some("state=all&per_page=100&page=3")
-    );
-    assert_eq!(
-        client.call_counts(),
-        vec![("GET /repos/{o}/{r}/milestones".to_string(), 3)]
-    );
+    assert_eq!(requests[2].query.as_deref(), Some("state=all&per_page=100&page=3"));
+    assert_eq!(client.call_counts(), vec![("GET /repos/{o}/{r}/milestones".to_string(), 3)]);
 }
 
 #[tokio::test]
@@ -203,35 +142,14 @@ async fn creates_updates_clears_the_date_closes_and_deletes() {
     let env = Env::start();
     let client = env.client();
 
-    let created = client
-        .create_milestone(&new_milestone(
-            "EPIC-001 Payments",
-            Some(date("2026-03-01")),
-        ))
-        .await
-        .unwrap();
+    let created = client.create_milestone(&new_milestone("EPIC-001 Payments", Some(date("2026-03-01")))).await.unwrap();
     assert_eq!(created.title, "EPIC-001 Payments");
     assert_eq!(created.state, MilestoneState::Open);
-    assert_eq!(
-        created.description.as_deref(),
-        Some("Synced text\n\nIntelliManage-ID: EPIC-001")
-    );
-    assert_eq!(
-        due_date::from_github(created.due_on.unwrap()),
-        date("2026-03-01")
-    );
-    assert!(
-        created
-            .html_url
-            .ends_with(&format!("/milestone/{}", created.number)),
-        "{}",
-        created.html_url
-    );
+    assert_eq!(created.description.as_deref(), Some("Synced text\n\nIntelliManage-ID: EPIC-001"));
+    assert_eq!(due_date::from_github(created.due_on.unwrap()), date("2026-03-01"));
+    assert!(created.html_url.ends_with(&format!("/milestone/{}", created.number)), "{}", created.html_url);
     // GitHub keeps Pacific midnight; the stand-in serves it the same way.
-    assert_eq!(
-        env.standin.milestones()[0].due_on.as_deref(),
-        Some("2026-03-01T08:00:00Z")
-    );
+    assert_eq!(env.standin.milestones()[0].due_on.as_deref(), Some("2026-03-01T08:00:00Z"));
 
     let fetched = client.get_milestone(created.number).await.unwrap().unwrap();
     assert_eq!(fetched, created);
@@ -242,43 +160,22 @@ async fn creates_updates_clears_the_date_closes_and_deletes() {
         due_on: Some(Some(date("2026-07-15"))),
         ..Default::default()
     };
-    let updated = client
-        .update_milestone(created.number, &patch)
-        .await
-        .unwrap();
+    let updated = client.update_milestone(created.number, &patch).await.unwrap();
     assert_eq!(updated.title, "EPIC-001 Payments v2");
     assert_eq!(updated.description.as_deref(), Some("New text"));
-    assert_eq!(
-        due_date::from_github(updated.due_on.unwrap()),
-        date("2026-07-15")
-    );
+    assert_eq!(due_date::from_github(updated.due_on.unwrap()), date("2026-07-15"));
     assert_eq!(updated.state, MilestoneState::Open);
 
     let cleared = client
-        .update_milestone(
-            created.number,
-            &MilestonePatch {
-                due_on: Some(None),
-                ..Default::default()
-            },
-        )
+        .update_milestone(created.number, &MilestonePatch { due_on: Some(None), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(cleared.due_on, None);
-    assert_eq!(
-        cleared.title, "EPIC-001 Payments v2",
-        "fields not in the patch stay"
-    );
+    assert_eq!(cleared.title, "EPIC-001 Payments v2", "fields not in the patch stay");
     assert_eq!(env.standin.milestones()[0].due_on, None);
 
     let closed = client
-        .update_milestone(
-            created.number,
-            &MilestonePatch {
-                state: Some(MilestoneState::Closed),
-                ..Default::default()
-            },
-        )
+        .update_milestone(created.number, &MilestonePatch { state: Some(MilestoneState::Closed), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(closed.state, MilestoneState::Closed);
@@ -288,55 +185,31 @@ async fn creates_updates_clears_the_date_closes_and_deletes() {
     client.delete_milestone(created.number).await.unwrap();
     assert!(env.standin.milestones().is_empty());
     assert_eq!(client.get_milestone(created.number).await.unwrap(), None);
-    assert!(matches!(
-        client.delete_milestone(created.number).await,
-        Err(GitHubError::NotFound { .. })
-    ));
+    assert!(matches!(client.delete_milestone(created.number).await, Err(GitHubError::NotFound { .. })));
     assert!(matches!(
         client.update_milestone(created.number, &patch).await,
         Err(GitHubError::NotFound { method, .. }) if method == "PATCH"
     ));
 
     let counts = client.call_counts();
-    assert!(
-        counts.contains(&("POST /repos/{o}/{r}/milestones".to_string(), 1)),
-        "{counts:?}"
-    );
-    assert!(
-        counts.contains(&("PATCH /repos/{o}/{r}/milestones/{n}".to_string(), 4)),
-        "{counts:?}"
-    );
-    assert!(
-        counts.contains(&("DELETE /repos/{o}/{r}/milestones/{n}".to_string(), 2)),
-        "{counts:?}"
-    );
-    assert!(
-        counts.contains(&("GET /repos/{o}/{r}/milestones/{n}".to_string(), 2)),
-        "{counts:?}"
-    );
+    assert!(counts.contains(&("POST /repos/{o}/{r}/milestones".to_string(), 1)), "{counts:?}");
+    assert!(counts.contains(&("PATCH /repos/{o}/{r}/milestones/{n}".to_string(), 4)), "{counts:?}");
+    assert!(counts.contains(&("DELETE /repos/{o}/{r}/milestones/{n}".to_string(), 2)), "{counts:?}");
+    assert!(counts.contains(&("GET /repos/{o}/{r}/milestones/{n}".to_string(), 2)), "{counts:?}");
 }
 
 #[tokio::test]
 async fn a_taken_title_is_already_exists_on_create_and_update() {
     let env = Env::start();
-    env.standin.seed_milestone(SeedMilestone {
-        title: "v1".into(),
-        ..Default::default()
-    });
-    let other = env.standin.seed_milestone(SeedMilestone {
-        title: "v2".into(),
-        ..Default::default()
-    });
+    env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    let other = env.standin.seed_milestone(SeedMilestone { title: "v2".into(), ..Default::default() });
     let client = env.client();
 
     match client.create_milestone(&new_milestone("v1", None)).await {
         Err(GitHubError::AlreadyExists { title }) => assert_eq!(title, "v1"),
         other => panic!("{other:?}"),
     }
-    let rename = MilestonePatch {
-        title: Some("v1".into()),
-        ..Default::default()
-    };
+    let rename = MilestonePatch { title: Some("v1".into()), ..Default::default() };
     match client.update_milestone(other.number, &rename).await {
         Err(GitHubError::AlreadyExists { title }) => assert_eq!(title, "v1"),
         other => panic!("{other:?}"),
@@ -348,12 +221,8 @@ async fn a_taken_title_is_already_exists_on_create_and_update() {
 #[tokio::test]
 async fn a_502_on_get_is_retried() {
     let env = Env::start();
-    env.standin.seed_milestone(SeedMilestone {
-        title: "v1".into(),
-        ..Default::default()
-    });
-    env.standin
-        .fail_next(status_fault("GET", "/milestones", 502, "Server Error"));
+    env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    env.standin.fail_next(status_fault("GET", "/milestones", 502, "Server Error"));
     let client = env.client();
 
     let milestones = client.list_milestones().await.unwrap();
@@ -361,40 +230,21 @@ async fn a_502_on_get_is_retried() {
     assert_eq!(milestones.len(), 1);
     let statuses: Vec<u16> = env.standin.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![502, 200]);
-    assert_eq!(
-        client.call_counts(),
-        vec![("GET /repos/{o}/{r}/milestones".to_string(), 2)]
-    );
+    assert_eq!(client.call_counts(), vec![("GET /repos/{o}/{r}/milestones".to_string(), 2)]);
 }
 
 #[tokio::test]
 async fn a_patch_failing_every_attempt_gives_up_after_three() {
     let env = Env::start();
-    let m = env.standin.seed_milestone(SeedMilestone {
-        title: "v1".into(),
-        ..Default::default()
-    });
+    let m = env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
     for _ in 0..3 {
-        env.standin.fail_next(status_fault(
-            "PATCH",
-            "/milestones/",
-            503,
-            "Service Unavailable",
-        ));
+        env.standin.fail_next(status_fault("PATCH", "/milestones/", 503, "Service Unavailable"));
     }
     let client = env.client();
 
-    let closing = MilestonePatch {
-        state: Some(MilestoneState::Closed),
-        ..Default::default()
-    };
+    let closing = MilestonePatch { state: Some(MilestoneState::Closed), ..Default::default() };
     match client.update_milestone(m.number, &closing).await {
-        Err(GitHubError::Http {
-            status: 503,
-            method,
-            message,
-            ..
-        }) => {
+        Err(GitHubError::Http { status: 503, method, message, .. }) => {
             assert_eq!(method, "PATCH");
             assert_eq!(message, "Service Unavailable");
         }
@@ -409,59 +259,31 @@ async fn a_post_answered_502_is_not_retried() {
     let env = Env::start();
     // The create goes through but its answer is lost: a retry would make a duplicate (or,
     // here, a 422), so the client must report the 502 and leave the decision to the caller.
-    env.standin.fail_next(Fault::LostAnswer {
-        trigger: Trigger::new("POST", "/milestones"),
-    });
+    env.standin.fail_next(Fault::LostAnswer { trigger: Trigger::new("POST", "/milestones") });
     let client = env.client();
 
-    match client
-        .create_milestone(&new_milestone("EPIC-001", None))
-        .await
-    {
-        Err(GitHubError::Http {
-            status: 502,
-            method,
-            ..
-        }) => assert_eq!(method, "POST"),
+    match client.create_milestone(&new_milestone("EPIC-001", None)).await {
+        Err(GitHubError::Http { status: 502, method, .. }) => assert_eq!(method, "POST"),
         other => panic!("{other:?}"),
     }
     assert_eq!(env.count("POST", "/milestones"), 1);
-    assert_eq!(
-        env.standin.milestones().len(),
-        1,
-        "the lost create did happen"
-    );
-    assert_eq!(
-        client.call_counts(),
-        vec![("POST /repos/{o}/{r}/milestones".to_string(), 1)]
-    );
+    assert_eq!(env.standin.milestones().len(), 1, "the lost create did happen");
+    assert_eq!(client.call_counts(), vec![("POST /repos/{o}/{r}/milestones".to_string(), 1)]);
 
     // The same for the git database's POSTs.
-    env.standin
-        .fail_next(status_fault("POST", "/git/trees", 502, "Bad Gateway"));
+    env.standin.fail_next(status_fault("POST", "/git/trees", 502, "Bad Gateway"));
     let head = client.branch_head("main").await.unwrap();
     let tree = client.commit_tree(&head).await.unwrap();
-    let files = [TreeFile {
-        path: "a.md".into(),
-        content: "a\n".into(),
-    }];
-    assert!(matches!(
-        client.create_tree(&tree, &files).await,
-        Err(GitHubError::Http { status: 502, .. })
-    ));
+    let files = [TreeFile { path: "a.md".into(), content: "a\n".into() }];
+    assert!(matches!(client.create_tree(&tree, &files).await, Err(GitHubError::Http { status: 502, .. })));
     assert_eq!(env.count("POST", "/git/trees"), 1);
 }
 
 #[tokio::test]
 async fn a_lost_delete_answer_is_retried_and_the_404_counts_as_done() {
     let env = Env::start();
-    let m = env.standin.seed_milestone(SeedMilestone {
-        title: "v1".into(),
-        ..Default::default()
-    });
-    env.standin.fail_next(Fault::LostAnswer {
-        trigger: Trigger::new("DELETE", "/milestones/"),
-    });
+    let m = env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    env.standin.fail_next(Fault::LostAnswer { trigger: Trigger::new("DELETE", "/milestones/") });
     let client = env.client();
 
     client.delete_milestone(m.number).await.unwrap();
@@ -484,15 +306,8 @@ async fn a_secondary_rate_limit_is_waited_out_on_get() {
 
     let started = Instant::now();
     assert_eq!(client.default_branch().await.unwrap(), "main");
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(
-        client.call_counts(),
-        vec![("GET /repos/{o}/{r}".to_string(), 2)]
-    );
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!(client.call_counts(), vec![("GET /repos/{o}/{r}".to_string(), 2)]);
 }
 
 #[tokio::test]
@@ -506,11 +321,7 @@ async fn a_retry_after_beyond_the_wait_budget_is_reported() {
     });
     let client = env.client();
     match client.list_milestones().await {
-        Err(GitHubError::Http {
-            status: 429,
-            message,
-            ..
-        }) => {
+        Err(GitHubError::Http { status: 429, message, .. }) => {
             assert!(message.contains("secondary rate limit"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -541,30 +352,18 @@ async fn resource_not_accessible_names_the_missing_permission() {
     let client = env.client();
     let denied = "Resource not accessible by integration";
 
-    env.standin
-        .fail_next(status_fault("POST", "/milestones", 403, denied));
+    env.standin.fail_next(status_fault("POST", "/milestones", 403, denied));
     match client.create_milestone(&new_milestone("v1", None)).await {
-        Err(
-            e @ GitHubError::Permission {
-                permission: Permission::IssuesWrite,
-                ..
-            },
-        ) => {
+        Err(e @ GitHubError::Permission { permission: Permission::IssuesWrite, .. }) => {
             assert!(e.to_string().contains("issues: write"), "{e}");
         }
         other => panic!("{other:?}"),
     }
 
     let head = client.branch_head("main").await.unwrap();
-    env.standin
-        .fail_next(status_fault("PATCH", "/git/refs/heads/main", 403, denied));
+    env.standin.fail_next(status_fault("PATCH", "/git/refs/heads/main", 403, denied));
     match client.update_branch("main", &head).await {
-        Err(
-            e @ GitHubError::Permission {
-                permission: Permission::ContentsWrite,
-                ..
-            },
-        ) => {
+        Err(e @ GitHubError::Permission { permission: Permission::ContentsWrite, .. }) => {
             assert!(e.to_string().contains("contents: write"), "{e}");
         }
         other => panic!("{other:?}"),
@@ -594,73 +393,37 @@ async fn commits_through_the_git_database_and_reads_files_back() {
     let head = client.branch_head("main").await.unwrap();
     assert_eq!(head, git(&env.git_dir(), &["rev-parse", "refs/heads/main"]));
     let base_tree = client.commit_tree(&head).await.unwrap();
-    assert_eq!(
-        client.file_at(&head, "README.md").await.unwrap().as_deref(),
-        Some(&b"# planning\n"[..])
-    );
+    assert_eq!(client.file_at(&head, "README.md").await.unwrap().as_deref(), Some(&b"# planning\n"[..]));
 
     let epic = ".ruru/projects/my project/epics/EPIC-001_payments.md";
-    let content =
-        "+++\nid = \"EPIC-001\"\ntitle = \"Payments ✅\"\n+++\n\n## Description ✍️\n\nText.\n"
-            .repeat(40);
+    let content = "+++\nid = \"EPIC-001\"\ntitle = \"Payments ✅\"\n+++\n\n## Description ✍️\n\nText.\n".repeat(40);
     let files = [
-        TreeFile {
-            path: epic.into(),
-            content: content.clone(),
-        },
-        TreeFile {
-            path: "README.md".into(),
-            content: "# planning\n\nsynced\n".into(),
-        },
+        TreeFile { path: epic.into(), content: content.clone() },
+        TreeFile { path: "README.md".into(), content: "# planning\n\nsynced\n".into() },
     ];
     let tree = client.create_tree(&base_tree, &files).await.unwrap();
-    let commit = client
-        .create_commit("milestone-sync: update EPIC-001", &tree, &head)
-        .await
-        .unwrap();
+    let commit = client.create_commit("milestone-sync: update EPIC-001", &tree, &head).await.unwrap();
     client.update_branch("main", &commit).await.unwrap();
 
     assert_eq!(client.branch_head("main").await.unwrap(), commit);
     assert_eq!(client.commit_tree(&commit).await.unwrap(), tree);
-    assert_eq!(
-        client.file_at(&commit, epic).await.unwrap(),
-        Some(content.clone().into_bytes())
-    );
-    assert_eq!(
-        client
-            .file_at(&commit, "README.md")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some(&b"# planning\n\nsynced\n"[..])
-    );
-    assert_eq!(
-        client.file_at(&head, epic).await.unwrap(),
-        None,
-        "absent at the parent"
-    );
-    assert_eq!(
-        client.file_at(&commit, "nope/missing.md").await.unwrap(),
-        None
-    );
+    assert_eq!(client.file_at(&commit, epic).await.unwrap(), Some(content.clone().into_bytes()));
+    assert_eq!(client.file_at(&commit, "README.md").await.unwrap().as_deref(), Some(&b"# planning\n\nsynced\n"[..]));
+    assert_eq!(client.file_at(&head, epic).await.unwrap(), None, "absent at the parent");
+    assert_eq!(client.file_at(&commit, "nope/missing.md").await.unwrap(), None);
 
     // Checked with git itself: one parent, both files.
     let git_dir = env.git_dir();
     assert_eq!(git(&git_dir, &["rev-parse", &format!("{commit}^")]), head);
-    assert_eq!(
-        git(&git_dir, &["show", &format!("{commit}:{epic}")]),
-        content.trim_end()
-    );
-    assert_eq!(
-        git(&git_dir, &["log", "-1", "--format=%s", &commit]),
-        "milestone-sync: update EPIC-001"
-    );
+    assert_eq!(git(&git_dir, &["show", &format!("{commit}:{epic}")]), content.trim_end());
+    assert_eq!(git(&git_dir, &["log", "-1", "--format=%s", &commit]), "milestone-sync: update EPIC-001");
 
     // The contents path was percent-encoded, `/` kept.
     assert!(
-        env.standin.requests().iter().any(|r| r
-            .path
-            .ends_with("/contents/.ruru/projects/my%20project/epics/EPIC-001_payments.md")),
+        env.standin
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/contents/.ruru/projects/my%20project/epics/EPIC-001_payments.md")),
         "{:?}",
         env.standin.requests()
     );
@@ -674,10 +437,7 @@ async fn commits_through_the_git_database_and_reads_files_back() {
         ("POST /repos/{o}/{r}/git/commits", 1),
         ("PATCH /repos/{o}/{r}/git/refs/heads/{branch}", 1),
     ] {
-        assert!(
-            counts.contains(&(expected.0.to_string(), expected.1)),
-            "{expected:?} in {counts:?}"
-        );
+        assert!(counts.contains(&(expected.0.to_string(), expected.1)), "{expected:?} in {counts:?}");
     }
 }
 
@@ -687,16 +447,8 @@ async fn a_branch_that_moved_is_not_a_fast_forward() {
     let client = env.client();
     let head = client.branch_head("main").await.unwrap();
     let base_tree = client.commit_tree(&head).await.unwrap();
-    let tree = client
-        .create_tree(
-            &base_tree,
-            &[TreeFile {
-                path: "ours.md".into(),
-                content: "ours\n".into(),
-            }],
-        )
-        .await
-        .unwrap();
+    let tree =
+        client.create_tree(&base_tree, &[TreeFile { path: "ours.md".into(), content: "ours\n".into() }]).await.unwrap();
     let commit = client.create_commit("ours", &tree, &head).await.unwrap();
     env.standin.move_branch_when(
         Trigger::new("PATCH", "/git/refs/heads/main"),
@@ -704,32 +456,19 @@ async fn a_branch_that_moved_is_not_a_fast_forward() {
         "someone else pushed",
     );
 
-    assert!(matches!(
-        client.update_branch("main", &commit).await,
-        Err(GitHubError::NotFastForward)
-    ));
+    assert!(matches!(client.update_branch("main", &commit).await, Err(GitHubError::NotFastForward)));
 
     let moved = client.branch_head("main").await.unwrap();
     assert_ne!(moved, commit);
     assert_ne!(moved, head);
-    assert_eq!(
-        client
-            .file_at(&moved, "theirs.md")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some(&b"theirs\n"[..])
-    );
+    assert_eq!(client.file_at(&moved, "theirs.md").await.unwrap().as_deref(), Some(&b"theirs\n"[..]));
     assert_eq!(env.count("PATCH", "/git/refs"), 1, "a 422 is not retried");
 
     // Rebuilt on the new head, the same change goes through.
     let tree = client
         .create_tree(
             &client.commit_tree(&moved).await.unwrap(),
-            &[TreeFile {
-                path: "ours.md".into(),
-                content: "ours\n".into(),
-            }],
+            &[TreeFile { path: "ours.md".into(), content: "ours\n".into() }],
         )
         .await
         .unwrap();
@@ -756,30 +495,20 @@ async fn no_answer_at_all_is_a_transport_error_after_retries() {
             }
         }
     });
-    let client = Client::new(&format!("http://127.0.0.1:{port}"), TOKEN, OWNER, REPO)
-        .unwrap()
-        .with_retry_policy(fast_retries());
+    let client =
+        Client::new(&format!("http://127.0.0.1:{port}"), TOKEN, OWNER, REPO).unwrap().with_retry_policy(fast_retries());
 
     match client.default_branch().await {
         Err(e @ GitHubError::Transport { .. }) => assert!(!e.to_string().contains(TOKEN), "{e}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
-    assert_eq!(
-        client.call_counts(),
-        vec![("GET /repos/{o}/{r}".to_string(), 3)]
-    );
+    assert_eq!(client.call_counts(), vec![("GET /repos/{o}/{r}".to_string(), 3)]);
 
     // A POST that got no answer is not sent again.
     let before = accepted.load(Ordering::SeqCst);
-    let err = client
-        .create_milestone(&new_milestone("v1", None))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, GitHubError::Transport { ref method, .. } if method == "POST"),
-        "{err:?}"
-    );
+    let err = client.create_milestone(&new_milestone("v1", None)).await.unwrap_err();
+    assert!(matches!(err, GitHubError::Transport { ref method, .. } if method == "POST"), "{err:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), before + 1);
 }
 
@@ -800,9 +529,7 @@ fn serve_once(listener: TcpListener, body: &'static str) -> std::thread::JoinHan
         let length = head
             .lines()
             .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .map(|v| v.trim().parse::<usize>().unwrap())
+                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
             })
             .unwrap_or(0);
         let mut request_body = vec![0; length];
@@ -822,45 +549,18 @@ fn serve_once(listener: TcpListener, body: &'static str) -> std::thread::JoinHan
 async fn sends_githubs_headers_and_keeps_an_enterprise_path_prefix() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = serve_once(
-        listener,
-        r#"{"id":1,"default_branch":"trunk","name":"planning"}"#,
-    );
-    let client = Client::new(
-        &format!("http://127.0.0.1:{port}/api/v3/"),
-        TOKEN,
-        OWNER,
-        REPO,
-    )
-    .unwrap();
+    let server = serve_once(listener, r#"{"id":1,"default_branch":"trunk","name":"planning"}"#);
+    let client = Client::new(&format!("http://127.0.0.1:{port}/api/v3/"), TOKEN, OWNER, REPO).unwrap();
 
     assert_eq!(client.default_branch().await.unwrap(), "trunk");
 
     let head = server.join().unwrap();
     let lower = head.to_ascii_lowercase();
-    assert!(
-        head.starts_with("GET /api/v3/repos/octo-org/planning HTTP/1.1\r\n"),
-        "{head}"
-    );
-    assert!(
-        head.contains(&format!("authorization: Bearer {TOKEN}\r\n")),
-        "{head}"
-    );
-    assert!(
-        lower.contains("accept: application/vnd.github+json\r\n"),
-        "{head}"
-    );
-    assert!(
-        lower.contains("x-github-api-version: 2022-11-28\r\n"),
-        "{head}"
-    );
+    assert!(head.starts_with("GET /api/v3/repos/octo-org/planning HTTP/1.1\r\n"), "{head}");
+    assert!(head.contains(&format!("authorization: Bearer {TOKEN}\r\n")), "{head}");
+    assert!(lower.contains("accept: application/vnd.github+json\r\n"), "{head}");
+    assert!(lower.contains("x-github-api-version: 2022-11-28\r\n"), "{head}");
     assert_eq!(lower.matches("x-github-api-version:").count(), 1, "{head}");
-    let first_agent = lower
-        .lines()
-        .find(|l| l.starts_with("user-agent:"))
-        .unwrap();
-    assert_eq!(
-        first_agent,
-        format!("user-agent: milestone-sync/{}", env!("CARGO_PKG_VERSION"))
-    );
+    let first_agent = lower.lines().find(|l| l.starts_with("user-agent:")).unwrap();
+    assert_eq!(first_agent, format!("user-agent: milestone-sync/{}", env!("CARGO_PKG_VERSION")));
 }

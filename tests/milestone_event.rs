@@ -12,7 +12,8 @@ const E1: &str = "epics/EPIC-001_alpha.md";
 /// EPIC-001 pushed and synced; the workspace at the head that holds the link.
 fn synced() -> (Repo, u64, String) {
     let repo = Repo::new(&[]);
-    let payload = repo.push(&[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n")))], "plan alpha");
+    let payload = repo
+        .push(&[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n")))], "plan alpha");
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}", run.stdout);
     repo.pull();
@@ -49,7 +50,10 @@ fn edited_title_flows_into_the_file() {
         vec![
             ("title = \"Alpha\"".to_string(), "title = \"Alpha, renamed\"".to_string()),
             // updated_date moves too, its comment kept.
-            ("updated_date = \"2026-11-01\" # Use current date".to_string(), format!("updated_date = \"{}\" # Use current date", today())),
+            (
+                "updated_date = \"2026-11-01\" # Use current date".to_string(),
+                format!("updated_date = \"{}\" # Use current date", today())
+            ),
             // The sync base records the new title's fingerprint.
             (base_line(&before), base_line(&after)),
         ]
@@ -64,10 +68,18 @@ fn edited_title_flows_into_the_file() {
 #[test]
 fn edited_description_replaces_only_the_description_section() {
     let (repo, n, before) = synced();
-    repo.standin.edit_milestone(n, |m| m.description = Some("Typed in the browser.\r\nSecond line.\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo".into()));
+    repo.standin.edit_milestone(n, |m| {
+        m.description = Some(
+            "Typed in the browser.\r\nSecond line.\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo"
+                .into(),
+        )
+    });
     run_event(&repo, &repo.milestone_event("edited", n, json!({"description": {"from": "x"}})), &[]);
     let after = repo.file_at_head(E1).unwrap();
-    assert!(after.contains("## Description ✍️\n\nTyped in the browser.\nSecond line.\n\n## Acceptance Criteria ✅"), "{after}");
+    assert!(
+        after.contains("## Description ✍️\n\nTyped in the browser.\nSecond line.\n\n## Acceptance Criteria ✅"),
+        "{after}"
+    );
     assert!(!after.contains('\r'));
     assert!(!after.contains("IntelliManage-ID"), "markers are stripped");
     let (old, _) = changed_lines(&before, &after);
@@ -137,7 +149,11 @@ fn a_milestone_gone_by_the_time_the_run_starts_is_handled_as_deleted() {
 #[test]
 fn created_with_a_known_marker_links_the_artifact() {
     let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
-    let m = repo.standin.seed_milestone(SeedMilestone { title: "Alpha".into(), description: Some("x\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo".into()), ..Default::default() });
+    let m = repo.standin.seed_milestone(SeedMilestone {
+        title: "Alpha".into(),
+        description: Some("x\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo".into()),
+        ..Default::default()
+    });
     run_event(&repo, &repo.milestone_event("created", m.number, json!({})), &[]);
     let after = repo.file_at_head(E1).unwrap();
     assert!(after.contains(&format!("related_milestone = \"{}\"", m.html_url)), "{after}");
@@ -147,23 +163,40 @@ fn created_with_a_known_marker_links_the_artifact() {
 fn created_without_a_marker_is_left_alone_unless_asked() {
     let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
     let head = repo.head();
-    let m = repo.standin.seed_milestone(SeedMilestone { title: "Mobile app: offline mode / sync".into(), description: Some("Works on the train.".into()), due_on: Some("2027-03-01T12:00:00Z".into()), ..Default::default() });
+    let m = repo.standin.seed_milestone(SeedMilestone {
+        title: "Mobile app: offline mode / sync".into(),
+        description: Some("Works on the train.".into()),
+        due_on: Some("2027-03-01T12:00:00Z".into()),
+        ..Default::default()
+    });
     let payload = repo.milestone_event("created", m.number, json!({}));
     let run = run_event(&repo, &payload, &[]);
-    assert!(run.stdout.contains("::notice::") && run.stdout.contains("carries no IntelliManage marker"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("::notice::") && run.stdout.contains("carries no IntelliManage marker"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(repo.head(), head);
     assert!(repo.writes().is_empty());
 
     let run = run_event(&repo, &payload, &[("create-artifacts", "true")]);
     let path = "epics/EPIC-002_mobile-app-offline-mode-sync.md";
     let created = repo.file_at_head(path).unwrap_or_else(|| panic!("{}", run.stdout));
-    assert!(created.contains("id = \"EPIC-002\"") && created.contains("target_date = \"2027-03-01\"") && created.contains(&m.html_url), "{created}");
+    assert!(
+        created.contains("id = \"EPIC-002\"")
+            && created.contains("target_date = \"2027-03-01\"")
+            && created.contains(&m.html_url),
+        "{created}"
+    );
     assert!(created.contains("## Description ✍️\n\nWorks on the train.\n"), "{created}");
     let parsed = milestone_sync::artifact::parse(path, created.as_bytes()).expect("the new file is a valid artifact");
     assert_eq!(parsed.title, "Mobile app: offline mode / sync");
     let ms = repo.milestones();
     let marked = ms.iter().find(|x| x.number == m.number).unwrap();
-    assert!(marked.description.as_deref().unwrap().ends_with("IntelliManage-ID: EPIC-002\nIntelliManage-Project: demo"), "{marked:?}");
+    assert!(
+        marked.description.as_deref().unwrap().ends_with("IntelliManage-ID: EPIC-002\nIntelliManage-Project: demo"),
+        "{marked:?}"
+    );
 }
 
 #[test]
@@ -193,7 +226,8 @@ fn replaying_an_event_changes_nothing() {
 #[test]
 fn ping_pong_a_push_update_fed_back_as_an_event_writes_nothing() {
     let (repo, n, before) = synced();
-    let payload = repo.push(&[(E1, Some(&before.replace("title = \"Alpha\"", "title = \"Alpha from a push\"")))], "rename");
+    let payload =
+        repo.push(&[(E1, Some(&before.replace("title = \"Alpha\"", "title = \"Alpha from a push\"")))], "rename");
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}", run.stdout);
     repo.pull();

@@ -14,7 +14,8 @@ use milestone_sync::workspace::Project;
 const REPO: &str = "acme/plan";
 
 fn epic(file: &str, fm: &str) -> artifact::Artifact {
-    let text = format!("+++\n{fm}\n+++\n\n## Description ✍️\n\nText of {file}.\n\n## Acceptance Criteria ✅\n\n- [ ] ok\n");
+    let text =
+        format!("+++\n{fm}\n+++\n\n## Description ✍️\n\nText of {file}.\n\n## Acceptance Criteria ✅\n\n- [ ] ok\n");
     artifact::parse(&format!(".ruru/projects/demo/epics/{file}"), text.as_bytes()).expect("test artifact parses")
 }
 
@@ -23,7 +24,11 @@ fn fm(id: &str, title: &str, extra: &str) -> String {
 }
 
 fn project(artifacts: Vec<artifact::Artifact>) -> Project {
-    let config = ProjectConfig::parse("c", "[github_integration]\nenable_sync = true\nrepo_owner = \"acme\"\nrepo_name = \"plan\"\n").unwrap();
+    let config = ProjectConfig::parse(
+        "c",
+        "[github_integration]\nenable_sync = true\nrepo_owner = \"acme\"\nrepo_name = \"plan\"\n",
+    )
+    .unwrap();
     Project { slug: "demo".into(), dir: ".ruru/projects/demo".into(), config, artifacts, broken: vec![] }
 }
 
@@ -72,7 +77,10 @@ fn an_unlinked_artifact_gets_a_new_milestone_with_markers_state_and_date() {
     assert_eq!(plan.changes.len(), 1);
     let Action::Create { milestone } = &plan.changes[0].action else { panic!("{plan:?}") };
     assert_eq!(milestone.title, "Alpha");
-    assert_eq!(milestone.description, "Text of EPIC-001_a.md.\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo");
+    assert_eq!(
+        milestone.description,
+        "Text of EPIC-001_a.md.\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo"
+    );
     assert_eq!(milestone.state, MilestoneState::Open);
     assert_eq!(milestone.due_on, Some(date("2026-05-23")));
     assert!(plan.changes[0].links_file());
@@ -92,14 +100,24 @@ fn a_marked_milestone_is_adopted_not_duplicated() {
     let m = ms(4, "Alpha", &marked("EPIC-001", "Text of E.md."));
     let plan = run(&[p], &[m], &Scope::All);
     assert_eq!(plan.changes.len(), 1);
-    assert_eq!(plan.changes[0].action, Action::Adopt { number: 4, html_url: "https://github.com/acme/plan/milestone/4".into(), by: AdoptBy::Marker, patch: MilestonePatch::default() });
+    assert_eq!(
+        plan.changes[0].action,
+        Action::Adopt {
+            number: 4,
+            html_url: "https://github.com/acme/plan/milestone/4".into(),
+            by: AdoptBy::Marker,
+            patch: MilestonePatch::default()
+        }
+    );
 }
 
 #[test]
 fn a_milestone_with_the_same_title_and_no_marker_is_adopted_and_marked() {
     let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", ""))]);
     let plan = run(&[p], &[ms(2, "Alpha", "Ours from before\r\n")], &Scope::All);
-    let Action::Adopt { number: 2, by: AdoptBy::Title, patch, .. } = &plan.changes[0].action else { panic!("{plan:?}") };
+    let Action::Adopt { number: 2, by: AdoptBy::Title, patch, .. } = &plan.changes[0].action else {
+        panic!("{plan:?}")
+    };
     assert_eq!(patch.description.as_deref(), Some(marked("EPIC-001", "Text of E.md.").as_str()));
     assert_eq!(patch.title, None);
 }
@@ -118,24 +136,43 @@ fn a_linked_artifact_in_sync_plans_nothing() {
     let mut m = ms(3, "Alpha", &marked("EPIC-001", "Text of E.md."));
     m.due_on = Some(instant("2026-05-23T07:00:00Z"));
     let base = base_line("Alpha", "Text of E.md.", false, Some("2026-05-23"));
-    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}{base}", link(3))))]);
+    let p = project(vec![epic(
+        "E.md",
+        &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}{base}", link(3))),
+    )]);
     let plan = run(&[p], std::slice::from_ref(&m), &Scope::All);
     assert!(plan.is_empty(), "{plan:?}");
     assert_eq!(plan.in_sync, 1);
     // A link made before the base existed: the values agree, so the base is recorded once
     // (a file edit only, nothing sent to GitHub).
-    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}", link(3))))]);
+    let p =
+        project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("target_date = \"2026-05-23\"\n{}", link(3))))]);
     let plan = run(&[p], &[m], &Scope::All);
     assert_eq!(plan.changes.len(), 1, "{plan:?}");
     let Action::Update { patch, .. } = &plan.changes[0].action else { panic!("{plan:?}") };
     assert!(patch.is_empty() && plan.changes[0].conflicts.is_empty());
-    assert_eq!(plan.changes[0].file_edits, vec![artifact::FieldEdit::SetString { key: "milestone_sync_base".into(), value: SyncBase::of(&Values { title: "Alpha".into(), description: "Text of E.md.".into(), closed: false, due: Some(date("2026-05-23")) }).format() }]);
+    assert_eq!(
+        plan.changes[0].file_edits,
+        vec![artifact::FieldEdit::SetString {
+            key: "milestone_sync_base".into(),
+            value: SyncBase::of(&Values {
+                title: "Alpha".into(),
+                description: "Text of E.md.".into(),
+                closed: false,
+                due: Some(date("2026-05-23"))
+            })
+            .format()
+        }]
+    );
 }
 
 #[test]
 fn browser_line_endings_are_not_a_change() {
     let m = ms(3, "Alpha", "Text of E.md.\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo\r\n");
-    let p = project(vec![epic("E.md", &fm("EPIC-001", "Alpha", &format!("{}{}", link(3), base_line("Alpha", "Text of E.md.", false, None))))]);
+    let p = project(vec![epic(
+        "E.md",
+        &fm("EPIC-001", "Alpha", &format!("{}{}", link(3), base_line("Alpha", "Text of E.md.", false, None))),
+    )]);
     assert!(run(&[p], &[m], &Scope::All).is_empty());
 }
 
@@ -146,8 +183,16 @@ fn each_field_updates_alone() {
     type Check = Box<dyn Fn(&MilestonePatch) -> bool>;
     let cases: Vec<(&str, String, Check)> = vec![
         ("title", fm("EPIC-001", "Alpha 2", &link(3)), Box::new(|p| p.title.as_deref() == Some("Alpha 2"))),
-        ("state", format!("id = \"EPIC-001\"\ntitle = \"Alpha\"\nstatus = \"🧊 Archived\"\ntype = \"🗺️ Epic\"\n{}", link(3)), Box::new(|p| p.state == Some(MilestoneState::Closed))),
-        ("due_on", fm("EPIC-001", "Alpha", &format!("milestone_target_date = \"2026-02-01\"\n{}", link(3))), Box::new(|p| p.due_on == Some(Some(date("2026-02-01"))))),
+        (
+            "state",
+            format!("id = \"EPIC-001\"\ntitle = \"Alpha\"\nstatus = \"🧊 Archived\"\ntype = \"🗺️ Epic\"\n{}", link(3)),
+            Box::new(|p| p.state == Some(MilestoneState::Closed)),
+        ),
+        (
+            "due_on",
+            fm("EPIC-001", "Alpha", &format!("milestone_target_date = \"2026-02-01\"\n{}", link(3))),
+            Box::new(|p| p.due_on == Some(Some(date("2026-02-01")))),
+        ),
     ];
     for (field, front, check) in cases {
         let p = project(vec![epic("E.md", &front)]);
@@ -167,7 +212,10 @@ fn each_field_updates_alone() {
 fn a_push_sends_only_the_fields_it_changed() {
     // The title was changed on GitHub; the push only closes the epic.
     let m = ms(3, "Renamed on GitHub", &marked("EPIC-001", "Text of E.md."));
-    let new = epic("E.md", &format!("id = \"EPIC-001\"\ntitle = \"Alpha\"\nstatus = \"🟢 Done\"\ntype = \"🗺️ Epic\"\n{}", link(3)));
+    let new = epic(
+        "E.md",
+        &format!("id = \"EPIC-001\"\ntitle = \"Alpha\"\nstatus = \"🟢 Done\"\ntype = \"🗺️ Epic\"\n{}", link(3)),
+    );
     let old = epic("E.md", &fm("EPIC-001", "Alpha", &link(3)));
     let fields = changed_fields(&old, &new);
     assert_eq!(fields, BTreeSet::from([Field::State]));
@@ -205,12 +253,22 @@ fn a_removed_file_closes_or_deletes_its_milestone_but_a_rename_does_not() {
 }
 
 fn plan_with(projects: &[Project], milestones: &[Milestone], scope: &Scope, on_removed: OnRemoved) -> Plan {
-    plan(&Input { repository: REPO, projects, milestones, scope, options: &Options { on_removed: Some(on_removed), ..Default::default() } })
+    plan(&Input {
+        repository: REPO,
+        projects,
+        milestones,
+        scope,
+        options: &Options { on_removed: Some(on_removed), ..Default::default() },
+    })
 }
 
 #[test]
 fn duplicate_ids_and_shared_links_are_reported_and_not_synced() {
-    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", "")), epic("B.md", &fm("EPIC-001", "B", "")), epic("C.md", &fm("EPIC-002", "C", ""))]);
+    let p = project(vec![
+        epic("A.md", &fm("EPIC-001", "A", "")),
+        epic("B.md", &fm("EPIC-001", "B", "")),
+        epic("C.md", &fm("EPIC-002", "C", "")),
+    ]);
     let plan = run(&[p], &[], &Scope::All);
     assert_eq!(plan.changes.len(), 1, "only EPIC-002 syncs");
     assert_eq!(plan.diagnostics.iter().filter(|d| d.level == Level::Error).count(), 2);
@@ -222,7 +280,10 @@ fn duplicate_ids_and_shared_links_are_reported_and_not_synced() {
 
 #[test]
 fn bad_links_are_reported_with_the_line() {
-    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", "related_milestone = \"https://github.com/other/repo/milestone/1\""))]);
+    let p = project(vec![epic(
+        "A.md",
+        &fm("EPIC-001", "A", "related_milestone = \"https://github.com/other/repo/milestone/1\""),
+    )]);
     let plan = run(&[p], &[], &Scope::All);
     assert!(plan.changes.is_empty());
     let d = &plan.diagnostics[0];
@@ -238,7 +299,8 @@ fn a_placeholder_date_never_clears_a_real_one() {
     let mut m = ms(3, "A", &marked("EPIC-001", "Text of A.md."));
     m.due_on = Some(instant("2026-05-23T07:00:00Z"));
     let base = base_line("A", "Text of A.md.", false, Some("2026-05-23"));
-    let p = project(vec![epic("A.md", &fm("EPIC-001", "A", &format!("target_date = \"YYYY-MM-DD\"\n{}{base}", link(3))))]);
+    let p =
+        project(vec![epic("A.md", &fm("EPIC-001", "A", &format!("target_date = \"YYYY-MM-DD\"\n{}{base}", link(3))))]);
     let plan = run(&[p], &[m.clone()], &Scope::All);
     assert!(plan.is_empty(), "{plan:?}");
     assert!(plan.diagnostics.iter().any(|d| d.level == Level::Warning && d.line == Some(6)), "{:?}", plan.diagnostics);
@@ -260,7 +322,10 @@ fn two_new_artifacts_with_one_title_create_one_milestone() {
 fn a_linked_milestone_without_markers_gets_them_and_keeps_its_text() {
     let m = ms(3, "A", "Typed on GitHub");
     let p = project(vec![epic("A.md", &fm("EPIC-001", "A", &link(3)))]);
-    let scope = Scope::Files { touched: BTreeMap::from([(".ruru/projects/demo/epics/A.md".to_string(), Touch::Fields(BTreeSet::new()))]), removed: vec![] };
+    let scope = Scope::Files {
+        touched: BTreeMap::from([(".ruru/projects/demo/epics/A.md".to_string(), Touch::Fields(BTreeSet::new()))]),
+        removed: vec![],
+    };
     let plan = run(&[p], &[m], &scope);
     let Action::Update { patch, .. } = &plan.changes[0].action else { panic!("{plan:?}") };
     assert_eq!(patch.description.as_deref(), Some(marked("EPIC-001", "Typed on GitHub").as_str()));

@@ -18,7 +18,10 @@ fn link(n: u64) -> String {
 fn synced_repo() -> Repo {
     let repo = Repo::new(&[]);
     let payload = repo.push(
-        &[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n"))), (E2, Some(&epic("EPIC-002", "Beta", "🟢 Done", "")))],
+        &[
+            (E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n"))),
+            (E2, Some(&epic("EPIC-002", "Beta", "🟢 Done", ""))),
+        ],
         "plan two epics",
     );
     let run = repo.run("push", &payload, &[]);
@@ -30,7 +33,8 @@ fn synced_repo() -> Repo {
 fn a_push_creates_milestones_and_commits_the_links() {
     let repo = Repo::new(&[]);
     let alpha = epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n");
-    let payload = repo.push(&[(E1, Some(&alpha)), (E2, Some(&epic("EPIC-002", "Beta", "🟢 Done", "")))], "plan two epics");
+    let payload =
+        repo.push(&[(E1, Some(&alpha)), (E2, Some(&epic("EPIC-002", "Beta", "🟢 Done", "")))], "plan two epics");
     let pushed_head = repo.head();
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
@@ -38,7 +42,10 @@ fn a_push_creates_milestones_and_commits_the_links() {
     let ms = repo.milestones();
     assert_eq!(ms.len(), 2);
     let a = ms.iter().find(|m| m.title == "Alpha").unwrap();
-    assert_eq!(a.description.as_deref(), Some("What EPIC-001 delivers.\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo"));
+    assert_eq!(
+        a.description.as_deref(),
+        Some("What EPIC-001 delivers.\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo")
+    );
     assert_eq!(a.state, "open");
     // GitHub shows the artifact's date: Pacific midnight of 2026-05-23 (daylight time).
     assert_eq!(a.due_on.as_deref(), Some("2026-05-23T07:00:00Z"));
@@ -50,14 +57,21 @@ fn a_push_creates_milestones_and_commits_the_links() {
     let ws = repo.workspace();
     assert_eq!(git(&repo.bare(), &["rev-parse", "main^"]), pushed_head);
     let message = git(&repo.bare(), &["log", "-1", "--format=%B", "main"]);
-    assert!(message.contains("EPIC-001") && message.contains("EPIC-002") && message.contains(&format!("#{}", a.number)), "{message}");
+    assert!(
+        message.contains("EPIC-001") && message.contains("EPIC-002") && message.contains(&format!("#{}", a.number)),
+        "{message}"
+    );
     let new = repo.file_at_head(E1).unwrap();
     let (old_lines, new_lines) = changed_lines(&alpha, &new);
     assert!(old_lines.is_empty(), "only added lines: {old_lines:?}");
     assert_eq!(new_lines.len(), 2, "{new_lines:?}");
     assert_eq!(new_lines[0], format!("related_milestone = \"{}\"\n", a.html_url));
     // The sync base: what both sides held after this sync (see src/base.rs).
-    assert!(new_lines[1].starts_with("milestone_sync_base = \"v1 title=") && new_lines[1].ends_with(" state=open due=2026-05-23\"\n"), "{new_lines:?}");
+    assert!(
+        new_lines[1].starts_with("milestone_sync_base = \"v1 title=")
+            && new_lines[1].ends_with(" state=open due=2026-05-23\"\n"),
+        "{new_lines:?}"
+    );
     assert_eq!(a.html_url, link(a.number));
     assert_eq!(git(&repo.bare(), &["diff", "--name-only", "main^", "main"]).lines().count(), 2);
     let _ = ws;
@@ -93,8 +107,18 @@ fn each_changed_field_updates_only_that_field() {
     type Check = Box<dyn Fn(&github_standin::MilestoneRecord) -> bool>;
     let cases: Vec<(&str, &str, &str, Check)> = vec![
         ("title", "title = \"Alpha\"", "title = \"Alpha v2\"", Box::new(|m| m.title == "Alpha v2")),
-        ("due date", "target_date = \"2026-05-23\"", "target_date = \"2026-12-01\"", Box::new(|m| m.due_on.as_deref() == Some("2026-12-01T08:00:00Z"))),
-        ("description", "What EPIC-001 delivers.", "Now with more.", Box::new(|m| m.description.as_deref().unwrap().starts_with("Now with more.\n\nIntelliManage-ID: EPIC-001"))),
+        (
+            "due date",
+            "target_date = \"2026-05-23\"",
+            "target_date = \"2026-12-01\"",
+            Box::new(|m| m.due_on.as_deref() == Some("2026-12-01T08:00:00Z")),
+        ),
+        (
+            "description",
+            "What EPIC-001 delivers.",
+            "Now with more.",
+            Box::new(|m| m.description.as_deref().unwrap().starts_with("Now with more.\n\nIntelliManage-ID: EPIC-001")),
+        ),
         ("state", "🟡 To Do", "🟢 Done", Box::new(|m| m.state == "closed")),
     ];
     for (what, from, to, check) in cases {
@@ -113,7 +137,13 @@ fn each_changed_field_updates_only_that_field() {
         assert_eq!(writes[0], ("PATCH".to_string(), format!("/repos/{OWNER}/{REPO}/milestones/{number}")), "{what}");
         assert!(writes[1..].iter().all(|(_, p)| p.contains("/git/")), "{what}: {writes:?}");
         let (old, new) = changed_lines(&content, &repo.file_at_head(E1).unwrap());
-        assert!(old.len() == 1 && new.len() == 1 && old[0].starts_with("milestone_sync_base") && new[0].starts_with("milestone_sync_base"), "{what}: only the base line changes: {old:?} {new:?}");
+        assert!(
+            old.len() == 1
+                && new.len() == 1
+                && old[0].starts_with("milestone_sync_base")
+                && new[0].starts_with("milestone_sync_base"),
+            "{what}: only the base line changes: {old:?} {new:?}"
+        );
     }
 }
 
@@ -123,7 +153,10 @@ fn a_push_does_not_revert_a_title_changed_on_github() {
     let alpha = repo.file_at_head(E1).unwrap();
     let number = repo.milestones().iter().find(|m| m.title == "Alpha").unwrap().number;
     repo.standin.edit_milestone(number, |m| m.title = "Alpha (renamed by a maintainer)".into());
-    let payload = repo.push(&[(E1, Some(&alpha.replace("🟡 To Do", "🔵 In Progress").replace("What EPIC-001", "Still what EPIC-001")))], "progress");
+    let payload = repo.push(
+        &[(E1, Some(&alpha.replace("🟡 To Do", "🔵 In Progress").replace("What EPIC-001", "Still what EPIC-001")))],
+        "progress",
+    );
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}", run.stdout);
     let m = repo.milestones().into_iter().find(|m| m.number == number).unwrap();
@@ -170,7 +203,11 @@ fn a_milestone_created_before_a_crash_is_adopted_not_duplicated() {
 #[test]
 fn an_existing_milestone_with_the_same_title_is_adopted_and_marked() {
     let repo = Repo::new(&[]);
-    let seeded = repo.standin.seed_milestone(SeedMilestone { title: "Alpha".into(), description: Some("Our old milestone".into()), ..Default::default() });
+    let seeded = repo.standin.seed_milestone(SeedMilestone {
+        title: "Alpha".into(),
+        description: Some("Our old milestone".into()),
+        ..Default::default()
+    });
     let payload = repo.push(&[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "")))], "plan alpha");
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}", run.stdout);
@@ -185,10 +222,17 @@ fn an_existing_milestone_with_the_same_title_is_adopted_and_marked() {
 fn a_broken_artifact_is_reported_and_the_others_still_sync() {
     let repo = Repo::new(&[]);
     let broken = "+++\nid = \"EPIC-003\"\ntitle = \"Broken\ntype = \"🗺️ Epic\"\n+++\nbody\n";
-    let payload = repo.push(&[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", ""))), ("epics/EPIC-003_broken.md", Some(broken))], "one good, one bad");
+    let payload = repo.push(
+        &[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", ""))), ("epics/EPIC-003_broken.md", Some(broken))],
+        "one good, one bad",
+    );
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 1, "{}", run.stdout);
-    assert!(run.stdout.contains(&format!("::error file={PROJECT_DIR}/epics/EPIC-003_broken.md,line=3::")), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("::error file={PROJECT_DIR}/epics/EPIC-003_broken.md,line=3::")),
+        "{}",
+        run.stdout
+    );
     assert_eq!(repo.milestones().len(), 1);
     assert_eq!(repo.file_at_head("epics/EPIC-003_broken.md").unwrap(), broken, "left as it was");
     assert!(repo.file_at_head(E1).unwrap().contains("related_milestone"));
@@ -199,7 +243,11 @@ fn a_branch_that_moved_during_the_run_gets_the_links_on_its_new_head() {
     let repo = Repo::new(&[]);
     let payload = repo.push(&[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "")))], "plan alpha");
     // Someone pushes while the action builds its commit.
-    repo.standin.move_branch_when(Trigger::new("POST", "/git/commits"), vec![("NOTES.md".into(), "pushed meanwhile\n".into())], "a concurrent push");
+    repo.standin.move_branch_when(
+        Trigger::new("POST", "/git/commits"),
+        vec![("NOTES.md".into(), "pushed meanwhile\n".into())],
+        "a concurrent push",
+    );
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(git(&repo.bare(), &["show", "main:NOTES.md"]), "pushed meanwhile");
@@ -221,7 +269,8 @@ fn a_new_branch_push_treats_everything_as_touched() {
 #[test]
 fn a_push_to_another_branch_changes_nothing() {
     let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
-    let mut payload: serde_json::Value = serde_json::from_str(&push_payload("0000000000000000000000000000000000000000", &repo.head())).unwrap();
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&push_payload("0000000000000000000000000000000000000000", &repo.head())).unwrap();
     payload["ref"] = "refs/heads/feature-x".into();
     let run = repo.run("push", &payload.to_string(), &[]);
     assert_eq!(run.code(), 0);

@@ -20,9 +20,7 @@ fn lines(body: &str) -> impl Iterator<Item = (usize, &str, usize)> {
             return None;
         }
         let start = pos;
-        let end = body[start..]
-            .find('\n')
-            .map_or(body.len(), |i| start + i + 1);
+        let end = body[start..].find('\n').map_or(body.len(), |i| start + i + 1);
         pos = end;
         Some((start, body[start..end].trim_end_matches('\n'), end))
     })
@@ -50,23 +48,14 @@ fn find_section(body: &str) -> Section {
         match start {
             None if line.starts_with("## Description") => start = Some(line_end),
             Some(s) if line.starts_with("## ") => {
-                return Section {
-                    text: s..line_start,
-                    has_heading: true,
-                };
+                return Section { text: s..line_start, has_heading: true };
             }
             _ => {}
         }
     }
     match start {
-        Some(s) => Section {
-            text: s..body.len(),
-            has_heading: true,
-        },
-        None => Section {
-            text: 0..body.len(),
-            has_heading: false,
-        },
+        Some(s) => Section { text: s..body.len(), has_heading: true },
+        None => Section { text: 0..body.len(), has_heading: false },
     }
 }
 

@@ -43,10 +43,7 @@ impl Split<'_> {
 
 /// 1-based line of byte `offset` in `text`.
 pub(crate) fn line_at(text: &[u8], offset: usize) -> usize {
-    1 + text[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
+    1 + text[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count()
 }
 
 /// True for a line (without its `\n`) that is a front-matter fence: exactly `+++`, with an

@@ -16,12 +16,7 @@ fn toml_error(path: &str, front_lf: &str, err: &TomlError) -> Diagnostic {
     let line = line_at(front_lf.as_bytes(), offset) + 1;
     let line_start = front_lf[..offset].rfind('\n').map_or(0, |i| i + 1);
     let column = front_lf[line_start..offset].chars().count() + 1;
-    let what = err
-        .message()
-        .lines()
-        .next()
-        .unwrap_or("syntax error")
-        .trim();
+    let what = err.message().lines().next().unwrap_or("syntax error").trim();
     Diagnostic::error(
         path,
         Some(line),
@@ -39,9 +34,7 @@ pub(crate) fn parse_spanned(path: &str, front_lf: &str) -> Result<Document<Strin
 
 /// Parses the front matter for editing.
 pub(crate) fn parse_mut(path: &str, front_lf: &str) -> Result<DocumentMut, Diagnostic> {
-    front_lf
-        .parse::<DocumentMut>()
-        .map_err(|e| toml_error(path, front_lf, &e))
+    front_lf.parse::<DocumentMut>().map_err(|e| toml_error(path, front_lf, &e))
 }
 
 /// File line (1-based, the opening fence is line 1) of every top-level key.
@@ -94,9 +87,7 @@ pub(crate) fn parse_ymd(s: &str) -> Option<NaiveDate> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
         return None;
     }
@@ -114,21 +105,17 @@ pub(crate) fn read_date(table: &Table, key: &str) -> DateRead {
             } else if let Some(date) = parse_ymd(trimmed) {
                 DateRead::Date(date)
             } else {
-                DateRead::Bad(format!(
-                    "holds {raw:?}, which is not a valid YYYY-MM-DD date"
-                ))
+                DateRead::Bad(format!("holds {raw:?}, which is not a valid YYYY-MM-DD date"))
             }
         }
         // An unquoted TOML local date (`target_date = 2026-05-31`) is a date too.
         Some(Item::Value(Value::Datetime(dt))) => {
             let dt = dt.value();
             match (dt.date, dt.time, dt.offset) {
-                (Some(d), None, None) => {
-                    match NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()) {
-                        Some(date) => DateRead::Date(date),
-                        None => DateRead::Bad(format!("holds {d}, which is not a valid date")),
-                    }
-                }
+                (Some(d), None, None) => match NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()) {
+                    Some(date) => DateRead::Date(date),
+                    None => DateRead::Bad(format!("holds {d}, which is not a valid date")),
+                },
                 _ => DateRead::Bad(format!("holds the date-time {dt}, not a plain date")),
             }
         }
@@ -168,11 +155,7 @@ pub(crate) fn read_due(
         DateRead::Date(d) => (Some(d), Some(DueKey::TargetDate)),
         DateRead::Bad(why) => {
             warn(DueKey::TargetDate, why);
-            let key = if mtd_present {
-                DueKey::MilestoneTargetDate
-            } else {
-                DueKey::TargetDate
-            };
+            let key = if mtd_present { DueKey::MilestoneTargetDate } else { DueKey::TargetDate };
             (None, Some(key))
         }
         DateRead::Absent => (None, mtd_present.then_some(DueKey::MilestoneTargetDate)),
@@ -247,12 +230,7 @@ fn not_a_value(path: &str, key: &str, what: &str, line: Option<usize>) -> Diagno
 /// Removes a top-level key's line. Comment lines and blank lines above the key (toml_edit
 /// stores them as the key's prefix) are kept: they move to whatever follows the removed
 /// line (the next key, the next `[table]` header, or the document's trailing text).
-pub(crate) fn remove(
-    path: &str,
-    doc: &mut DocumentMut,
-    key: &str,
-    line: Option<usize>,
-) -> Result<(), Diagnostic> {
+pub(crate) fn remove(path: &str, doc: &mut DocumentMut, key: &str, line: Option<usize>) -> Result<(), Diagnostic> {
     let root = doc.as_table_mut();
     let Some(index) = root.iter().position(|(k, _)| k == key) else {
         return Ok(());
@@ -372,11 +350,7 @@ pub(crate) fn merge_lines(old_raw: &str, old_lf: &str, new_lf: &str, eol: &str) 
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if old[i] == new[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+            lcs[i][j] = if old[i] == new[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
         }
     }
     let mut out = String::with_capacity(new_lf.len() + new.len());

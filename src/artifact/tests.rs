@@ -46,10 +46,7 @@ fn edited(src: &str, edits: &[FieldEdit]) -> String {
 }
 
 fn set(key: &str, value: &str) -> FieldEdit {
-    FieldEdit::SetString {
-        key: key.into(),
-        value: value.into(),
-    }
+    FieldEdit::SetString { key: key.into(), value: value.into() }
 }
 
 fn remove(key: &str) -> FieldEdit {
@@ -60,11 +57,7 @@ fn remove(key: &str) -> FieldEdit {
 fn changed_lines(old: &str, new: &str) -> Vec<(String, String)> {
     let (o, n): (Vec<_>, Vec<_>) = (old.split('\n').collect(), new.split('\n').collect());
     assert_eq!(o.len(), n.len(), "line count changed:\n{new}");
-    o.iter()
-        .zip(&n)
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
+    o.iter().zip(&n).filter(|(a, b)| a != b).map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
 // --- reading ---
@@ -118,9 +111,7 @@ fn related_milestone_empty_is_none() {
     let a = ok("+++\nid = \"E\"\ntitle = \"T\"\nrelated_milestone = \"\"\n+++\n");
     assert_eq!(a.link, None);
     let url = "https://github.com/o/r/milestone/3";
-    let a = ok(&format!(
-        "+++\nid = \"E\"\ntitle = \"T\"\nrelated_milestone = \"{url}\"\n+++\n"
-    ));
+    let a = ok(&format!("+++\nid = \"E\"\ntitle = \"T\"\nrelated_milestone = \"{url}\"\n+++\n"));
     assert_eq!(a.link.as_deref(), Some(url));
 }
 
@@ -170,23 +161,12 @@ fn placeholder_milestone_date_falls_back_to_target_date_with_a_warning() {
     assert_eq!(w.line, Some(5));
     assert!(w.message.contains("milestone_target_date"), "{}", w.message);
     assert!(w.message.contains("placeholder"), "{}", w.message);
-    assert!(
-        w.message
-            .contains("write the date as \"2026-05-31\" or remove the key")
-    );
+    assert!(w.message.contains("write the date as \"2026-05-31\" or remove the key"));
 }
 
 #[test]
 fn placeholders_and_bad_dates_give_no_date() {
-    for value in [
-        "\"YYYY-MM-DD\"",
-        "\"\"",
-        "\"TBD\"",
-        "\"2026-02-30\"",
-        "\"2026/05/31\"",
-        "\"2026-5-3\"",
-        "12",
-    ] {
+    for value in ["\"YYYY-MM-DD\"", "\"\"", "\"TBD\"", "\"2026-02-30\"", "\"2026/05/31\"", "\"2026-5-3\"", "12"] {
         let a = dates(&format!("target_date = {value}\n"));
         assert_eq!(a.due, None, "{value}");
         assert_eq!(a.due_key, Some(DueKey::TargetDate), "{value}");
@@ -225,10 +205,7 @@ fn toml_date_literal_is_a_date() {
 
 #[test]
 fn date_string_with_spaces_around_is_read() {
-    assert_eq!(
-        dates("target_date = \" 2026-05-31 \"\n").due,
-        NaiveDate::from_ymd_opt(2026, 5, 31)
-    );
+    assert_eq!(dates("target_date = \" 2026-05-31 \"\n").due, NaiveDate::from_ymd_opt(2026, 5, 31));
 }
 
 // --- errors ---
@@ -237,35 +214,18 @@ fn date_string_with_spaces_around_is_read() {
 fn missing_opening_fence_is_line_one() {
     let d = err(b"id = \"E\"\n+++\n");
     assert_eq!(d.line, Some(1));
-    assert!(
-        d.message
-            .contains("must start with a line holding exactly `+++`"),
-        "{}",
-        d.message
-    );
+    assert!(d.message.contains("must start with a line holding exactly `+++`"), "{}", d.message);
     assert!(err(b"").message.contains("exactly `+++`"));
     assert!(err(b"---\nid: E\n---\n").message.contains("YAML"));
-    assert!(
-        err(b"+++ \nid = \"E\"\n+++\n")
-            .message
-            .contains("exactly `+++`")
-    );
+    assert!(err(b"+++ \nid = \"E\"\n+++\n").message.contains("exactly `+++`"));
 }
 
 #[test]
 fn missing_closing_fence_says_how_to_close() {
-    for src in [
-        "+++\nid = \"E\"\ntitle = \"T\"\n",
-        "+++",
-        "+++\n",
-        "+++\nid = \"E\"\n++++\n",
-    ] {
+    for src in ["+++\nid = \"E\"\ntitle = \"T\"\n", "+++", "+++\n", "+++\nid = \"E\"\n++++\n"] {
         let d = err(src.as_bytes());
         assert_eq!(d.line, Some(1), "{src:?}");
-        assert!(
-            d.message
-                .contains("add a line holding exactly `+++` after the front matter")
-        );
+        assert!(d.message.contains("add a line holding exactly `+++` after the front matter"));
     }
 }
 
@@ -323,25 +283,10 @@ fn labels_reduce_to_ascii_words() {
 
 #[test]
 fn closed_statuses() {
-    for s in [
-        "🟢 Done",
-        "🟢 Completed",
-        "🧊 Archived",
-        "Closed",
-        "done",
-        "ðŸŸ¢ Done",
-        "DONE",
-    ] {
+    for s in ["🟢 Done", "🟢 Completed", "🧊 Archived", "Closed", "done", "ðŸŸ¢ Done", "DONE"] {
         assert!(is_closed_status(s), "{s}");
     }
-    for s in [
-        "🔵 In Progress",
-        "⚪️ Planned",
-        "",
-        "Not done",
-        "Done soon",
-        "🚧 Blocked",
-    ] {
+    for s in ["🔵 In Progress", "⚪️ Planned", "", "Not done", "Done soon", "🚧 Blocked"] {
         assert!(!is_closed_status(s), "{s}");
     }
 }
@@ -359,22 +304,13 @@ fn description_section_is_under_the_heading_up_to_the_next() {
     let code = "## Description\n\n```md\n## Fake\n```\nafter\n## Real\n";
     assert_eq!(description_section(code), "\n```md\n## Fake\n```\nafter\n");
     // Only the first Description heading counts, and `##Description` is no heading.
-    assert_eq!(
-        description_section("##Description\nx\n"),
-        "##Description\nx\n"
-    );
-    assert_eq!(
-        description_section("## Description\na\n## Description\nb\n"),
-        "a\n"
-    );
+    assert_eq!(description_section("##Description\nx\n"), "##Description\nx\n");
+    assert_eq!(description_section("## Description\na\n## Description\nb\n"), "a\n");
 }
 
 #[test]
 fn normalize_text_ignores_line_endings_and_outer_space() {
-    assert_eq!(
-        normalize_text("\r\n\n  Hello  \r\nworld\t\r\rend \n\n"),
-        "Hello\nworld\n\nend"
-    );
+    assert_eq!(normalize_text("\r\n\n  Hello  \r\nworld\t\r\rend \n\n"), "Hello\nworld\n\nend");
     assert_eq!(normalize_text("   "), "");
     assert_eq!(normalize_text("a\n\n\nb"), "a\n\n\nb");
 }
@@ -390,18 +326,9 @@ fn replace_description_keeps_heading_and_other_sections() {
     let odd = "## Description\nOld.   \n## Next\n";
     assert_eq!(replace_description(odd, "\r\nOld.\r\n"), odd);
     // At the end of the body the final-newline choice is kept.
-    assert_eq!(
-        replace_description("## Description\n\nA\n", "B"),
-        "## Description\n\nB\n"
-    );
-    assert_eq!(
-        replace_description("## Description\n\nA", "B"),
-        "## Description\n\nB"
-    );
-    assert_eq!(
-        replace_description("## Description", "B"),
-        "## Description\n\nB"
-    );
+    assert_eq!(replace_description("## Description\n\nA\n", "B"), "## Description\n\nB\n");
+    assert_eq!(replace_description("## Description\n\nA", "B"), "## Description\n\nB");
+    assert_eq!(replace_description("## Description", "B"), "## Description\n\nB");
     // No heading: the whole body is the description.
     assert_eq!(replace_description("\nOld\n", "New"), "\nNew\n");
     assert_eq!(replace_description("", "New"), "\nNew\n");
@@ -411,21 +338,14 @@ fn replace_description_keeps_heading_and_other_sections() {
         "## Description\r\n\r\nB\r\nC\r\n\r\n## N\r\n"
     );
     // Emptying the section leaves one blank line.
-    assert_eq!(
-        replace_description("## Description\n\nA\n\n## N\n", ""),
-        "## Description\n\n## N\n"
-    );
+    assert_eq!(replace_description("## Description\n\nA\n\n## N\n", ""), "## Description\n\n## N\n");
 }
 
 // --- editing ---
 
 #[test]
 fn no_edits_is_byte_identical() {
-    for src in [
-        EPIC.to_string(),
-        EPIC.replace('\n', "\r\n"),
-        format!("\u{feff}{}", EPIC.trim_end()),
-    ] {
+    for src in [EPIC.to_string(), EPIC.replace('\n', "\r\n"), format!("\u{feff}{}", EPIC.trim_end())] {
         assert_eq!(edited(&src, &[]), src);
     }
 }
@@ -443,10 +363,7 @@ fn set_string_keeps_the_trailing_comment() {
     let out = edited(EPIC, &[set("title", "Go \"live\" \\ ✨")]);
     assert_eq!(
         changed_lines(EPIC, &out),
-        [(
-            "title = \"Launch\" # the title".into(),
-            "title = \"Go \\\"live\\\" \\\\ ✨\" # the title".into()
-        )]
+        [("title = \"Launch\" # the title".into(), "title = \"Go \\\"live\\\" \\\\ ✨\" # the title".into())]
     );
     assert_eq!(ok(&out).title, "Go \"live\" \\ ✨");
 }
@@ -455,10 +372,7 @@ fn set_string_keeps_the_trailing_comment() {
 fn set_string_with_equal_value_changes_nothing() {
     assert_eq!(edited(EPIC, &[set("title", "Launch")]), EPIC);
     let literal = "+++\nid = 'E'\ntitle = \"\"\"T\"\"\"\n+++\n";
-    assert_eq!(
-        edited(literal, &[set("id", "E"), set("title", "T")]),
-        literal
-    );
+    assert_eq!(edited(literal, &[set("id", "E"), set("title", "T")]), literal);
 }
 
 #[test]
@@ -470,13 +384,7 @@ fn set_string_replaces_a_date_literal_with_a_string() {
 
 #[test]
 fn set_string_inserts_after_the_last_key_before_comments() {
-    let out = edited(
-        EPIC,
-        &[set(
-            "related_milestone",
-            "https://github.com/o/r/milestone/1",
-        )],
-    );
+    let out = edited(EPIC, &[set("related_milestone", "https://github.com/o/r/milestone/1")]);
     let expected = EPIC.replace(
         "]\n# milestone_name",
         "]\nrelated_milestone = \"https://github.com/o/r/milestone/1\"\n# milestone_name",
@@ -494,18 +402,9 @@ fn set_string_inserts_before_tables() {
 #[test]
 fn inserting_into_a_crlf_file_uses_crlf() {
     let src = EPIC.replace('\n', "\r\n");
-    let out = edited(
-        &src,
-        &[
-            set("milestone_target_date", "2026-01-01"),
-            set("title", "New"),
-        ],
-    );
+    let out = edited(&src, &[set("milestone_target_date", "2026-01-01"), set("title", "New")]);
     let expected = EPIC
-        .replace(
-            "]\n# milestone_name",
-            "]\nmilestone_target_date = \"2026-01-01\"\n# milestone_name",
-        )
+        .replace("]\n# milestone_name", "]\nmilestone_target_date = \"2026-01-01\"\n# milestone_name")
         .replace("\"Launch\" #", "\"New\" #")
         .replace('\n', "\r\n");
     assert_eq!(out, expected);
@@ -515,10 +414,7 @@ fn inserting_into_a_crlf_file_uses_crlf() {
 fn mixed_line_endings_keep_untouched_lines() {
     let src = "+++\r\nid = \"E\"\ntitle = \"T\"\r\nstatus = \"x\"\n+++\r\nbody\n";
     let out = edited(src, &[set("status", "y")]);
-    assert_eq!(
-        out,
-        "+++\r\nid = \"E\"\ntitle = \"T\"\r\nstatus = \"y\"\r\n+++\r\nbody\n"
-    );
+    assert_eq!(out, "+++\r\nid = \"E\"\ntitle = \"T\"\r\nstatus = \"y\"\r\n+++\r\nbody\n");
 }
 
 #[test]
@@ -536,15 +432,9 @@ fn remove_takes_only_the_line_and_keeps_comments_above() {
 #[test]
 fn remove_the_last_key_keeps_comments_before_trailing_text_or_table() {
     let src = "+++\nid = \"E\"\n# about k\nk = \"v\" # gone\n# tail\n+++\n";
-    assert_eq!(
-        edited(src, &[remove("k")]),
-        "+++\nid = \"E\"\n# about k\n# tail\n+++\n"
-    );
+    assert_eq!(edited(src, &[remove("k")]), "+++\nid = \"E\"\n# about k\n# tail\n+++\n");
     let src = "+++\nid = \"E\"\n# about k\nk = \"v\"\n# tail\n[t]\nx = 1\n+++\n";
-    assert_eq!(
-        edited(src, &[remove("k")]),
-        "+++\nid = \"E\"\n# about k\n# tail\n[t]\nx = 1\n+++\n"
-    );
+    assert_eq!(edited(src, &[remove("k")]), "+++\nid = \"E\"\n# about k\n# tail\n[t]\nx = 1\n+++\n");
 }
 
 #[test]
@@ -572,27 +462,14 @@ fn bom_is_kept_when_writing() {
 
 #[test]
 fn set_description_changes_only_the_section() {
-    let out = edited(
-        EPIC,
-        &[FieldEdit::SetDescription("Ship it now.\nToday.".into())],
-    );
-    assert_eq!(
-        out,
-        EPIC.replace("\nShip it.\n", "\nShip it now.\nToday.\n")
-    );
+    let out = edited(EPIC, &[FieldEdit::SetDescription("Ship it now.\nToday.".into())]);
+    assert_eq!(out, EPIC.replace("\nShip it.\n", "\nShip it now.\nToday.\n"));
     // Equal after normalisation: untouched.
-    assert_eq!(
-        edited(EPIC, &[FieldEdit::SetDescription("Ship it.\r\n".into())]),
-        EPIC
-    );
+    assert_eq!(edited(EPIC, &[FieldEdit::SetDescription("Ship it.\r\n".into())]), EPIC);
     // CRLF file gets CRLF text.
     let crlf = EPIC.replace('\n', "\r\n");
     let out = edited(&crlf, &[FieldEdit::SetDescription("A\nB".into())]);
-    assert_eq!(
-        out,
-        EPIC.replace("\nShip it.\n", "\nA\nB\n")
-            .replace('\n', "\r\n")
-    );
+    assert_eq!(out, EPIC.replace("\nShip it.\n", "\nA\nB\n").replace('\n', "\r\n"));
 }
 
 #[test]
@@ -634,22 +511,13 @@ fn edit_refuses_broken_files() {
 #[test]
 fn control_characters_are_escaped() {
     let out = edited(EPIC, &[set("title", "a\tb\nc\u{1}")]);
-    assert!(
-        out.contains("title = \"a\\tb\\nc\\u0001\" # the title\n"),
-        "{out}"
-    );
+    assert!(out.contains("title = \"a\\tb\\nc\\u0001\" # the title\n"), "{out}");
     assert_eq!(ok(&out).title, "a\tb\nc\u{1}");
 }
 
 #[test]
 fn remove_before_a_dotted_key_keeps_comment_order() {
     let src = "+++\nid = \"E\"\n# about k\nk = \"v\"\n# about a\na.b = 1\nz = 2\n+++\n";
-    assert_eq!(
-        edited(src, &[remove("k")]),
-        "+++\nid = \"E\"\n# about k\n# about a\na.b = 1\nz = 2\n+++\n"
-    );
-    assert_eq!(
-        edited(src, &[set("new", "x")]),
-        src.replace("z = 2\n", "z = 2\nnew = \"x\"\n")
-    );
+    assert_eq!(edited(src, &[remove("k")]), "+++\nid = \"E\"\n# about k\n# about a\na.b = 1\nz = 2\n+++\n");
+    assert_eq!(edited(src, &[set("new", "x")]), src.replace("z = 2\n", "z = 2\nnew = \"x\"\n"));
 }

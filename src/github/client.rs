@@ -35,8 +35,7 @@ use serde_json::{Map, Value, json};
 
 use crate::due_date;
 use crate::github::{
-    GitHub, GitHubError, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission,
-    TreeFile,
+    GitHub, GitHubError, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission, TreeFile,
 };
 
 /// How long to wait for a TCP/TLS connection.
@@ -98,9 +97,7 @@ impl Endpoint {
             | Endpoint::BranchHead
             | Endpoint::GetCommit
             | Endpoint::Contents => Method::GET,
-            Endpoint::CreateMilestone | Endpoint::CreateTree | Endpoint::CreateCommit => {
-                Method::POST
-            }
+            Endpoint::CreateMilestone | Endpoint::CreateTree | Endpoint::CreateCommit => Method::POST,
             Endpoint::UpdateMilestone | Endpoint::UpdateRef => Method::PATCH,
             Endpoint::DeleteMilestone => Method::DELETE,
         }
@@ -156,13 +153,10 @@ impl ApiBase {
     /// Parses `GITHUB_API_URL`-style input; a trailing slash or none makes no difference.
     fn parse(api_url: &str) -> anyhow::Result<ApiBase> {
         let trimmed = api_url.trim();
-        let uri: Uri = trimmed
-            .parse()
-            .map_err(|e| anyhow::anyhow!("the GitHub API URL {trimmed:?} is not a URL: {e}"))?;
+        let uri: Uri =
+            trimmed.parse().map_err(|e| anyhow::anyhow!("the GitHub API URL {trimmed:?} is not a URL: {e}"))?;
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            anyhow::bail!(
-                "the GitHub API URL {trimmed:?} needs a scheme and a host, like https://api.github.com"
-            );
+            anyhow::bail!("the GitHub API URL {trimmed:?} needs a scheme and a host, like https://api.github.com");
         };
         if scheme != "https" && scheme != "http" {
             anyhow::bail!("the GitHub API URL {trimmed:?} must start with https:// (or http://)");
@@ -170,10 +164,7 @@ impl ApiBase {
         if uri.query().is_some() {
             anyhow::bail!("the GitHub API URL {trimmed:?} must not hold a query");
         }
-        Ok(ApiBase {
-            origin: format!("{scheme}://{authority}"),
-            prefix: uri.path().trim_end_matches('/').to_string(),
-        })
+        Ok(ApiBase { origin: format!("{scheme}://{authority}"), prefix: uri.path().trim_end_matches('/').to_string() })
     }
 
     /// The absolute URL of an API path that starts with `/`.
@@ -188,13 +179,9 @@ impl ApiBase {
         if link.starts_with('/') {
             return Ok(format!("{}{}", self.origin, link));
         }
-        let uri: Uri = link
-            .parse()
-            .map_err(|_| format!("the Link header names {link:?}, which is not a URL"))?;
+        let uri: Uri = link.parse().map_err(|_| format!("the Link header names {link:?}, which is not a URL"))?;
         match (uri.scheme_str(), uri.authority()) {
-            (Some(scheme), Some(authority)) if format!("{scheme}://{authority}") == self.origin => {
-                Ok(link.to_string())
-            }
+            (Some(scheme), Some(authority)) if format!("{scheme}://{authority}") == self.origin => Ok(link.to_string()),
             _ => Err(format!(
                 "the Link header points away from {} ({link:?}); not following it with the token",
                 self.origin
@@ -219,10 +206,7 @@ fn encode_component(text: &str) -> String {
 
 /// Percent-encodes a repository path or branch name segment by segment, keeping the `/`s.
 fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(encode_component)
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(encode_component).collect::<Vec<_>>().join("/")
 }
 
 /// The `rel="next"` target of a `Link` header
@@ -241,11 +225,7 @@ fn next_link(header: &str) -> Option<String> {
                 return false;
             };
             key.trim().eq_ignore_ascii_case("rel")
-                && value
-                    .trim()
-                    .trim_matches('"')
-                    .split_ascii_whitespace()
-                    .any(|rel| rel.eq_ignore_ascii_case("next"))
+                && value.trim().trim_matches('"').split_ascii_whitespace().any(|rel| rel.eq_ignore_ascii_case("next"))
         });
         if is_next {
             return Some(target.to_string());
@@ -257,10 +237,7 @@ fn next_link(header: &str) -> Option<String> {
 
 /// Decodes the `content` of a contents-API answer: base64 wrapped at 60 columns with `\n`.
 fn decode_content(content: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    let compact: String = content
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let compact: String = content.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD.decode(compact)
 }
 
@@ -307,42 +284,21 @@ fn map_error(
     let path = path.to_string();
     match status.as_u16() {
         404 => GitHubError::NotFound { method, path },
-        422 if context.ref_update
-            && message.to_ascii_lowercase().contains("not a fast forward") =>
-        {
+        422 if context.ref_update && message.to_ascii_lowercase().contains("not a fast forward") => {
             GitHubError::NotFastForward
         }
-        422 if wire
-            .errors
-            .iter()
-            .any(|e| e.code.as_deref() == Some("already_exists")) =>
-        {
+        422 if wire.errors.iter().any(|e| e.code.as_deref() == Some("already_exists")) => {
             match &context.already_exists_title {
-                Some(title) => GitHubError::AlreadyExists {
-                    title: title.clone(),
-                },
-                None => GitHubError::Http {
-                    status: 422,
-                    method,
-                    path,
-                    message,
-                },
+                Some(title) => GitHubError::AlreadyExists { title: title.clone() },
+                None => GitHubError::Http { status: 422, method, path, message },
             }
         }
         // "Resource not accessible by integration" (GITHUB_TOKEN, App tokens) and
         // "… by personal access token" (fine-grained PATs) both mean a missing permission.
-        403 if message.contains("Resource not accessible by") => GitHubError::Permission {
-            permission,
-            method,
-            path,
-            message,
-        },
-        code => GitHubError::Http {
-            status: code,
-            method,
-            path,
-            message,
-        },
+        403 if message.contains("Resource not accessible by") => {
+            GitHubError::Permission { permission, method, path, message }
+        }
+        code => GitHubError::Http { status: code, method, path, message },
     }
 }
 
@@ -355,10 +311,7 @@ fn describe(wire: &WireError, status: StatusCode, body: &[u8]) -> String {
             let text = String::from_utf8_lossy(body);
             let text = text.trim();
             if text.is_empty() {
-                status
-                    .canonical_reason()
-                    .unwrap_or("no message")
-                    .to_string()
+                status.canonical_reason().unwrap_or("no message").to_string()
             } else {
                 text.chars().take(200).collect()
             }
@@ -532,15 +485,10 @@ impl Client {
         if token.is_empty() {
             anyhow::bail!("the GitHub token is empty");
         }
-        let mut authorization =
-            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                anyhow::anyhow!(
-                    "the GitHub token holds characters that cannot go in an HTTP header"
-                )
-            })?;
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| anyhow::anyhow!("the GitHub token holds characters that cannot go in an HTTP header"))?;
         authorization.set_sensitive(true);
-        let user_agent =
-            HeaderValue::from_static(concat!("milestone-sync/", env!("CARGO_PKG_VERSION")));
+        let user_agent = HeaderValue::from_static(concat!("milestone-sync/", env!("CARGO_PKG_VERSION")));
         // Octocrab's base URI is only the origin: we send absolute URLs (ours joined with the
         // path prefix, `Link` targets verbatim), and its base-URI layer keeps an absolute URL's
         // path as it is only when it starts with the base's path.
@@ -575,40 +523,22 @@ impl Client {
     pub fn call_counts(&self) -> Vec<(String, u64)> {
         Endpoint::ALL
             .iter()
-            .map(|e| {
-                (
-                    e.template().to_string(),
-                    self.counts[e.index()].load(Ordering::Relaxed),
-                )
-            })
+            .map(|e| (e.template().to_string(), self.counts[e.index()].load(Ordering::Relaxed)))
             .filter(|(_, n)| *n > 0)
             .collect()
     }
 
     /// `/repos/{owner}/{repo}` followed by `rest` (which starts with `/` or is empty).
     fn repo_path(&self, rest: &str) -> String {
-        format!(
-            "/repos/{}/{}{rest}",
-            encode_component(&self.owner),
-            encode_component(&self.repo)
-        )
+        format!("/repos/{}/{}{rest}", encode_component(&self.owner), encode_component(&self.repo))
     }
 
     /// Sends one request, retrying as [`RetryPolicy`] allows, and reads the answer in full.
     /// Any status comes back as `Ok`; only a request that got no answer is an error.
-    async fn send(
-        &self,
-        endpoint: Endpoint,
-        url: &str,
-        body: Option<&Value>,
-    ) -> Result<Answer, GitHubError> {
+    async fn send(&self, endpoint: Endpoint, url: &str, body: Option<&Value>) -> Result<Answer, GitHubError> {
         let method = endpoint.method();
         let idempotent = retry::is_idempotent(&method);
-        let max_attempts = if idempotent {
-            self.retry.max_attempts.max(1)
-        } else {
-            1
-        };
+        let max_attempts = if idempotent { self.retry.max_attempts.max(1) } else { 1 };
         let body = body.map(Value::to_string);
         let mut attempt = 0;
         let mut waited = Duration::ZERO;
@@ -619,18 +549,12 @@ impl Client {
             let can_retry = attempt < max_attempts;
             let wait = match &outcome {
                 Err(message) if can_retry => Some((self.retry.backoff(attempt), message.clone())),
-                Ok((status, _, _)) if can_retry && retry::is_retryable_status(*status) => Some((
-                    self.retry.backoff(attempt),
-                    format!("GitHub answered {status}"),
-                )),
+                Ok((status, _, _)) if can_retry && retry::is_retryable_status(*status) => {
+                    Some((self.retry.backoff(attempt), format!("GitHub answered {status}")))
+                }
                 Ok((status, headers, _)) if can_retry => retry::retry_after(*status, headers)
                     .filter(|wait| *wait <= self.retry.max_retry_after)
-                    .map(|wait| {
-                        (
-                            wait,
-                            format!("rate limited ({status}, retry-after {}s)", wait.as_secs()),
-                        )
-                    }),
+                    .map(|wait| (wait, format!("rate limited ({status}, retry-after {}s)", wait.as_secs()))),
                 _ => None,
             }
             // The waits of one request stay within `max_total_wait`.
@@ -649,17 +573,8 @@ impl Client {
                 continue;
             }
             return match outcome {
-                Ok((status, headers, body)) => Ok(Answer {
-                    status,
-                    headers,
-                    body,
-                    attempts: attempt,
-                }),
-                Err(message) => Err(GitHubError::Transport {
-                    method: method.to_string(),
-                    path: path_of(url),
-                    message,
-                }),
+                Ok((status, headers, body)) => Ok(Answer { status, headers, body, attempts: attempt }),
+                Err(message) => Err(GitHubError::Transport { method: method.to_string(), path: path_of(url), message }),
             };
         }
     }
@@ -680,33 +595,19 @@ impl Client {
             .header("x-github-api-version", API_VERSION)
             .header(USER_AGENT, self.user_agent.clone());
         let request = match body {
-            Some(json) => builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(OctoBody::from(json)),
+            Some(json) => builder.header(CONTENT_TYPE, "application/json").body(OctoBody::from(json)),
             None => builder.body(OctoBody::empty()),
         }
         .map_err(|e| format!("could not build the request: {e}"))?;
         let exchange = async {
-            let response = self
-                .octo
-                .execute(request)
-                .await
-                .map_err(|e| error_chain(&e))?;
+            let response = self.octo.execute(request).await.map_err(|e| error_chain(&e))?;
             let (parts, body) = response.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map_err(|e| error_chain(&e))?
-                .to_bytes()
-                .to_vec();
+            let bytes = body.collect().await.map_err(|e| error_chain(&e))?.to_bytes().to_vec();
             Ok((parts.status, parts.headers, bytes))
         };
         match tokio::time::timeout(ATTEMPT_TIMEOUT, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!(
-                "no complete answer within {}s",
-                ATTEMPT_TIMEOUT.as_secs()
-            )),
+            Err(_) => Err(format!("no complete answer within {}s", ATTEMPT_TIMEOUT.as_secs())),
         }
     }
 
@@ -738,24 +639,11 @@ impl Client {
         })
     }
 
-    fn check(
-        &self,
-        endpoint: Endpoint,
-        url: &str,
-        answer: &Answer,
-        context: &ErrorContext,
-    ) -> Result<(), GitHubError> {
+    fn check(&self, endpoint: Endpoint, url: &str, answer: &Answer, context: &ErrorContext) -> Result<(), GitHubError> {
         if answer.status.is_success() {
             return Ok(());
         }
-        Err(map_error(
-            &endpoint.method(),
-            &path_of(url),
-            answer.status,
-            &answer.body,
-            endpoint.permission(),
-            context,
-        ))
+        Err(map_error(&endpoint.method(), &path_of(url), answer.status, &answer.body, endpoint.permission(), context))
     }
 }
 
@@ -786,43 +674,26 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 impl GitHub for Client {
     async fn default_branch(&self) -> Result<String, GitHubError> {
         let url = self.base.url(&self.repo_path(""));
-        let (repo, _): (WireRepo, _) = self
-            .call(Endpoint::Repo, &url, None, &ErrorContext::default())
-            .await?;
+        let (repo, _): (WireRepo, _) = self.call(Endpoint::Repo, &url, None, &ErrorContext::default()).await?;
         Ok(repo.default_branch)
     }
 
     async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError> {
-        let mut url = self
-            .base
-            .url(&self.repo_path("/milestones?state=all&per_page=100"));
+        let mut url = self.base.url(&self.repo_path("/milestones?state=all&per_page=100"));
         let mut milestones = Vec::new();
         for _ in 0..MAX_PAGES {
-            let (page, answer): (Vec<WireMilestone>, _) = self
-                .call(
-                    Endpoint::ListMilestones,
-                    &url,
-                    None,
-                    &ErrorContext::default(),
-                )
-                .await?;
+            let (page, answer): (Vec<WireMilestone>, _) =
+                self.call(Endpoint::ListMilestones, &url, None, &ErrorContext::default()).await?;
             milestones.extend(page.into_iter().map(Milestone::from));
-            let next = answer
-                .headers
-                .get_all(http::header::LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(next_link);
+            let next =
+                answer.headers.get_all(http::header::LINK).iter().filter_map(|v| v.to_str().ok()).find_map(next_link);
             match next {
                 Some(next) => {
-                    url = self
-                        .base
-                        .follow(&next)
-                        .map_err(|message| GitHubError::Transport {
-                            method: "GET".into(),
-                            path: path_of(&url),
-                            message,
-                        })?;
+                    url = self.base.follow(&next).map_err(|message| GitHubError::Transport {
+                        method: "GET".into(),
+                        path: path_of(&url),
+                        message,
+                    })?;
                 }
                 None => return Ok(milestones),
             }
@@ -835,13 +706,8 @@ impl GitHub for Client {
     }
 
     async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError> {
-        let url = self
-            .base
-            .url(&self.repo_path(&format!("/milestones/{number}")));
-        match self
-            .call::<WireMilestone>(Endpoint::GetMilestone, &url, None, &ErrorContext::default())
-            .await
-        {
+        let url = self.base.url(&self.repo_path(&format!("/milestones/{number}")));
+        match self.call::<WireMilestone>(Endpoint::GetMilestone, &url, None, &ErrorContext::default()).await {
             Ok((milestone, _)) => Ok(Some(milestone.into())),
             Err(GitHubError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -850,78 +716,40 @@ impl GitHub for Client {
 
     async fn create_milestone(&self, new: &NewMilestone) -> Result<Milestone, GitHubError> {
         let url = self.base.url(&self.repo_path("/milestones"));
-        let context = ErrorContext {
-            already_exists_title: Some(new.title.clone()),
-            ..Default::default()
-        };
-        let (milestone, _): (WireMilestone, _) = self
-            .call(
-                Endpoint::CreateMilestone,
-                &url,
-                Some(&create_body(new)),
-                &context,
-            )
-            .await?;
+        let context = ErrorContext { already_exists_title: Some(new.title.clone()), ..Default::default() };
+        let (milestone, _): (WireMilestone, _) =
+            self.call(Endpoint::CreateMilestone, &url, Some(&create_body(new)), &context).await?;
         Ok(milestone.into())
     }
 
-    async fn update_milestone(
-        &self,
-        number: u64,
-        patch: &MilestonePatch,
-    ) -> Result<Milestone, GitHubError> {
-        let url = self
-            .base
-            .url(&self.repo_path(&format!("/milestones/{number}")));
-        let context = ErrorContext {
-            already_exists_title: patch.title.clone(),
-            ..Default::default()
-        };
-        let (milestone, _): (WireMilestone, _) = self
-            .call(
-                Endpoint::UpdateMilestone,
-                &url,
-                Some(&patch_body(patch)),
-                &context,
-            )
-            .await?;
+    async fn update_milestone(&self, number: u64, patch: &MilestonePatch) -> Result<Milestone, GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!("/milestones/{number}")));
+        let context = ErrorContext { already_exists_title: patch.title.clone(), ..Default::default() };
+        let (milestone, _): (WireMilestone, _) =
+            self.call(Endpoint::UpdateMilestone, &url, Some(&patch_body(patch)), &context).await?;
         Ok(milestone.into())
     }
 
     async fn delete_milestone(&self, number: u64) -> Result<(), GitHubError> {
-        let url = self
-            .base
-            .url(&self.repo_path(&format!("/milestones/{number}")));
+        let url = self.base.url(&self.repo_path(&format!("/milestones/{number}")));
         let answer = self.send(Endpoint::DeleteMilestone, &url, None).await?;
         // A retried DELETE whose first attempt went through (answer lost) finds nothing left.
         if answer.status == StatusCode::NOT_FOUND && answer.attempts > 1 {
             return Ok(());
         }
-        self.check(
-            Endpoint::DeleteMilestone,
-            &url,
-            &answer,
-            &ErrorContext::default(),
-        )
+        self.check(Endpoint::DeleteMilestone, &url, &answer, &ErrorContext::default())
     }
 
     async fn branch_head(&self, branch: &str) -> Result<String, GitHubError> {
-        let url = self
-            .base
-            .url(&self.repo_path(&format!("/git/ref/heads/{}", encode_path(branch))));
-        let (reference, _): (WireRef, _) = self
-            .call(Endpoint::BranchHead, &url, None, &ErrorContext::default())
-            .await?;
+        let url = self.base.url(&self.repo_path(&format!("/git/ref/heads/{}", encode_path(branch))));
+        let (reference, _): (WireRef, _) =
+            self.call(Endpoint::BranchHead, &url, None, &ErrorContext::default()).await?;
         Ok(reference.object.sha)
     }
 
     async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError> {
-        let url = self
-            .base
-            .url(&self.repo_path(&format!("/git/commits/{}", encode_component(commit))));
-        let (commit, _): (WireCommit, _) = self
-            .call(Endpoint::GetCommit, &url, None, &ErrorContext::default())
-            .await?;
+        let url = self.base.url(&self.repo_path(&format!("/git/commits/{}", encode_component(commit))));
+        let (commit, _): (WireCommit, _) = self.call(Endpoint::GetCommit, &url, None, &ErrorContext::default()).await?;
         Ok(commit.tree.sha)
     }
 
@@ -931,23 +759,17 @@ impl GitHub for Client {
             encode_path(path.trim_start_matches('/')),
             encode_component(commit)
         )));
-        let contents: WireContents = match self
-            .call(Endpoint::Contents, &url, None, &ErrorContext::default())
-            .await
-        {
+        let contents: WireContents = match self.call(Endpoint::Contents, &url, None, &ErrorContext::default()).await {
             Ok((contents, _)) => contents,
             Err(GitHubError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let unreadable = |message: String| GitHubError::Transport {
-            method: "GET".into(),
-            path: path_of(&url),
-            message,
-        };
+        let unreadable =
+            |message: String| GitHubError::Transport { method: "GET".into(), path: path_of(&url), message };
         match (contents.encoding.as_deref(), contents.content) {
-            (Some("base64"), Some(content)) => decode_content(&content)
-                .map(Some)
-                .map_err(|e| unreadable(format!("bad base64 content: {e}"))),
+            (Some("base64"), Some(content)) => {
+                decode_content(&content).map(Some).map_err(|e| unreadable(format!("bad base64 content: {e}")))
+            }
             // GitHub answers `"encoding": "none"` for files over 1 MB; artifacts are far smaller.
             (encoding, _) => Err(unreadable(format!(
                 "{path} came back with encoding {:?}, not base64 (a file over 1 MB, or not a file)",
@@ -956,60 +778,32 @@ impl GitHub for Client {
         }
     }
 
-    async fn create_tree(
-        &self,
-        base_tree: &str,
-        files: &[TreeFile],
-    ) -> Result<String, GitHubError> {
+    async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError> {
         let url = self.base.url(&self.repo_path("/git/trees"));
         let tree: Vec<Value> = files
             .iter()
-            .map(
-                |f| json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}),
-            )
+            .map(|f| json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}))
             .collect();
         let body = json!({"base_tree": base_tree, "tree": tree});
-        let (tree, _): (WireSha, _) = self
-            .call(
-                Endpoint::CreateTree,
-                &url,
-                Some(&body),
-                &ErrorContext::default(),
-            )
-            .await?;
+        let (tree, _): (WireSha, _) =
+            self.call(Endpoint::CreateTree, &url, Some(&body), &ErrorContext::default()).await?;
         Ok(tree.sha)
     }
 
-    async fn create_commit(
-        &self,
-        message: &str,
-        tree: &str,
-        parent: &str,
-    ) -> Result<String, GitHubError> {
+    async fn create_commit(&self, message: &str, tree: &str, parent: &str) -> Result<String, GitHubError> {
         let url = self.base.url(&self.repo_path("/git/commits"));
         // No author or committer: GitHub then uses the token's identity, and commits made
         // with an Actions or App token come out Verified.
         let body = json!({"message": message, "tree": tree, "parents": [parent]});
-        let (commit, _): (WireSha, _) = self
-            .call(
-                Endpoint::CreateCommit,
-                &url,
-                Some(&body),
-                &ErrorContext::default(),
-            )
-            .await?;
+        let (commit, _): (WireSha, _) =
+            self.call(Endpoint::CreateCommit, &url, Some(&body), &ErrorContext::default()).await?;
         Ok(commit.sha)
     }
 
     async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError> {
-        let url = self
-            .base
-            .url(&self.repo_path(&format!("/git/refs/heads/{}", encode_path(branch))));
+        let url = self.base.url(&self.repo_path(&format!("/git/refs/heads/{}", encode_path(branch))));
         let body = json!({"sha": commit, "force": false});
-        let context = ErrorContext {
-            ref_update: true,
-            ..Default::default()
-        };
+        let context = ErrorContext { ref_update: true, ..Default::default() };
         let answer = self.send(Endpoint::UpdateRef, &url, Some(&body)).await?;
         self.check(Endpoint::UpdateRef, &url, &answer, &context)
     }
@@ -1023,31 +817,11 @@ mod tests {
     #[test]
     fn api_base_joins_with_and_without_trailing_slash_and_prefix() {
         for (input, origin, url) in [
-            (
-                "https://api.github.com",
-                "https://api.github.com",
-                "https://api.github.com/repos/o/r",
-            ),
-            (
-                "https://api.github.com/",
-                "https://api.github.com",
-                "https://api.github.com/repos/o/r",
-            ),
-            (
-                "https://ghe.example/api/v3",
-                "https://ghe.example",
-                "https://ghe.example/api/v3/repos/o/r",
-            ),
-            (
-                "https://ghe.example/api/v3/",
-                "https://ghe.example",
-                "https://ghe.example/api/v3/repos/o/r",
-            ),
-            (
-                "http://127.0.0.1:8080",
-                "http://127.0.0.1:8080",
-                "http://127.0.0.1:8080/repos/o/r",
-            ),
+            ("https://api.github.com", "https://api.github.com", "https://api.github.com/repos/o/r"),
+            ("https://api.github.com/", "https://api.github.com", "https://api.github.com/repos/o/r"),
+            ("https://ghe.example/api/v3", "https://ghe.example", "https://ghe.example/api/v3/repos/o/r"),
+            ("https://ghe.example/api/v3/", "https://ghe.example", "https://ghe.example/api/v3/repos/o/r"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080/repos/o/r"),
         ] {
             let base = ApiBase::parse(input).unwrap();
             assert_eq!(base.origin, origin, "{input}");
@@ -1061,12 +835,10 @@ mod tests {
     #[test]
     fn links_are_followed_verbatim_but_only_to_the_same_origin() {
         let base = ApiBase::parse("https://ghe.example/api/v3").unwrap();
-        let next =
-            "https://ghe.example/api/v3/repositories/7/milestones?state=all&per_page=100&page=2";
+        let next = "https://ghe.example/api/v3/repositories/7/milestones?state=all&per_page=100&page=2";
         assert_eq!(base.follow(next).unwrap(), next);
         assert_eq!(
-            base.follow("/api/v3/repositories/7/milestones?page=2")
-                .unwrap(),
+            base.follow("/api/v3/repositories/7/milestones?page=2").unwrap(),
             "https://ghe.example/api/v3/repositories/7/milestones?page=2"
         );
         assert!(base.follow("https://evil.example/steal").is_err());
@@ -1082,14 +854,12 @@ mod tests {
             next_link(header).as_deref(),
             Some("https://api.github.com/repositories/1000/issues?per_page=3&page=2")
         );
-        let last_page = "<https://x/repositories/1/m?page=1>; rel=\"first\", <https://x/repositories/1/m?page=4>; rel=\"prev\"";
+        let last_page =
+            "<https://x/repositories/1/m?page=1>; rel=\"first\", <https://x/repositories/1/m?page=4>; rel=\"prev\"";
         assert_eq!(next_link(last_page), None);
         let next_last = "<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=3>; rel=\"next\"";
         assert_eq!(next_link(next_last).as_deref(), Some("https://x/a?page=3"));
-        assert_eq!(
-            next_link("<https://x/a?b=1,2>; rel=next").as_deref(),
-            Some("https://x/a?b=1,2")
-        );
+        assert_eq!(next_link("<https://x/a?b=1,2>; rel=next").as_deref(), Some("https://x/a?b=1,2"));
         assert_eq!(next_link(""), None);
     }
 
@@ -1107,8 +877,7 @@ mod tests {
     #[test]
     fn base64_content_with_newlines_decodes() {
         // GitHub wraps the content at 60 columns with "\n".
-        let content =
-            "SGVsbG8sIFdvcmxkISBIZWxsbywgV29ybGQhIEhlbGxvLCBXb3JsZCEgSGVs\nbG8sIFdvcmxkIQ==\n";
+        let content = "SGVsbG8sIFdvcmxkISBIZWxsbywgV29ybGQhIEhlbGxvLCBXb3JsZCEgSGVs\nbG8sIFdvcmxkIQ==\n";
         assert_eq!(
             decode_content(content).unwrap(),
             b"Hello, World! Hello, World! Hello, World! Hello, World!".to_vec()
@@ -1130,10 +899,7 @@ mod tests {
 
     #[test]
     fn errors_map_to_what_the_sync_decides_on() {
-        let create = ErrorContext {
-            already_exists_title: Some("v1".into()),
-            ..Default::default()
-        };
+        let create = ErrorContext { already_exists_title: Some("v1".into()), ..Default::default() };
         let body = r#"{"message":"Validation Failed","errors":[{"resource":"Milestone","code":"already_exists","field":"title"}]}"#;
         assert!(
             matches!(map(422, body, Permission::IssuesWrite, &create), GitHubError::AlreadyExists { title } if title == "v1")
@@ -1145,44 +911,21 @@ mod tests {
         ));
 
         // From @octokit/fixtures errors: an invalid field is not "already exists".
-        let invalid = r#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"invalid","field":"color"}]}"#;
+        let invalid =
+            r#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"invalid","field":"color"}]}"#;
         match map(422, invalid, Permission::IssuesWrite, &create) {
-            GitHubError::Http {
-                status: 422,
-                message,
-                ..
-            } => assert_eq!(message, "Validation Failed (color invalid)"),
+            GitHubError::Http { status: 422, message, .. } => assert_eq!(message, "Validation Failed (color invalid)"),
             other => panic!("{other:?}"),
         }
 
-        let ref_update = ErrorContext {
-            ref_update: true,
-            ..Default::default()
-        };
+        let ref_update = ErrorContext { ref_update: true, ..Default::default() };
         let ff = r#"{"message":"Update is not a fast forward","documentation_url":"https://docs.github.com"}"#;
-        assert!(matches!(
-            map(422, ff, Permission::ContentsWrite, &ref_update),
-            GitHubError::NotFastForward
-        ));
-        assert!(matches!(
-            map(422, ff, Permission::ContentsWrite, &ErrorContext::default()),
-            GitHubError::Http { .. }
-        ));
+        assert!(matches!(map(422, ff, Permission::ContentsWrite, &ref_update), GitHubError::NotFastForward));
+        assert!(matches!(map(422, ff, Permission::ContentsWrite, &ErrorContext::default()), GitHubError::Http { .. }));
 
-        let forbidden =
-            r#"{"message":"Resource not accessible by integration","documentation_url":"x"}"#;
-        match map(
-            403,
-            forbidden,
-            Permission::ContentsWrite,
-            &ErrorContext::default(),
-        ) {
-            GitHubError::Permission {
-                permission,
-                method,
-                path,
-                ..
-            } => {
+        let forbidden = r#"{"message":"Resource not accessible by integration","documentation_url":"x"}"#;
+        match map(403, forbidden, Permission::ContentsWrite, &ErrorContext::default()) {
+            GitHubError::Permission { permission, method, path, .. } => {
                 assert_eq!(permission, Permission::ContentsWrite);
                 assert_eq!(method, "POST");
                 assert_eq!(path, "/repos/o/r/milestones");
@@ -1190,31 +933,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let rate = r#"{"message":"You have exceeded a secondary rate limit."}"#;
-        assert!(matches!(
-            map(403, rate, Permission::IssuesWrite, &create),
-            GitHubError::Http { status: 403, .. }
-        ));
+        assert!(matches!(map(403, rate, Permission::IssuesWrite, &create), GitHubError::Http { status: 403, .. }));
 
         assert!(matches!(
-            map(
-                404,
-                r#"{"message":"Not Found"}"#,
-                Permission::IssuesWrite,
-                &create
-            ),
+            map(404, r#"{"message":"Not Found"}"#, Permission::IssuesWrite, &create),
             GitHubError::NotFound { .. }
         ));
-        match map(
-            502,
-            "<html>Bad gateway</html>",
-            Permission::IssuesWrite,
-            &create,
-        ) {
-            GitHubError::Http {
-                status: 502,
-                message,
-                ..
-            } => assert_eq!(message, "<html>Bad gateway</html>"),
+        match map(502, "<html>Bad gateway</html>", Permission::IssuesWrite, &create) {
+            GitHubError::Http { status: 502, message, .. } => assert_eq!(message, "<html>Bad gateway</html>"),
             other => panic!("{other:?}"),
         }
         match map(500, "", Permission::IssuesWrite, &create) {
@@ -1236,26 +962,14 @@ mod tests {
             create_body(&new),
             json!({"title": "t", "description": "d", "state": "open", "due_on": "2026-03-01T12:00:00Z"})
         );
-        let undated = NewMilestone {
-            due_on: None,
-            ..new
-        };
+        let undated = NewMilestone { due_on: None, ..new };
         assert!(create_body(&undated).get("due_on").is_none());
 
-        let clear = MilestonePatch {
-            due_on: Some(None),
-            ..Default::default()
-        };
+        let clear = MilestonePatch { due_on: Some(None), ..Default::default() };
         assert_eq!(patch_body(&clear), json!({"due_on": null}));
-        let close = MilestonePatch {
-            state: Some(MilestoneState::Closed),
-            due_on: Some(Some(date)),
-            ..Default::default()
-        };
-        assert_eq!(
-            patch_body(&close),
-            json!({"state": "closed", "due_on": "2026-03-01T12:00:00Z"})
-        );
+        let close =
+            MilestonePatch { state: Some(MilestoneState::Closed), due_on: Some(Some(date)), ..Default::default() };
+        assert_eq!(patch_body(&close), json!({"state": "closed", "due_on": "2026-03-01T12:00:00Z"}));
         assert_eq!(patch_body(&MilestonePatch::default()), json!({}));
     }
 
@@ -1269,10 +983,7 @@ mod tests {
         assert_eq!(m.due_on, None);
         let dated = r#"{"number":2,"html_url":"h","title":"t","state":"open","due_on":"2019-05-23T07:00:00Z","updated_at":"2026-01-02T03:04:05Z"}"#;
         let m: Milestone = serde_json::from_str::<WireMilestone>(dated).unwrap().into();
-        assert_eq!(
-            due_date::from_github(m.due_on.unwrap()),
-            NaiveDate::from_ymd_opt(2019, 5, 23).unwrap()
-        );
+        assert_eq!(due_date::from_github(m.due_on.unwrap()), NaiveDate::from_ymd_opt(2019, 5, 23).unwrap());
         assert_eq!(m.description, None);
     }
 
@@ -1292,16 +1003,10 @@ mod tests {
         let client = Client::new("https://api.github.com", "ghs_secret123", "o", "r").unwrap();
         assert!(!format!("{client:?}").contains("ghs_secret123"));
         assert!(
-            Client::new("https://api.github.com", "bad\ntoken", "o", "r")
-                .unwrap_err()
-                .to_string()
-                .contains("token")
+            Client::new("https://api.github.com", "bad\ntoken", "o", "r").unwrap_err().to_string().contains("token")
         );
         assert!(
-            !Client::new("https://api.github.com", "bad\ntoken", "o", "r")
-                .unwrap_err()
-                .to_string()
-                .contains("bad")
+            !Client::new("https://api.github.com", "bad\ntoken", "o", "r").unwrap_err().to_string().contains("bad")
         );
     }
 }

@@ -61,28 +61,41 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
             out.diagnostics.push(Diagnostic::error(
                 &a.path,
                 a.key_lines.get(keys::RELATED_MILESTONE).copied(),
-                format!("milestone #{} is linked by {} artifacts; keep `related_milestone` in one of them only", m.number, linked.len()),
+                format!(
+                    "milestone #{} is linked by {} artifacts; keep `related_milestone` in one of them only",
+                    m.number,
+                    linked.len()
+                ),
             ));
         }
         return out;
     }
     let marker = link::marker(m.description.as_deref().unwrap_or_default());
     let by_marker: Vec<(&Project, &Artifact)> = match &marker {
-        Some(mk) => artifacts(input.projects).filter(|(p, a)| a.id == mk.id && mk.project.as_deref().is_none_or(|s| s == p.slug)).collect(),
+        Some(mk) => artifacts(input.projects)
+            .filter(|(p, a)| a.id == mk.id && mk.project.as_deref().is_none_or(|s| s == p.slug))
+            .collect(),
         None => Vec::new(),
     };
-    let target = linked.first().copied().or_else(|| if by_marker.len() == 1 { by_marker.first().copied() } else { None });
+    let target =
+        linked.first().copied().or_else(|| if by_marker.len() == 1 { by_marker.first().copied() } else { None });
 
     let Some((project, a)) = target else {
         if action == MilestoneAction::Created && marker.is_none() {
             plan_new_artifact(input, &mut out);
         } else {
             let why = match &marker {
-                Some(mk) if by_marker.len() > 1 => format!("its marker names {} artifacts with ID {}", by_marker.len(), mk.id),
-                Some(mk) => format!("its marker names {}, which is not in any project that syncs with {}", mk.id, input.repository),
+                Some(mk) if by_marker.len() > 1 => {
+                    format!("its marker names {} artifacts with ID {}", by_marker.len(), mk.id)
+                }
+                Some(mk) => format!(
+                    "its marker names {}, which is not in any project that syncs with {}",
+                    mk.id, input.repository
+                ),
                 None => "no artifact links it".to_string(),
             };
-            out.diagnostics.push(Diagnostic::notice(format!("milestone #{} ({}): {why}; nothing to do", m.number, m.title)));
+            out.diagnostics
+                .push(Diagnostic::notice(format!("milestone #{} ({}): {why}; nothing to do", m.number, m.title)));
         }
         return out;
     };
@@ -97,7 +110,10 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
             }
             let archive = input.settings.on_deleted == Some(OnMilestoneDeleted::Archive);
             if archive && a.status != project.config.archived_status {
-                edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: project.config.archived_status.clone() });
+                edits.push(FieldEdit::SetString {
+                    key: keys::STATUS.into(),
+                    value: project.config.archived_status.clone(),
+                });
                 fields.push("status");
             }
             out.diagnostics.push(Diagnostic::warning(
@@ -132,14 +148,16 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
         }
         MilestoneAction::Closed => {
             if m.state == MilestoneState::Closed && !is_closed_status(&a.status) {
-                let status = input.settings.closed_status.clone().unwrap_or_else(|| project.config.closed_status.clone());
+                let status =
+                    input.settings.closed_status.clone().unwrap_or_else(|| project.config.closed_status.clone());
                 edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: status });
                 fields.push("status");
             }
         }
         MilestoneAction::Opened => {
             if m.state == MilestoneState::Open && is_closed_status(&a.status) {
-                let status = input.settings.reopened_status.clone().unwrap_or_else(|| project.config.reopened_status.clone());
+                let status =
+                    input.settings.reopened_status.clone().unwrap_or_else(|| project.config.reopened_status.clone());
                 edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: status });
                 fields.push("status");
             }
@@ -153,7 +171,12 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
     let policy = input.settings.policy.unwrap_or(project.config.conflict_resolution);
     let mut conflicts = Vec::new();
     let mut kept = Vec::new();
-    for (field, name) in [(Field::Title, "title"), (Field::Description, "description"), (Field::DueOn, "due date"), (Field::State, "status")] {
+    for (field, name) in [
+        (Field::Title, "title"),
+        (Field::Description, "description"),
+        (Field::DueOn, "due date"),
+        (Field::State, "status"),
+    ] {
         if !fields.contains(&name) {
             continue;
         }
@@ -168,7 +191,13 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
                 field,
                 local: super::comparable(field, &local),
                 github: super::comparable(field, &remote),
-                resolution: if github_wins { "github" } else if policy == ConflictResolution::ManualFlag { "flagged" } else { "local" },
+                resolution: if github_wins {
+                    "github"
+                } else if policy == ConflictResolution::ManualFlag {
+                    "flagged"
+                } else {
+                    "local"
+                },
             });
             if !github_wins {
                 kept.push(name);
@@ -203,19 +232,25 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
             super::set_base(field, &mut new_base, &remote);
         }
     }
-    let flagged: Vec<&str> = conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| super::field_name(c.field)).collect();
+    let flagged: Vec<&str> =
+        conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| super::field_name(c.field)).collect();
     if !flagged.is_empty() {
         edits.push(FieldEdit::SetString { key: crate::base::CONFLICT_KEY.into(), value: flagged.join(", ") });
     }
     let synced_change = fields.iter().any(|f| !f.starts_with("related_milestone"));
     if synced_change {
-        edits.push(FieldEdit::SetString { key: keys::UPDATED_DATE.into(), value: input.today.format("%Y-%m-%d").to_string() });
+        edits.push(FieldEdit::SetString {
+            key: keys::UPDATED_DATE.into(),
+            value: input.today.format("%Y-%m-%d").to_string(),
+        });
     }
     if !is_linked && action != MilestoneAction::Deleted {
         edits.push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: m.html_url.clone() });
         fields.push("related_milestone");
     }
-    if (is_linked || action != MilestoneAction::Deleted) && (new_base != base || (a.base.is_none() && action != MilestoneAction::Deleted)) {
+    if (is_linked || action != MilestoneAction::Deleted)
+        && (new_base != base || (a.base.is_none() && action != MilestoneAction::Deleted))
+    {
         edits.push(super::base_edit(&new_base));
     }
     if edits.is_empty() {
@@ -238,7 +273,13 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
 /// The due-date edit: written to the key that supplied the date; where there is none, Epics
 /// get `target_date`, Features `milestone_target_date`. A cleared due date removes the key
 /// that held a date.
-fn due_edit(project: &Project, a: &Artifact, m: &Milestone, edits: &mut Vec<FieldEdit>, fields: &mut Vec<&'static str>) {
+fn due_edit(
+    project: &Project,
+    a: &Artifact,
+    m: &Milestone,
+    edits: &mut Vec<FieldEdit>,
+    fields: &mut Vec<&'static str>,
+) {
     let wanted = m.due_on.map(due_date::from_github);
     if wanted == a.due {
         return;
@@ -302,12 +343,17 @@ fn plan_new_artifact(input: &EventInput<'_>, out: &mut Plan) {
         ));
         return;
     }
-    let (prefix, folder) = if project.config.milestone_kind() == "feature" { ("FEAT", "features") } else { ("EPIC", "epics") };
+    let (prefix, folder) =
+        if project.config.milestone_kind() == "feature" { ("FEAT", "features") } else { ("EPIC", "epics") };
     let id = next_id(project, prefix);
     let path = format!("{}/{folder}/{id}_{}.md", project.dir, slug(&m.title));
     let content = new_artifact_text(project, &id, m, input.today);
     let marker_patch = MilestonePatch {
-        description: Some(link::compose_description(&link::synced_text(m.description.as_deref().unwrap_or_default()), &id, &project.slug)),
+        description: Some(link::compose_description(
+            &link::synced_text(m.description.as_deref().unwrap_or_default()),
+            &id,
+            &project.slug,
+        )),
         ..Default::default()
     };
     out.changes.push(Change {
@@ -330,7 +376,12 @@ fn next_id(project: &Project, prefix: &str) -> String {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         Some((digits.parse().ok()?, digits.len()))
     };
-    let taken = project.artifacts.iter().flat_map(|a| [number(&a.id), number(&a.path)]).chain(project.broken.iter().map(|p| number(p))).flatten();
+    let taken = project
+        .artifacts
+        .iter()
+        .flat_map(|a| [number(&a.id), number(&a.path)])
+        .chain(project.broken.iter().map(|p| number(p)))
+        .flatten();
     let (max, width) = taken.fold((0, 3), |(m, w), (n, d)| (m.max(n), w.max(d)));
     format!("{prefix}-{:0width$}", max + 1)
 }
@@ -359,7 +410,11 @@ fn toml_string(s: &str) -> String {
 fn new_artifact_text(project: &Project, id: &str, m: &Milestone, today: NaiveDate) -> String {
     let kind = &project.config.milestone_type;
     let feature = project.config.milestone_kind() == "feature";
-    let status = if m.state == MilestoneState::Closed { project.config.closed_status.clone() } else { "⚪️ Planned".to_string() };
+    let status = if m.state == MilestoneState::Closed {
+        project.config.closed_status.clone()
+    } else {
+        "⚪️ Planned".to_string()
+    };
     let today = today.format("%Y-%m-%d");
     let mut text = String::from("+++\n");
     text.push_str(&format!("id = {}\n", toml_string(id)));

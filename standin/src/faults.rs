@@ -14,10 +14,7 @@ pub struct Trigger {
 
 impl Trigger {
     pub fn new(method: &str, path_contains: &str) -> Trigger {
-        Trigger {
-            method: method.to_string(),
-            path_contains: path_contains.to_string(),
-        }
+        Trigger { method: method.to_string(), path_contains: path_contains.to_string() }
     }
 
     pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
@@ -29,18 +26,9 @@ impl Trigger {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
     /// Answer with this status and body instead of handling the request (nothing changes).
-    Status {
-        trigger: Trigger,
-        status: u16,
-        body: serde_json::Value,
-    },
+    Status { trigger: Trigger, status: u16, body: serde_json::Value },
     /// Like `Status`, with extra headers, e.g. `retry-after` for a secondary rate limit.
-    StatusWithHeaders {
-        trigger: Trigger,
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: serde_json::Value,
-    },
+    StatusWithHeaders { trigger: Trigger, status: u16, headers: Vec<(String, String)>, body: serde_json::Value },
     /// Handle the request (state changes!) but answer 502, as when a proxy loses the answer.
     LostAnswer { trigger: Trigger },
 }
@@ -57,8 +45,6 @@ impl Fault {
 
 /// Removes and returns the first queued fault whose trigger matches.
 pub(crate) fn take_matching(queue: &mut Vec<Fault>, method: &str, path: &str) -> Option<Fault> {
-    let i = queue
-        .iter()
-        .position(|f| f.trigger().matches(method, path))?;
+    let i = queue.iter().position(|f| f.trigger().matches(method, path))?;
     Some(queue.remove(i))
 }

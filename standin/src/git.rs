@@ -30,9 +30,7 @@ impl Ident {
 
     /// GitHub serves commit dates in UTC with a `Z`.
     pub fn iso_date(&self) -> String {
-        chrono::DateTime::from_timestamp(self.time, 0)
-            .map(crate::state::format_time)
-            .unwrap_or_default()
+        chrono::DateTime::from_timestamp(self.time, 0).map(crate::state::format_time).unwrap_or_default()
     }
 }
 
@@ -62,12 +60,7 @@ pub(crate) struct TreeEntry {
 #[derive(Debug, Clone)]
 pub(crate) enum TreeChange {
     /// Put object `sha` (blob, commit or tree, per `kind`) at `path` with `mode`.
-    Put {
-        path: String,
-        mode: String,
-        kind: String,
-        sha: String,
-    },
+    Put { path: String, mode: String, kind: String, sha: String },
     /// Remove `path` (a file, or everything under it when it is a directory).
     Delete { path: String },
 }
@@ -118,25 +111,16 @@ impl Git {
         let mut child = c.spawn().map_err(|e| format!("cannot run git: {e}"))?;
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("piped stdin");
-            pipe.write_all(input)
-                .map_err(|e| format!("writing to git: {e}"))?;
+            pipe.write_all(input).map_err(|e| format!("writing to git: {e}"))?;
         }
         let out = child.wait_with_output().map_err(|e| format!("git: {e}"))?;
-        if out.status.success() {
-            Ok(out.stdout)
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-        }
+        if out.status.success() { Ok(out.stdout) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
     }
 
     fn text(&self, args: &[&str]) -> Result<String, String> {
         let mut c = self.command();
         c.args(args);
-        self.run(c, None).map(|o| {
-            String::from_utf8_lossy(&o)
-                .trim_end_matches('\n')
-                .to_string()
-        })
+        self.run(c, None).map(|o| String::from_utf8_lossy(&o).trim_end_matches('\n').to_string())
     }
 
     /// Whether `s` looks like a full object id (GitHub only accepts full SHAs in bodies).
@@ -149,14 +133,7 @@ impl Git {
         if rev.starts_with('-') {
             return None;
         }
-        self.text(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{{kind}}}"),
-        ])
-        .ok()
-        .filter(|s| Git::is_sha(s))
+        self.text(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{{kind}}}")]).ok().filter(|s| Git::is_sha(s))
     }
 
     /// What a full ref name (`refs/heads/main`) points at, without peeling.
@@ -164,9 +141,7 @@ impl Git {
         if !self.valid_ref_name(full_ref) {
             return None;
         }
-        self.text(&["rev-parse", "--verify", "--quiet", full_ref])
-            .ok()
-            .filter(|s| Git::is_sha(s))
+        self.text(&["rev-parse", "--verify", "--quiet", full_ref]).ok().filter(|s| Git::is_sha(s))
     }
 
     pub fn valid_ref_name(&self, full_ref: &str) -> bool {
@@ -182,16 +157,14 @@ impl Git {
     }
 
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
-        self.text(&["merge-base", "--is-ancestor", ancestor, descendant])
-            .is_ok()
+        self.text(&["merge-base", "--is-ancestor", ancestor, descendant]).is_ok()
     }
 
     /// Moves `full_ref` to `new` only if it still points at `old` (`None`: must not exist).
     pub fn update_ref(&self, full_ref: &str, new: &str, old: Option<&str>) -> Result<(), String> {
         let zero = "0".repeat(40);
         let old = old.unwrap_or(&zero);
-        self.text(&["update-ref", "-m", "github-standin", full_ref, new, old])
-            .map(|_| ())
+        self.text(&["update-ref", "-m", "github-standin", full_ref, new, old]).map(|_| ())
     }
 
     pub fn delete_ref(&self, full_ref: &str, old: &str) -> Result<(), String> {
@@ -211,8 +184,7 @@ impl Git {
     pub fn write_blob(&self, content: &[u8]) -> Result<String, String> {
         let mut c = self.command();
         c.args(["hash-object", "-w", "--stdin"]);
-        self.run(c, Some(content))
-            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+        self.run(c, Some(content)).map(|o| String::from_utf8_lossy(&o).trim().to_string())
     }
 
     pub fn read_blob(&self, sha: &str) -> Option<Vec<u8>> {
@@ -255,8 +227,7 @@ impl Git {
             .env("GIT_COMMITTER_NAME", &committer.name)
             .env("GIT_COMMITTER_EMAIL", &committer.email)
             .env("GIT_COMMITTER_DATE", committer.git_date());
-        self.run(c, Some(message.as_bytes()))
-            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+        self.run(c, Some(message.as_bytes())).map(|o| String::from_utf8_lossy(&o).trim().to_string())
     }
 
     /// `git ls-tree -l` of `treeish` (optionally recursive, with the trees themselves).
@@ -289,12 +260,8 @@ impl Git {
         // tree even though it never touches it: give it an empty one.
         let git = |args: &[&str]| -> Result<String, String> {
             let mut c = self.command();
-            c.env("GIT_INDEX_FILE", &index)
-                .arg("--work-tree")
-                .arg(&worktree)
-                .args(args);
-            self.run(c, None)
-                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+            c.env("GIT_INDEX_FILE", &index).arg("--work-tree").arg(&worktree).args(args);
+            self.run(c, None).map(|o| String::from_utf8_lossy(&o).trim().to_string())
         };
         match base {
             Some(b) => git(&["read-tree", b])?,
@@ -303,23 +270,13 @@ impl Git {
         for change in changes {
             match change {
                 TreeChange::Delete { path } => remove_path(&git, path)?,
-                TreeChange::Put {
-                    path, kind, sha, ..
-                } if kind == "tree" => {
+                TreeChange::Put { path, kind, sha, .. } if kind == "tree" => {
                     remove_path(&git, path)?;
                     git(&["read-tree", &format!("--prefix={path}/"), sha])?;
                 }
-                TreeChange::Put {
-                    path, mode, sha, ..
-                } => {
+                TreeChange::Put { path, mode, sha, .. } => {
                     remove_path(&git, &format!("{path}/"))?;
-                    git(&[
-                        "update-index",
-                        "--add",
-                        "--replace",
-                        "--cacheinfo",
-                        &format!("{mode},{sha},{path}"),
-                    ])?;
+                    git(&["update-index", "--add", "--replace", "--cacheinfo", &format!("{mode},{sha},{path}")])?;
                 }
             }
         }
@@ -327,23 +284,13 @@ impl Git {
     }
 
     /// Commits `files` on `branch` as another person would (for a simulated push).
-    pub fn commit_files(
-        &self,
-        branch: &str,
-        files: &[(String, String)],
-        message: &str,
-    ) -> Result<String, String> {
+    pub fn commit_files(&self, branch: &str, files: &[(String, String)], message: &str) -> Result<String, String> {
         let full_ref = format!("refs/heads/{branch}");
         let head = self.read_ref(&full_ref);
         let mut changes = Vec::new();
         for (path, content) in files {
             let sha = self.write_blob(content.as_bytes())?;
-            changes.push(TreeChange::Put {
-                path: path.clone(),
-                mode: "100644".into(),
-                kind: "blob".into(),
-                sha,
-            });
+            changes.push(TreeChange::Put { path: path.clone(), mode: "100644".into(), kind: "blob".into(), sha });
         }
         let tree = self.build_tree(head.as_deref(), &changes)?;
         let who = Ident {
@@ -361,16 +308,10 @@ impl Git {
 
 /// Removes `path` from the scratch index: the file itself, or everything under `path/`.
 fn remove_path(git: &dyn Fn(&[&str]) -> Result<String, String>, path: &str) -> Result<(), String> {
-    let dir_prefix = if path.ends_with('/') {
-        path.to_string()
-    } else {
-        format!("{path}/")
-    };
+    let dir_prefix = if path.ends_with('/') { path.to_string() } else { format!("{path}/") };
     let listed = git(&["ls-files", "-z"])?;
-    let mut doomed: Vec<&str> = listed
-        .split('\0')
-        .filter(|p| !p.is_empty() && (*p == path || p.starts_with(&dir_prefix)))
-        .collect();
+    let mut doomed: Vec<&str> =
+        listed.split('\0').filter(|p| !p.is_empty() && (*p == path || p.starts_with(&dir_prefix))).collect();
     doomed.dedup();
     for p in doomed {
         git(&["update-index", "--force-remove", "--", p])?;
@@ -388,13 +329,7 @@ fn parse_ls_tree(out: &[u8]) -> Vec<TreeEntry> {
             let kind = it.next()?.to_string();
             let sha = it.next()?.to_string();
             let size = it.next().and_then(|s| s.parse().ok());
-            Some(TreeEntry {
-                mode,
-                kind,
-                sha,
-                size,
-                path: path.to_string(),
-            })
+            Some(TreeEntry { mode, kind, sha, size, path: path.to_string() })
         })
         .collect()
 }

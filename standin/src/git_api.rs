@@ -66,12 +66,8 @@ pub(crate) fn get_ref(shared: &Shared, short_ref: &str) -> Reply {
 /// with `refs/{prefix}`. The legacy `git/refs/{exact}` form answers the single object.
 pub(crate) fn list_refs(shared: &Shared, prefix: &str, exact_as_object: bool) -> Reply {
     let full = format!("refs/{prefix}");
-    let matching: Vec<(String, String)> = shared
-        .git
-        .list_refs()
-        .into_iter()
-        .filter(|(name, _)| name.starts_with(&full))
-        .collect();
+    let matching: Vec<(String, String)> =
+        shared.git.list_refs().into_iter().filter(|(name, _)| name.starts_with(&full)).collect();
     if exact_as_object {
         if let Some((name, sha)) = matching.iter().find(|(n, _)| *n == full) {
             return Reply::ok(ref_json(shared, name, sha));
@@ -80,25 +76,16 @@ pub(crate) fn list_refs(shared: &Shared, prefix: &str, exact_as_object: bool) ->
             return Reply::error(404, "Not Found", DOC_REFS_GET);
         }
     }
-    Reply::ok(Value::Array(
-        matching
-            .iter()
-            .map(|(n, s)| ref_json(shared, n, s))
-            .collect(),
-    ))
+    Reply::ok(Value::Array(matching.iter().map(|(n, s)| ref_json(shared, n, s)).collect()))
 }
 
 pub(crate) fn create_ref(shared: &Shared, body: &Value) -> Reply {
-    let (Some(full_ref), Some(sha)) = (
-        body.get("ref").and_then(Value::as_str),
-        body.get("sha").and_then(Value::as_str),
-    ) else {
+    let (Some(full_ref), Some(sha)) =
+        (body.get("ref").and_then(Value::as_str), body.get("sha").and_then(Value::as_str))
+    else {
         return Reply::error(422, "Invalid request.", DOC_REFS_CREATE);
     };
-    if !full_ref.starts_with("refs/")
-        || full_ref.matches('/').count() < 2
-        || !shared.git.valid_ref_name(full_ref)
-    {
+    if !full_ref.starts_with("refs/") || full_ref.matches('/').count() < 2 || !shared.git.valid_ref_name(full_ref) {
         return Reply::error(
             422,
             "Reference name must start with 'refs/' and have at least two slashes.",
@@ -118,11 +105,7 @@ pub(crate) fn create_ref(shared: &Shared, body: &Value) -> Reply {
 /// on the value just read), so a push racing the request cannot be overwritten.
 pub(crate) fn update_ref(shared: &Shared, short_ref: &str, body: &Value) -> Reply {
     let Some(sha) = body.get("sha").and_then(Value::as_str) else {
-        return Reply::error(
-            422,
-            "Invalid request.\n\n\"sha\" wasn't supplied.",
-            DOC_REFS_UPDATE,
-        );
+        return Reply::error(422, "Invalid request.\n\n\"sha\" wasn't supplied.", DOC_REFS_UPDATE);
     };
     let force = body.get("force").and_then(Value::as_bool).unwrap_or(false);
     let full_ref = format!("refs/{short_ref}");
@@ -200,13 +183,7 @@ fn parse_person(v: Option<&Value>, field: &str) -> Result<Option<Ident>, Reply> 
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    let bad = || {
-        Reply::error(
-            422,
-            &format!("Invalid request.\n\nInvalid {field}."),
-            DOC_COMMITS,
-        )
-    };
+    let bad = || Reply::error(422, &format!("Invalid request.\n\nInvalid {field}."), DOC_COMMITS);
     let name = v.get("name").and_then(Value::as_str).ok_or_else(bad)?;
     let email = v.get("email").and_then(Value::as_str).ok_or_else(bad)?;
     let (time, offset_minutes) = match v.get("date").and_then(Value::as_str) {
@@ -216,12 +193,7 @@ fn parse_person(v: Option<&Value>, field: &str) -> Result<Option<Ident>, Reply> 
         }
         None => (chrono::Utc::now().timestamp(), 0),
     };
-    Ok(Some(Ident {
-        name: name.into(),
-        email: email.into(),
-        time,
-        offset_minutes,
-    }))
+    Ok(Some(Ident { name: name.into(), email: email.into(), time, offset_minutes }))
 }
 
 /// `POST git/commits`. Without `author`, the token's identity (github-actions[bot]);
@@ -229,18 +201,10 @@ fn parse_person(v: Option<&Value>, field: &str) -> Result<Option<Ident>, Reply> 
 /// reported Verified, as GitHub signs them for an Actions or App token.
 pub(crate) fn create_commit(shared: &Shared, state: &mut State, body: &Value) -> Reply {
     let Some(message) = body.get("message").and_then(Value::as_str) else {
-        return Reply::error(
-            422,
-            "Invalid request.\n\n\"message\" wasn't supplied.",
-            DOC_COMMITS,
-        );
+        return Reply::error(422, "Invalid request.\n\n\"message\" wasn't supplied.", DOC_COMMITS);
     };
     let Some(tree) = body.get("tree").and_then(Value::as_str) else {
-        return Reply::error(
-            422,
-            "Invalid request.\n\n\"tree\" wasn't supplied.",
-            DOC_COMMITS,
-        );
+        return Reply::error(422, "Invalid request.\n\n\"tree\" wasn't supplied.", DOC_COMMITS);
     };
     if shared.git.object_type(tree).as_deref() != Some("tree") {
         return Reply::error(422, "Tree SHA does not exist", DOC_COMMITS);
@@ -251,25 +215,15 @@ pub(crate) fn create_commit(shared: &Shared, state: &mut State, body: &Value) ->
         Some(Value::Array(ps)) => {
             for p in ps {
                 match p.as_str() {
-                    Some(p) if shared.git.object_type(p).as_deref() == Some("commit") => {
-                        parents.push(p.to_string())
-                    }
+                    Some(p) if shared.git.object_type(p).as_deref() == Some("commit") => parents.push(p.to_string()),
                     _ => {
-                        return Reply::error(
-                            422,
-                            "Parent SHA does not exist or is not a commit object",
-                            DOC_COMMITS,
-                        );
+                        return Reply::error(422, "Parent SHA does not exist or is not a commit object", DOC_COMMITS);
                     }
                 }
             }
         }
         Some(_) => {
-            return Reply::error(
-                422,
-                "Invalid request.\n\nFor 'properties/parents', is not an array.",
-                DOC_COMMITS,
-            );
+            return Reply::error(422, "Invalid request.\n\nFor 'properties/parents', is not an array.", DOC_COMMITS);
         }
     }
     let author = match parse_person(body.get("author"), "author") {
@@ -288,10 +242,7 @@ pub(crate) fn create_commit(shared: &Shared, state: &mut State, body: &Value) ->
         offset_minutes: 0,
     });
     let committer = committer.unwrap_or_else(|| author.clone());
-    let sha = match shared
-        .git
-        .commit_tree(tree, &parents, message, &author, &committer)
-    {
+    let sha = match shared.git.commit_tree(tree, &parents, message, &author, &committer) {
         Ok(s) => s,
         Err(e) => return Reply::error(500, &format!("git commit-tree failed: {e}"), DOC_COMMITS),
     };
@@ -331,11 +282,7 @@ fn tree_json(shared: &Shared, sha: &str, recursive: bool) -> Option<Value> {
 /// `GET git/trees/{sha}`; any `recursive` value turns recursion on, as on GitHub.
 pub(crate) fn get_tree(shared: &Shared, sha_or_ref: &str, query: Option<&str>) -> Reply {
     let recursive = crate::pagination::query_param(query, "recursive").is_some();
-    match shared
-        .git
-        .resolve(sha_or_ref, "tree")
-        .and_then(|t| tree_json(shared, &t, recursive))
-    {
+    match shared.git.resolve(sha_or_ref, "tree").and_then(|t| tree_json(shared, &t, recursive)) {
         Some(v) => Reply::ok(v),
         None => Reply::not_found(),
     }
@@ -350,9 +297,7 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
     };
     let base = match body.get("base_tree") {
         None | Some(Value::Null) => None,
-        Some(Value::String(b)) if shared.git.object_type(b).as_deref() == Some("tree") => {
-            Some(b.clone())
-        }
+        Some(Value::String(b)) if shared.git.object_type(b).as_deref() == Some("tree") => Some(b.clone()),
         Some(_) => return invalid("base_tree is not a valid tree oid"),
     };
     let mut changes = Vec::new();
@@ -363,9 +308,7 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
         if path.is_empty()
             || path.starts_with('/')
             || path.ends_with('/')
-            || path
-                .split('/')
-                .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git")
+            || path.split('/').any(|c| c.is_empty() || c == "." || c == ".." || c == ".git")
         {
             return invalid("tree.path contains a malformed path component");
         }
@@ -376,9 +319,7 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
             "040000" => "tree",
             "160000" => "commit",
             _ => {
-                return invalid(
-                    "Invalid request.\n\nFor 'properties/mode', is not one of the allowed values.",
-                );
+                return invalid("Invalid request.\n\nFor 'properties/mode', is not one of the allowed values.");
             }
         };
         if kind != expected_kind {
@@ -396,24 +337,15 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
                 }
                 s.clone()
             }
-            (None, Some(Value::String(c))) if kind == "blob" => {
-                match shared.git.write_blob(c.as_bytes()) {
-                    Ok(s) => s,
-                    Err(err) => return Reply::error(500, &err, DOC_TREES),
-                }
-            }
+            (None, Some(Value::String(c))) if kind == "blob" => match shared.git.write_blob(c.as_bytes()) {
+                Ok(s) => s,
+                Err(err) => return Reply::error(500, &err, DOC_TREES),
+            },
             _ => {
-                return invalid(
-                    "Invalid request.\n\nEither \"sha\" or \"content\" must be supplied, not both.",
-                );
+                return invalid("Invalid request.\n\nEither \"sha\" or \"content\" must be supplied, not both.");
             }
         };
-        changes.push(TreeChange::Put {
-            path: path.into(),
-            mode: mode.into(),
-            kind: kind.into(),
-            sha,
-        });
+        changes.push(TreeChange::Put { path: path.into(), mode: mode.into(), kind: kind.into(), sha });
     }
     match shared.git.build_tree(base.as_deref(), &changes) {
         Ok(sha) => match tree_json(shared, &sha, false) {
@@ -426,37 +358,21 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
 
 pub(crate) fn create_blob(shared: &Shared, body: &Value) -> Reply {
     let Some(content) = body.get("content").and_then(Value::as_str) else {
-        return Reply::error(
-            422,
-            "Invalid request.\n\n\"content\" wasn't supplied.",
-            DOC_BLOBS,
-        );
+        return Reply::error(422, "Invalid request.\n\n\"content\" wasn't supplied.", DOC_BLOBS);
     };
-    let bytes = match body
-        .get("encoding")
-        .and_then(Value::as_str)
-        .unwrap_or("utf-8")
-    {
+    let bytes = match body.get("encoding").and_then(Value::as_str).unwrap_or("utf-8") {
         "utf-8" | "utf8" => content.as_bytes().to_vec(),
         "base64" => {
             let compact: String = content.chars().filter(|c| !c.is_whitespace()).collect();
             match B64.decode(compact) {
                 Ok(b) => b,
                 Err(_) => {
-                    return Reply::error(
-                        422,
-                        "Invalid request.\n\nContent is not valid Base64.",
-                        DOC_BLOBS,
-                    );
+                    return Reply::error(422, "Invalid request.\n\nContent is not valid Base64.", DOC_BLOBS);
                 }
             }
         }
         other => {
-            return Reply::error(
-                422,
-                &format!("encoding must be utf-8 or base64, not {other}"),
-                DOC_BLOBS,
-            );
+            return Reply::error(422, &format!("encoding must be utf-8 or base64, not {other}"), DOC_BLOBS);
         }
     };
     match shared.git.write_blob(&bytes) {
@@ -496,15 +412,9 @@ fn content_item(shared: &Shared, e: &TreeEntry, path: &str, git_ref: &str) -> Va
         "dir" => format!("{api}/git/trees/{}", e.sha),
         _ => format!("{api}/git/blobs/{}", e.sha),
     };
-    let html_url = format!(
-        "{html}/{}/{git_ref}/{path}",
-        if kind == "dir" { "tree" } else { "blob" }
-    );
+    let html_url = format!("{html}/{}/{git_ref}/{path}", if kind == "dir" { "tree" } else { "blob" });
     let download = (kind == "file").then(|| {
-        format!(
-            "https://raw.githubusercontent.com/{}/{}/{git_ref}/{path}",
-            shared.config.owner, shared.config.repo
-        )
+        format!("https://raw.githubusercontent.com/{}/{}/{git_ref}/{path}", shared.config.owner, shared.config.repo)
     });
     json!({
         "name": path.rsplit('/').next().unwrap_or(path),
@@ -524,11 +434,7 @@ fn content_item(shared: &Shared, e: &TreeEntry, path: &str, git_ref: &str) -> Va
 pub(crate) fn get_contents(shared: &Shared, path: &str, git_ref: Option<&str>) -> Reply {
     let git_ref = git_ref.unwrap_or(&shared.config.default_branch);
     let Some(commit) = shared.git.resolve(git_ref, "commit") else {
-        return Reply::error(
-            404,
-            &format!("No commit found for the ref {git_ref}"),
-            DOC_CONTENTS,
-        );
+        return Reply::error(404, &format!("No commit found for the ref {git_ref}"), DOC_CONTENTS);
     };
     let path = path.trim_matches('/');
     let listing = |tree: &str| -> Reply {
@@ -537,11 +443,7 @@ pub(crate) fn get_contents(shared: &Shared, path: &str, git_ref: Option<&str>) -
             entries
                 .iter()
                 .map(|e| {
-                    let full = if path.is_empty() {
-                        e.path.clone()
-                    } else {
-                        format!("{path}/{}", e.path)
-                    };
+                    let full = if path.is_empty() { e.path.clone() } else { format!("{path}/{}", e.path) };
                     content_item(shared, e, &full, git_ref)
                 })
                 .collect(),

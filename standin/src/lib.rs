@@ -74,12 +74,7 @@ pub struct SeedMilestone {
 
 impl Default for SeedMilestone {
     fn default() -> Self {
-        SeedMilestone {
-            title: String::new(),
-            description: None,
-            state: "open".to_string(),
-            due_on: None,
-        }
+        SeedMilestone { title: String::new(), description: None, state: "open".to_string(), due_on: None }
     }
 }
 
@@ -116,32 +111,25 @@ impl StandIn {
         let app_state = shared.clone();
         // Its own runtime on its own thread: the tests that use it are plain synchronous
         // `#[test]`s that block on a subprocess, so the server must not depend on theirs.
-        let thread = std::thread::Builder::new()
-            .name("github-standin".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                    let app = server::router(app_state);
-                    // Not graceful on purpose: a client holding a keep-alive connection must
-                    // not keep a test from finishing. Dropping the runtime ends them.
-                    tokio::select! {
-                        _ = axum::serve(listener, app) => {}
-                        _ = rx => {}
-                    }
-                });
-                rt.shutdown_background();
-            })?;
-        Ok(StandIn {
-            shared,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        })
+        let thread = std::thread::Builder::new().name("github-standin".into()).spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let app = server::router(app_state);
+                // Not graceful on purpose: a client holding a keep-alive connection must
+                // not keep a test from finishing. Dropping the runtime ends them.
+                tokio::select! {
+                    _ = axum::serve(listener, app) => {}
+                    _ = rx => {}
+                }
+            });
+            rt.shutdown_background();
+        })?;
+        Ok(StandIn { shared, shutdown: Some(tx), thread: Some(thread) })
     }
 
     /// Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash).
@@ -164,30 +152,18 @@ impl StandIn {
     /// request.
     pub fn set_latency(&self, latency: std::time::Duration) {
         let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
-        self.shared
-            .latency_nanos
-            .store(nanos, std::sync::atomic::Ordering::Relaxed);
+        self.shared.latency_nanos.store(nanos, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// All milestones, sorted by number.
     pub fn milestones(&self) -> Vec<MilestoneRecord> {
-        self.lock()
-            .milestones
-            .values()
-            .map(|m| m.record.clone())
-            .collect()
+        self.lock().milestones.values().map(|m| m.record.clone()).collect()
     }
 
     /// All milestones as the JSON array the API would serve (for `--state-file`).
     pub fn milestones_json(&self) -> serde_json::Value {
         let state = self.lock();
-        serde_json::Value::Array(
-            state
-                .milestones
-                .values()
-                .map(|m| milestones::to_json(&self.shared, m))
-                .collect(),
-        )
+        serde_json::Value::Array(state.milestones.values().map(|m| milestones::to_json(&self.shared, m)).collect())
     }
 
     /// Puts a milestone in place without going through the API (nothing is logged).
@@ -195,8 +171,7 @@ impl StandIn {
     /// Panics on a title that is already taken: GitHub cannot hold such a pair.
     pub fn seed_milestone(&self, m: SeedMilestone) -> MilestoneRecord {
         let mut state = self.lock();
-        milestones::seed(&self.shared, &mut state, m)
-            .unwrap_or_else(|e| panic!("seed_milestone: {e}"))
+        milestones::seed(&self.shared, &mut state, m).unwrap_or_else(|e| panic!("seed_milestone: {e}"))
     }
 
     /// Simulates a person editing the milestone on github.com.
@@ -241,11 +216,7 @@ impl StandIn {
     /// Once, when a request matching `trigger` arrives and before it is handled, commits
     /// `files` (path, content) on the default branch: someone pushed during the run.
     pub fn move_branch_when(&self, trigger: Trigger, files: Vec<(String, String)>, message: &str) {
-        self.lock().branch_moves.push(state::BranchMove {
-            trigger,
-            files,
-            message: message.to_string(),
-        });
+        self.lock().branch_moves.push(state::BranchMove { trigger, files, message: message.to_string() });
     }
 
     /// Commits `files` on the default branch right now, as someone else pushing would.

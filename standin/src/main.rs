@@ -50,11 +50,7 @@ fn parse_args() -> Result<Args, String> {
             "--token" => token = Some(value),
             "--git-dir" => git_dir = Some(PathBuf::from(value)),
             "--default-branch" => default_branch = value,
-            "--port" => {
-                port = value
-                    .parse()
-                    .map_err(|_| format!("--port: not a port: {value}"))?
-            }
+            "--port" => port = value.parse().map_err(|_| format!("--port: not a port: {value}"))?,
             "--port-file" => port_file = Some(PathBuf::from(value)),
             "--state-file" => state_file = Some(PathBuf::from(value)),
             "--seed" => seed = Some(PathBuf::from(value)),
@@ -78,25 +74,20 @@ fn parse_args() -> Result<Args, String> {
 
 fn read_seed(path: &PathBuf) -> Result<Vec<SeedMilestone>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let list = value.get("milestones").cloned().unwrap_or(value);
     serde_json::from_value(list).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run(args: Args) -> Result<(), String> {
     if !args.config.git_dir.is_dir() {
-        return Err(format!(
-            "--git-dir {} is not a directory",
-            args.config.git_dir.display()
-        ));
+        return Err(format!("--git-dir {} is not a directory", args.config.git_dir.display()));
     }
     let seeds = match &args.seed {
         Some(p) => read_seed(p)?,
         None => Vec::new(),
     };
-    let standin =
-        StandIn::start_on(args.config, args.port).map_err(|e| format!("cannot listen: {e}"))?;
+    let standin = StandIn::start_on(args.config, args.port).map_err(|e| format!("cannot listen: {e}"))?;
     for s in seeds {
         standin.seed_milestone(s);
     }
@@ -107,10 +98,7 @@ fn run(args: Args) -> Result<(), String> {
         std::fs::rename(&tmp, p).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     eprintln!("github-standin listening on {}", standin.api_url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(wait_for_stop());
     if let Some(p) = &args.state_file {
         let json = serde_json::to_string_pretty(&standin.milestones_json()).expect("JSON");

@@ -56,10 +56,7 @@ pub(crate) fn creator_json(shared: &Shared, creator: Creator) -> Value {
 
 pub(crate) fn user_json(shared: &Shared, login: &str, id: u64, kind: &str) -> Value {
     let api = &shared.api_url;
-    let user_url = format!(
-        "{api}/users/{}",
-        login.replace('[', "%5B").replace(']', "%5D")
-    );
+    let user_url = format!("{api}/users/{}", login.replace('[', "%5B").replace(']', "%5D"));
     // GitHub links a bot to its app's page: `github-actions[bot]` → /apps/github-actions.
     let html_url = match login.strip_suffix("[bot]") {
         Some(app) => format!("https://github.com/apps/{app}"),
@@ -95,10 +92,7 @@ pub(crate) fn user_json(shared: &Shared, login: &str, id: u64, kind: &str) -> Va
 /// here only makes the product handle a 422 it must handle anyway.
 fn title_taken(state: &State, title: &str, except: Option<u64>) -> bool {
     let wanted = title.to_lowercase();
-    state
-        .milestones
-        .values()
-        .any(|m| Some(m.record.number) != except && m.record.title.to_lowercase() == wanted)
+    state.milestones.values().any(|m| Some(m.record.number) != except && m.record.title.to_lowercase() == wanted)
 }
 
 fn new_milestone(
@@ -124,23 +118,12 @@ fn new_milestone(
         closed_at: if open { None } else { Some(now) },
         html_url: format!("{}/milestone/{number}", shared.html_url()),
     };
-    state.milestones.insert(
-        number,
-        Milestone {
-            record: record.clone(),
-            id: 9_000_000 + number,
-            creator,
-        },
-    );
+    state.milestones.insert(number, Milestone { record: record.clone(), id: 9_000_000 + number, creator });
     record
 }
 
 /// `StandIn::seed_milestone`: the API's rules without the API.
-pub(crate) fn seed(
-    shared: &Shared,
-    state: &mut State,
-    m: SeedMilestone,
-) -> Result<MilestoneRecord, String> {
+pub(crate) fn seed(shared: &Shared, state: &mut State, m: SeedMilestone) -> Result<MilestoneRecord, String> {
     if m.title.trim().is_empty() {
         return Err("a milestone needs a title".into());
     }
@@ -156,31 +139,17 @@ pub(crate) fn seed(
         None => None,
         Some(d) => Some(floor_due_on(&d).ok_or_else(|| format!("due_on {d:?} is not RFC 3339"))?),
     };
-    Ok(new_milestone(
-        shared,
-        state,
-        m.title,
-        m.description,
-        open,
-        due_on,
-        Creator::Owner,
-    ))
+    Ok(new_milestone(shared, state, m.title, m.description, open, due_on, Creator::Owner))
 }
 
 /// `StandIn::edit_milestone`: a person's edit on github.com, with GitHub's bookkeeping.
 pub(crate) fn edit(state: &mut State, number: u64, f: impl FnOnce(&mut MilestoneRecord)) {
-    let m = state
-        .milestones
-        .get_mut(&number)
-        .unwrap_or_else(|| panic!("edit_milestone: no milestone #{number}"));
+    let m = state.milestones.get_mut(&number).unwrap_or_else(|| panic!("edit_milestone: no milestone #{number}"));
     let before = m.record.clone();
     f(&mut m.record);
     let r = &mut m.record;
     if r.due_on != before.due_on {
-        r.due_on = r
-            .due_on
-            .as_deref()
-            .map(|d| floor_due_on(d).unwrap_or_else(|| d.to_string()));
+        r.due_on = r.due_on.as_deref().map(|d| floor_due_on(d).unwrap_or_else(|| d.to_string()));
     }
     let now = now_after(Some(&before.updated_at));
     if r.state != before.state && r.closed_at == before.closed_at {
@@ -218,22 +187,12 @@ pub(crate) fn list(shared: &Shared, state: &State, query: Option<&str>) -> Reply
             // `None < Some`, and the fixed-width UTC format orders like the instants.
             a.record.due_on.cmp(&b.record.due_on)
         };
-        let primary = if descending {
-            primary.reverse()
-        } else {
-            primary
-        };
+        let primary = if descending { primary.reverse() } else { primary };
         primary.then(a.record.number.cmp(&b.record.number))
     });
     let (per_page, page) = pagination::page_params(query);
-    let body: Vec<Value> = pagination::slice(&items, per_page, page)
-        .iter()
-        .map(|m| to_json(shared, m))
-        .collect();
-    let base = format!(
-        "{}/repositories/{}/milestones",
-        shared.api_url, shared.repo_id
-    );
+    let body: Vec<Value> = pagination::slice(&items, per_page, page).iter().map(|m| to_json(shared, m)).collect();
+    let base = format!("{}/repositories/{}/milestones", shared.api_url, shared.repo_id);
     let mut reply = Reply::ok(Value::Array(body));
     if let Some(link) = pagination::link_header(&base, query, items.len(), per_page, page) {
         reply = reply.with_header("link", link);
@@ -278,20 +237,12 @@ fn parse_due_on(body: &Map<String, Value>, doc: &str) -> Result<Option<Option<St
     }
 }
 
-fn parse_description(
-    body: &Map<String, Value>,
-    doc: &str,
-) -> Result<Option<Option<String>>, Reply> {
+fn parse_description(body: &Map<String, Value>, doc: &str) -> Result<Option<Option<String>>, Reply> {
     match body.get("description") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(Reply::validation(
-            "Milestone",
-            "invalid",
-            "description",
-            doc,
-        )),
+        Some(_) => Err(Reply::validation("Milestone", "invalid", "description", doc)),
     }
 }
 
@@ -318,15 +269,7 @@ pub(crate) fn create(shared: &Shared, state: &mut State, body: &Value) -> Reply 
     if title_taken(state, &title, None) {
         return Reply::validation("Milestone", "already_exists", "title", DOC_CREATE);
     }
-    let record = new_milestone(
-        shared,
-        state,
-        title,
-        description,
-        open,
-        due_on,
-        Creator::Bot,
-    );
+    let record = new_milestone(shared, state, title, description, open, due_on, Creator::Bot);
     Reply::created(to_json(shared, &state.milestones[&record.number]))
 }
 
@@ -355,10 +298,7 @@ pub(crate) fn update(shared: &Shared, state: &mut State, number: u64, body: &Val
         Ok(d) => d,
         Err(r) => return r,
     };
-    if title
-        .as_deref()
-        .is_some_and(|t| title_taken(state, t, Some(number)))
-    {
+    if title.as_deref().is_some_and(|t| title_taken(state, t, Some(number))) {
         return Reply::validation("Milestone", "already_exists", "title", DOC_UPDATE);
     }
     let m = state.milestones.get_mut(&number).expect("checked above");

@@ -14,9 +14,7 @@ pub fn floor_due_on(input: &str) -> Option<String> {
     let instant = DateTime::parse_from_rfc3339(input.trim()).ok()?;
     let date = instant.with_timezone(&Los_Angeles).date_naive();
     // Midnight always exists in Los Angeles (DST switches at 02:00), `earliest` is exact.
-    let midnight = Los_Angeles
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
-        .earliest()?;
+    let midnight = Los_Angeles.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).earliest()?;
     Some(crate::state::format_time(midnight.with_timezone(&Utc)))
 }
 
@@ -26,22 +24,10 @@ mod tests {
 
     #[test]
     fn floors_to_pacific_midnight() {
-        assert_eq!(
-            floor_due_on("2026-06-10T00:00:00Z").unwrap(),
-            "2026-06-09T07:00:00Z"
-        );
-        assert_eq!(
-            floor_due_on("2026-06-10T12:00:00Z").unwrap(),
-            "2026-06-10T07:00:00Z"
-        );
-        assert_eq!(
-            floor_due_on("2026-01-10T12:00:00Z").unwrap(),
-            "2026-01-10T08:00:00Z"
-        );
-        assert_eq!(
-            floor_due_on("2026-01-10T12:00:00+09:00").unwrap(),
-            "2026-01-09T08:00:00Z"
-        );
+        assert_eq!(floor_due_on("2026-06-10T00:00:00Z").unwrap(), "2026-06-09T07:00:00Z");
+        assert_eq!(floor_due_on("2026-06-10T12:00:00Z").unwrap(), "2026-06-10T07:00:00Z");
+        assert_eq!(floor_due_on("2026-01-10T12:00:00Z").unwrap(), "2026-01-10T08:00:00Z");
+        assert_eq!(floor_due_on("2026-01-10T12:00:00+09:00").unwrap(), "2026-01-09T08:00:00Z");
         assert!(floor_due_on("2026-01-10").is_none());
     }
 }

@@ -16,9 +16,7 @@ pub(crate) fn page_params(query: Option<&str>) -> (usize, usize) {
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
         .map_or(DEFAULT_PER_PAGE, |n| n.min(MAX_PER_PAGE));
-    let page = query_param(query, "page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .map_or(1, |n| n.max(1));
+    let page = query_param(query, "page").and_then(|v| v.parse::<usize>().ok()).map_or(1, |n| n.max(1));
     (per_page, page)
 }
 
@@ -51,11 +49,8 @@ pub(crate) fn link_header(
     if last == 1 && page == 1 {
         return None;
     }
-    let kept: Vec<&str> = query
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty() && *p != "page" && !p.starts_with("page="))
-        .collect();
+    let kept: Vec<&str> =
+        query.unwrap_or("").split('&').filter(|p| !p.is_empty() && *p != "page" && !p.starts_with("page=")).collect();
     let url = |n: usize| {
         let mut params = kept.clone();
         let page_param = format!("page={n}");

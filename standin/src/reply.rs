@@ -11,11 +11,7 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            body: Some(body),
-            headers: Vec::new(),
-        }
+        Reply { status, body: Some(body), headers: Vec::new() }
     }
 
     pub fn ok(body: Value) -> Reply {
@@ -33,11 +29,7 @@ impl Reply {
     }
 
     pub fn no_content() -> Reply {
-        Reply {
-            status: 204,
-            body: None,
-            headers: Vec::new(),
-        }
+        Reply { status: 204, body: None, headers: Vec::new() }
     }
 
     pub fn with_header(mut self, name: &str, value: String) -> Reply {

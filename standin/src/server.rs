@@ -24,10 +24,7 @@ use crate::{RequestRecord, git_api, milestones, pagination, repository};
 const RATE_LIMIT: u64 = 5000;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
-        .with_state(shared)
+    Router::new().fallback(handle).layer(DefaultBodyLimit::max(64 * 1024 * 1024)).with_state(shared)
 }
 
 /// What the blocking side needs of a request.
@@ -56,22 +53,13 @@ async fn handle(
         method: method.as_str().to_string(),
         path: uri.path().to_string(),
         query: uri.query().map(str::to_string),
-        authorization: headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        authorization: headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string),
         body,
     };
     // Git runs as subprocesses: keep that off the async workers.
     let reply = tokio::task::spawn_blocking(move || serve(&shared, req))
         .await
-        .unwrap_or_else(|_| {
-            Reply::error(
-                500,
-                "github-standin panicked",
-                "https://docs.github.com/rest",
-            )
-        });
+        .unwrap_or_else(|_| Reply::error(500, "github-standin panicked", "https://docs.github.com/rest"));
     into_response(reply)
 }
 
@@ -85,26 +73,16 @@ pub(crate) fn serve(shared: &Shared, req: Incoming) -> Reply {
     let used = state.rate_used;
     let common = [
         ("x-ratelimit-limit", RATE_LIMIT.to_string()),
-        (
-            "x-ratelimit-remaining",
-            RATE_LIMIT.saturating_sub(used).to_string(),
-        ),
+        ("x-ratelimit-remaining", RATE_LIMIT.saturating_sub(used).to_string()),
         ("x-ratelimit-used", used.to_string()),
         ("x-ratelimit-reset", shared.rate_reset.to_string()),
         ("x-ratelimit-resource", "core".to_string()),
         ("x-github-media-type", "github.v3; format=json".to_string()),
         ("x-github-api-version-selected", "2022-11-28".to_string()),
-        (
-            "x-github-request-id",
-            format!("0000:0000:{:07X}:{:07X}:00000000", state.log.len(), used),
-        ),
+        ("x-github-request-id", format!("0000:0000:{:07X}:{:07X}:00000000", state.log.len(), used)),
     ];
     for (name, value) in common {
-        if !reply
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
+        if !reply.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
             reply.headers.push((name.to_string(), value));
         }
     }
@@ -129,28 +107,16 @@ fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
     if !authorized(shared, req.authorization.as_deref()) {
         return Reply::bad_credentials();
     }
-    if let Some(i) = state
-        .branch_moves
-        .iter()
-        .position(|m| m.trigger.matches(&req.method, &req.path))
-    {
+    if let Some(i) = state.branch_moves.iter().position(|m| m.trigger.matches(&req.method, &req.path)) {
         let m = state.branch_moves.remove(i);
-        if let Err(e) = shared
-            .git
-            .commit_files(&shared.config.default_branch, &m.files, &m.message)
-        {
+        if let Err(e) = shared.git.commit_files(&shared.config.default_branch, &m.files, &m.message) {
             eprintln!("github-standin: move_branch_when could not commit: {e}");
         }
     }
     let mut lose_answer = false;
     match faults::take_matching(&mut state.faults, &req.method, &req.path) {
         Some(Fault::Status { status, body, .. }) => return Reply::json(status, body),
-        Some(Fault::StatusWithHeaders {
-            status,
-            headers,
-            body,
-            ..
-        }) => {
+        Some(Fault::StatusWithHeaders { status, headers, body, .. }) => {
             let mut r = Reply::json(status, body);
             r.headers = headers;
             return r;
@@ -175,15 +141,11 @@ fn repo_segments(shared: &Shared, path: &str) -> Option<Vec<String>> {
     let cfg = &shared.config;
     match segs.as_slice() {
         [repos, o, r, ..]
-            if repos == "repos"
-                && o.eq_ignore_ascii_case(&cfg.owner)
-                && r.eq_ignore_ascii_case(&cfg.repo) =>
+            if repos == "repos" && o.eq_ignore_ascii_case(&cfg.owner) && r.eq_ignore_ascii_case(&cfg.repo) =>
         {
             Some(segs[3..].to_vec())
         }
-        [repositories, id, ..]
-            if repositories == "repositories" && *id == shared.repo_id.to_string() =>
-        {
+        [repositories, id, ..] if repositories == "repositories" && *id == shared.repo_id.to_string() => {
             Some(segs[2..].to_vec())
         }
         _ => None,
@@ -226,28 +188,22 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
             }
         }
         ("GET", ["git", "ref", r @ ..]) if !r.is_empty() => git_api::get_ref(shared, &r.join("/")),
-        ("GET", ["git", "matching-refs", r @ ..]) => {
-            git_api::list_refs(shared, &r.join("/"), false)
-        }
+        ("GET", ["git", "matching-refs", r @ ..]) => git_api::list_refs(shared, &r.join("/"), false),
         ("GET", ["git", "refs", r @ ..]) => git_api::list_refs(shared, &r.join("/"), !r.is_empty()),
         ("POST", ["git", "refs"]) => with_body(&mut |b| git_api::create_ref(shared, b)),
         ("PATCH", ["git", "refs", r @ ..]) if !r.is_empty() => {
             with_body(&mut |b| git_api::update_ref(shared, &r.join("/"), b))
         }
-        ("DELETE", ["git", "refs", r @ ..]) if !r.is_empty() => {
-            git_api::delete_ref(shared, &r.join("/"))
-        }
+        ("DELETE", ["git", "refs", r @ ..]) if !r.is_empty() => git_api::delete_ref(shared, &r.join("/")),
         ("GET", ["git", "commits", sha]) => git_api::get_commit(shared, state, sha),
-        ("POST", ["git", "commits"]) => {
-            with_body(&mut |b| git_api::create_commit(shared, state, b))
-        }
+        ("POST", ["git", "commits"]) => with_body(&mut |b| git_api::create_commit(shared, state, b)),
         ("GET", ["git", "trees", sha]) => git_api::get_tree(shared, sha, query),
         ("POST", ["git", "trees"]) => with_body(&mut |b| git_api::create_tree(shared, b)),
         ("GET", ["git", "blobs", sha]) => git_api::get_blob(shared, sha),
         ("POST", ["git", "blobs"]) => with_body(&mut |b| git_api::create_blob(shared, b)),
         ("GET", ["contents", p @ ..]) => {
-            let git_ref = pagination::query_param(query, "ref")
-                .map(|r| percent_decode_str(r).decode_utf8_lossy().into_owned());
+            let git_ref =
+                pagination::query_param(query, "ref").map(|r| percent_decode_str(r).decode_utf8_lossy().into_owned());
             git_api::get_contents(shared, &p.join("/"), git_ref.as_deref())
         }
         _ => Reply::not_found(),
@@ -260,18 +216,11 @@ fn into_response(reply: Reply) -> Response {
         None => Body::empty(),
     };
     let mut resp = Response::new(body);
-    *resp.status_mut() =
-        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     for (name, value) in reply.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
             h.append(n, v);
         }
     }

@@ -47,18 +47,12 @@ impl Shared {
     }
 
     pub fn html_url(&self) -> String {
-        format!(
-            "https://github.com/{}/{}",
-            self.config.owner, self.config.repo
-        )
+        format!("https://github.com/{}/{}", self.config.owner, self.config.repo)
     }
 
     /// `{api}/repos/{owner}/{repo}`: the prefix of every `url` field served.
     pub fn repo_api_url(&self) -> String {
-        format!(
-            "{}/repos/{}/{}",
-            self.api_url, self.config.owner, self.config.repo
-        )
+        format!("{}/repos/{}/{}", self.api_url, self.config.owner, self.config.repo)
     }
 }
 

@@ -10,22 +10,11 @@ fn binary_serves_seeds_and_dumps_state_on_sigterm() {
     let env = common::start(); // only for its bare repository
     let dir = env.dir.path();
     let seed = dir.join("seed.json");
-    std::fs::write(
-        &seed,
-        r#"[{"title": "Seeded", "due_on": "2026-06-10T00:00:00Z"}]"#,
-    )
-    .unwrap();
+    std::fs::write(&seed, r#"[{"title": "Seeded", "due_on": "2026-06-10T00:00:00Z"}]"#).unwrap();
     let port_file = dir.join("port");
     let state_file = dir.join("state.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_github-standin"))
-        .args([
-            "--owner",
-            common::OWNER,
-            "--repo",
-            common::REPO,
-            "--token",
-            common::TOKEN,
-        ])
+        .args(["--owner", common::OWNER, "--repo", common::REPO, "--token", common::TOKEN])
         .arg("--git-dir")
         .arg(env.git_dir())
         .args(["--default-branch", "main", "--port", "0"])
@@ -46,11 +35,7 @@ fn binary_serves_seeds_and_dumps_state_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(base.starts_with("http://127.0.0.1:"));
-    let r = common::send(
-        &format!("{base}{}", common::repo_path("/milestones")),
-        "GET",
-        None,
-    );
+    let r = common::send(&format!("{base}{}", common::repo_path("/milestones")), "GET", None);
     assert_eq!(r.status, 200);
     assert_eq!(r.body[0]["due_on"], "2026-06-09T07:00:00Z");
     let created = common::send(
@@ -60,20 +45,11 @@ fn binary_serves_seeds_and_dumps_state_on_sigterm() {
     );
     assert_eq!(created.status, 201);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
-    let titles: Vec<&str> = state
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["title"].as_str().unwrap())
-        .collect();
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+    let titles: Vec<&str> = state.as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Seeded", "Made"]);
 }

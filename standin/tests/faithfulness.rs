@@ -9,9 +9,7 @@ use github_standin::SeedMilestone;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -23,18 +21,12 @@ fn to_json_schema(v: &Value) -> Value {
         Value::Object(map) => {
             let mut out: serde_json::Map<String, Value> = map
                 .iter()
-                .filter(|(k, _)| {
-                    k.as_str() != "nullable" && k.as_str() != "example" && k.as_str() != "examples"
-                })
+                .filter(|(k, _)| k.as_str() != "nullable" && k.as_str() != "example" && k.as_str() != "examples")
                 .map(|(k, v)| {
                     // `properties` maps names to schemas: a property may be called "example".
                     if k == "properties" {
-                        let props = v
-                            .as_object()
-                            .unwrap()
-                            .iter()
-                            .map(|(p, s)| (p.clone(), to_json_schema(s)))
-                            .collect();
+                        let props =
+                            v.as_object().unwrap().iter().map(|(p, s)| (p.clone(), to_json_schema(s))).collect();
                         (k.clone(), Value::Object(props))
                     } else {
                         (k.clone(), to_json_schema(v))
@@ -66,20 +58,15 @@ fn assert_matches_schema(operation: &str, instance: &Value) {
         .should_validate_formats(true)
         .build(&schema)
         .unwrap_or_else(|e| panic!("{operation}: schema does not compile: {e}"));
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{operation}: {errors:#?}\n{instance:#}");
 }
 
 /// Makes one commit through the API and returns (blob sha, tree sha, commit sha).
 fn commit_through_api(env: &Env) -> (String, String, String) {
     let head = env.head();
-    let blob = env.post(
-        &repo_path("/git/blobs"),
-        json!({"content": "hi\n", "encoding": "utf-8"}),
-    );
+    let blob = env.post(&repo_path("/git/blobs"), json!({"content": "hi\n", "encoding": "utf-8"}));
     assert_matches_schema("POST /repos/{owner}/{repo}/git/blobs 201", &blob.body);
     let blob_sha = blob.body["sha"].as_str().unwrap().to_string();
     let base = git(&env.git_dir(), &["rev-parse", "main^{tree}"]);
@@ -91,46 +78,24 @@ fn commit_through_api(env: &Env) -> (String, String, String) {
     );
     assert_matches_schema("POST /repos/{owner}/{repo}/git/trees 201", &tree.body);
     let tree_sha = tree.body["sha"].as_str().unwrap().to_string();
-    let commit = env.post(
-        &repo_path("/git/commits"),
-        json!({"message": "m", "tree": tree_sha, "parents": [head]}),
-    );
+    let commit = env.post(&repo_path("/git/commits"), json!({"message": "m", "tree": tree_sha, "parents": [head]}));
     assert_matches_schema("POST /repos/{owner}/{repo}/git/commits 201", &commit.body);
-    (
-        blob_sha,
-        tree_sha,
-        commit.body["sha"].as_str().unwrap().to_string(),
-    )
+    (blob_sha, tree_sha, commit.body["sha"].as_str().unwrap().to_string())
 }
 
 #[test]
 fn milestone_answers_match_openapi_schemas() {
     let env = start();
-    env.standin.seed_milestone(SeedMilestone {
-        title: "seeded".into(),
-        state: "closed".into(),
-        ..Default::default()
-    });
-    let created = env.post(
-        &repo_path("/milestones"),
-        json!({"title": "v1", "due_on": "2026-06-10T12:00:00Z", "description": "d"}),
-    );
+    env.standin.seed_milestone(SeedMilestone { title: "seeded".into(), state: "closed".into(), ..Default::default() });
+    let created = env
+        .post(&repo_path("/milestones"), json!({"title": "v1", "due_on": "2026-06-10T12:00:00Z", "description": "d"}));
     assert_matches_schema("POST /repos/{owner}/{repo}/milestones 201", &created.body);
     let list = env.get(&repo_path("/milestones?state=all"));
     assert_matches_schema("GET /repos/{owner}/{repo}/milestones 200", &list.body);
     let one = env.get(&repo_path("/milestones/2"));
-    assert_matches_schema(
-        "GET /repos/{owner}/{repo}/milestones/{milestone_number} 200",
-        &one.body,
-    );
-    let patched = env.patch(
-        &repo_path("/milestones/2"),
-        json!({"due_on": null, "state": "closed"}),
-    );
-    assert_matches_schema(
-        "PATCH /repos/{owner}/{repo}/milestones/{milestone_number} 200",
-        &patched.body,
-    );
+    assert_matches_schema("GET /repos/{owner}/{repo}/milestones/{milestone_number} 200", &one.body);
+    let patched = env.patch(&repo_path("/milestones/2"), json!({"due_on": null, "state": "closed"}));
+    assert_matches_schema("PATCH /repos/{owner}/{repo}/milestones/{milestone_number} 200", &patched.body);
     let dup = env.post(&repo_path("/milestones"), json!({"title": "v1"}));
     assert_matches_schema("POST /repos/{owner}/{repo}/milestones 422", &dup.body);
     let repo = env.get(&repo_path(""));
@@ -146,10 +111,7 @@ fn milestone_answers_match_openapi_schemas() {
     };
     assert_eq!(keys(&created.body), keys(example));
     for key in keys(&example["creator"]) {
-        assert!(
-            created.body["creator"].get(&key).is_some(),
-            "creator lacks {key}"
-        );
+        assert!(created.body["creator"].get(&key).is_some(), "creator lacks {key}");
     }
 }
 
@@ -166,20 +128,11 @@ fn git_answers_match_openapi_schemas() {
     assert_eq!(r.status, 422);
     assert_matches_schema("PATCH /repos/{owner}/{repo}/git/refs/{ref} 422", &r.body);
     let r = env.get(&repo_path(&format!("/git/commits/{commit}")));
-    assert_matches_schema(
-        "GET /repos/{owner}/{repo}/git/commits/{commit_sha} 200",
-        &r.body,
-    );
+    assert_matches_schema("GET /repos/{owner}/{repo}/git/commits/{commit_sha} 200", &r.body);
     let r = env.get(&repo_path(&format!("/git/trees/{tree}?recursive=1")));
-    assert_matches_schema(
-        "GET /repos/{owner}/{repo}/git/trees/{tree_sha} 200",
-        &r.body,
-    );
+    assert_matches_schema("GET /repos/{owner}/{repo}/git/trees/{tree_sha} 200", &r.body);
     let r = env.get(&repo_path(&format!("/git/blobs/{blob}")));
-    assert_matches_schema(
-        "GET /repos/{owner}/{repo}/git/blobs/{file_sha} 200",
-        &r.body,
-    );
+    assert_matches_schema("GET /repos/{owner}/{repo}/git/blobs/{file_sha} 200", &r.body);
     let r = env.get(&repo_path("/contents/a/b.md?ref=main"));
     assert_matches_schema("GET /repos/{owner}/{repo}/contents/{path} 200", &r.body);
     let r = env.get(&repo_path("/contents/a"));
@@ -197,12 +150,7 @@ fn validation_error_matches_recording() {
     let rec = &recorded["response"];
     assert_eq!(ours.body["message"], rec["message"]);
     let item_keys = |v: &Value| {
-        let mut k: Vec<String> = v["errors"][0]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let mut k: Vec<String> = v["errors"][0].as_object().unwrap().keys().cloned().collect();
         k.sort();
         k
     };
@@ -211,16 +159,8 @@ fn validation_error_matches_recording() {
     for key in rec.as_object().unwrap().keys() {
         assert!(ours.body.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(
-        ours.header("content-type"),
-        recorded["headers"]["content-type"].as_str()
-    );
-    for (name, _) in recorded["headers"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(n, _)| n.starts_with("x-ratelimit-"))
-    {
+    assert_eq!(ours.header("content-type"), recorded["headers"]["content-type"].as_str());
+    for (name, _) in recorded["headers"].as_object().unwrap().iter().filter(|(n, _)| n.starts_with("x-ratelimit-")) {
         assert!(ours.header(name).is_some(), "missing header {name}");
     }
 }
@@ -243,28 +183,18 @@ fn link_header_matches_recording() {
     let recorded = fixture("recorded-paginate-issues.json");
     let env = start();
     for i in 0..15 {
-        env.standin.seed_milestone(SeedMilestone {
-            title: format!("m{i}"),
-            ..Default::default()
-        });
+        env.standin.seed_milestone(SeedMilestone { title: format!("m{i}"), ..Default::default() });
     }
-    let base = format!(
-        "{}/repositories/{}/milestones",
-        env.standin.api_url(),
-        env.standin.repository_id()
-    );
+    let base = format!("{}/repositories/{}/milestones", env.standin.api_url(), env.standin.repository_id());
     let mut url = env.url(&repo_path("/milestones?per_page=3"));
     for (page, rec) in recorded.as_array().unwrap().iter().enumerate() {
         let ours = common::send(&url, "GET", None);
         assert_eq!(ours.status, 200);
         assert_eq!(ours.body.as_array().unwrap().len(), 3);
         let rec_link = rec["headers"]["link"].as_str().unwrap();
-        let rec_rels = rels(rec_link, |p| {
-            format!("https://api.github.com/repositories/1000/issues?per_page=3&page={p}")
-        });
-        let our_rels = rels(ours.header("link").unwrap(), |p| {
-            format!("{base}?per_page=3&page={p}")
-        });
+        let rec_rels =
+            rels(rec_link, |p| format!("https://api.github.com/repositories/1000/issues?per_page=3&page={p}"));
+        let our_rels = rels(ours.header("link").unwrap(), |p| format!("{base}?per_page=3&page={p}"));
         assert_eq!(our_rels, rec_rels, "page {}", page + 1);
         if let Some((_, next)) = our_rels.iter().find(|(r, _)| r == "next") {
             url = format!("{base}?per_page=3&page={next}");
@@ -287,39 +217,24 @@ fn ref_object_matches_recording() {
         v["node_id"] = json!("?");
         serde_json::from_str(&v.to_string().replace(api, "API").replace(sha, "SHA")).unwrap()
     };
-    assert_eq!(
-        normalise(&ours, &our_api, our_sha),
-        normalise(rec, rec_api, rec_sha)
-    );
+    assert_eq!(normalise(&ours, &our_api, our_sha), normalise(rec, rec_api, rec_sha));
     // The recorded PATCH answers 200 with the same shape.
-    let patch = recorded
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["method"] == "patch")
-        .unwrap();
+    let patch = recorded.as_array().unwrap().iter().find(|r| r["method"] == "patch").unwrap();
     assert_eq!(patch["status"], 200);
 }
 
 #[test]
 fn octocrab_models_parse_our_answers() {
     let env = start();
-    env.standin.seed_milestone(SeedMilestone {
-        title: "seeded".into(),
-        ..Default::default()
-    });
-    let created = env.post(
-        &repo_path("/milestones"),
-        json!({"title": "v1", "due_on": "2026-06-10T12:00:00Z"}),
-    );
+    env.standin.seed_milestone(SeedMilestone { title: "seeded".into(), ..Default::default() });
+    let created = env.post(&repo_path("/milestones"), json!({"title": "v1", "due_on": "2026-06-10T12:00:00Z"}));
     let m: octocrab::models::Milestone = serde_json::from_value(created.body.clone()).unwrap();
     assert_eq!(m.title, "v1");
     assert_eq!(m.due_on.unwrap().to_rfc3339(), "2026-06-10T07:00:00+00:00");
     let list: Vec<octocrab::models::Milestone> =
         serde_json::from_value(env.get(&repo_path("/milestones")).body).unwrap();
     assert_eq!(list.len(), 2);
-    let _: octocrab::models::Repository =
-        serde_json::from_value(env.get(&repo_path("")).body).unwrap();
+    let _: octocrab::models::Repository = serde_json::from_value(env.get(&repo_path("")).body).unwrap();
     let _: octocrab::models::repos::Ref =
         serde_json::from_value(env.get(&repo_path("/git/ref/heads/main")).body).unwrap();
     let _: octocrab::models::repos::Content =
@@ -332,24 +247,14 @@ fn octocrab_models_parse_our_answers() {
 #[test]
 fn schema_check_is_not_vacuous() {
     let all = fixture("openapi-responses.json");
-    let schema = to_json_schema(
-        &all["GET /repos/{owner}/{repo}/milestones/{milestone_number} 200"]["schema"],
-    );
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    let mut example =
-        all["GET /repos/{owner}/{repo}/milestones/{milestone_number} 200"]["examples"]["default"]
-            .clone();
+    let schema = to_json_schema(&all["GET /repos/{owner}/{repo}/milestones/{milestone_number} 200"]["schema"]);
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    let mut example = all["GET /repos/{owner}/{repo}/milestones/{milestone_number} 200"]["examples"]["default"].clone();
     assert!(validator.is_valid(&example), "GitHub's own example passes");
     example["closed_at"] = Value::Null;
     assert!(validator.is_valid(&example), "nullable fields accept null");
     example.as_object_mut().unwrap().remove("number");
-    assert!(
-        !validator.is_valid(&example),
-        "a missing required field fails"
-    );
+    assert!(!validator.is_valid(&example), "a missing required field fails");
     example["number"] = json!(1);
     example["state"] = json!("paused");
     assert!(!validator.is_valid(&example), "an unknown enum value fails");

@@ -9,38 +9,23 @@ use serde_json::json;
 #[test]
 fn create_returns_full_milestone_and_refuses_duplicate_titles() {
     let env = start();
-    let r = env.post(
-        &repo_path("/milestones"),
-        json!({"title": "EPIC-001 Sync", "description": "d"}),
-    );
+    let r = env.post(&repo_path("/milestones"), json!({"title": "EPIC-001 Sync", "description": "d"}));
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["number"], 1);
     assert_eq!(r.body["state"], "open");
-    assert_eq!(
-        r.body["html_url"],
-        format!("{}/milestone/1", env.standin.html_url())
-    );
+    assert_eq!(r.body["html_url"], format!("{}/milestone/1", env.standin.html_url()));
     assert_eq!(r.body["creator"]["login"], "github-actions[bot]");
     assert_eq!(r.header("location"), r.body["url"].as_str());
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
+    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
 
     for title in ["EPIC-001 Sync", "epic-001 sync"] {
         let dup = env.post(&repo_path("/milestones"), json!({"title": title}));
         assert_eq!(dup.status, 422);
         assert_eq!(dup.body["message"], "Validation Failed");
-        assert_eq!(
-            dup.body["errors"],
-            json!([{"resource": "Milestone", "code": "already_exists", "field": "title"}])
-        );
+        assert_eq!(dup.body["errors"], json!([{"resource": "Milestone", "code": "already_exists", "field": "title"}]));
         assert_eq!(dup.body["status"], "422");
     }
-    let missing = env.post(
-        &repo_path("/milestones"),
-        json!({"description": "no title"}),
-    );
+    let missing = env.post(&repo_path("/milestones"), json!({"description": "no title"}));
     assert_eq!(missing.status, 422);
     assert_eq!(missing.body["errors"][0]["code"], "missing_field");
     assert_eq!(env.standin.milestones().len(), 1);
@@ -49,10 +34,7 @@ fn create_returns_full_milestone_and_refuses_duplicate_titles() {
 #[test]
 fn list_defaults_to_open_and_filters_by_state() {
     let env = start();
-    env.standin.seed_milestone(SeedMilestone {
-        title: "open one".into(),
-        ..Default::default()
-    });
+    env.standin.seed_milestone(SeedMilestone { title: "open one".into(), ..Default::default() });
     env.standin.seed_milestone(SeedMilestone {
         title: "closed one".into(),
         state: "closed".into(),
@@ -61,12 +43,7 @@ fn list_defaults_to_open_and_filters_by_state() {
     let titles = |q: &str| -> Vec<String> {
         let r = env.get(&repo_path(&format!("/milestones{q}")));
         assert_eq!(r.status, 200);
-        r.body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["title"].as_str().unwrap().to_string())
-            .collect()
+        r.body.as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(titles(""), ["open one"]);
     assert_eq!(titles("?state=open"), ["open one"]);
@@ -77,11 +54,9 @@ fn list_defaults_to_open_and_filters_by_state() {
 #[test]
 fn list_sorts_by_due_on_with_undated_first_ascending() {
     let env = start();
-    for (title, due) in [
-        ("late", Some("2026-09-01T12:00:00Z")),
-        ("none", None),
-        ("early", Some("2026-03-01T12:00:00Z")),
-    ] {
+    for (title, due) in
+        [("late", Some("2026-09-01T12:00:00Z")), ("none", None), ("early", Some("2026-03-01T12:00:00Z"))]
+    {
         env.standin.seed_milestone(SeedMilestone {
             title: title.into(),
             due_on: due.map(String::from),
@@ -106,10 +81,7 @@ fn list_sorts_by_due_on_with_undated_first_ascending() {
 fn pagination_follows_link_verbatim_over_250_milestones() {
     let env = start();
     for i in 0..250 {
-        env.standin.seed_milestone(SeedMilestone {
-            title: format!("M{i:03}"),
-            ..Default::default()
-        });
+        env.standin.seed_milestone(SeedMilestone { title: format!("M{i:03}"), ..Default::default() });
     }
     env.standin.clear_requests();
     let mut url = env.url(&repo_path("/milestones?state=all&per_page=100"));
@@ -118,19 +90,11 @@ fn pagination_follows_link_verbatim_over_250_milestones() {
     loop {
         let r = common::send(&url, "GET", None);
         assert_eq!(r.status, 200);
-        seen.extend(
-            r.body
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["number"].as_u64().unwrap()),
-        );
+        seen.extend(r.body.as_array().unwrap().iter().map(|m| m["number"].as_u64().unwrap()));
         let link = r.header("link").map(str::to_string);
         links.push(link.clone());
         let next = link.and_then(|l| {
-            l.split(", ")
-                .find(|p| p.ends_with("rel=\"next\""))
-                .map(|p| p[1..p.find('>').unwrap()].to_string())
+            l.split(", ").find(|p| p.ends_with("rel=\"next\"")).map(|p| p[1..p.find('>').unwrap()].to_string())
         });
         match next {
             Some(n) => url = n,
@@ -138,11 +102,7 @@ fn pagination_follows_link_verbatim_over_250_milestones() {
         }
     }
     assert_eq!(seen, (1..=250).collect::<Vec<_>>());
-    let base = format!(
-        "{}/repositories/{}/milestones",
-        env.standin.api_url(),
-        env.standin.repository_id()
-    );
+    let base = format!("{}/repositories/{}/milestones", env.standin.api_url(), env.standin.repository_id());
     assert_eq!(
         links[0].as_deref().unwrap(),
         format!(
@@ -155,20 +115,9 @@ fn pagination_follows_link_verbatim_over_250_milestones() {
             "<{base}?state=all&per_page=100&page=2>; rel=\"prev\", <{base}?state=all&per_page=100&page=1>; rel=\"first\""
         )
     );
-    let paths: Vec<String> = env
-        .standin
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
-    assert_eq!(
-        paths[1],
-        format!("/repositories/{}/milestones", env.standin.repository_id())
-    );
-    assert_eq!(
-        env.standin.requests()[1].query.as_deref(),
-        Some("state=all&per_page=100&page=2")
-    );
+    let paths: Vec<String> = env.standin.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths[1], format!("/repositories/{}/milestones", env.standin.repository_id()));
+    assert_eq!(env.standin.requests()[1].query.as_deref(), Some("state=all&per_page=100&page=2"));
 
     // per_page above 100 is clamped, and 30 is the default.
     let r = env.get(&repo_path("/milestones?state=all&per_page=500"));
@@ -187,21 +136,15 @@ fn due_on_is_floored_to_pacific_midnight_in_dst_and_standard_time() {
         ("2026-12-10T00:00:00Z", "2026-12-09T08:00:00Z"), // PST
         ("2026-12-10T12:00:00Z", "2026-12-10T08:00:00Z"),
         ("2026-12-10T23:59:59-08:00", "2026-12-10T08:00:00Z"), // offsets accepted
-        ("2026-03-08T12:00:00Z", "2026-03-08T08:00:00Z"), // the day DST starts: midnight is still PST
-        ("2026-11-01T12:00:00Z", "2026-11-01T07:00:00Z"), // the day DST ends: midnight is still PDT
+        ("2026-03-08T12:00:00Z", "2026-03-08T08:00:00Z"),      // the day DST starts: midnight is still PST
+        ("2026-11-01T12:00:00Z", "2026-11-01T07:00:00Z"),      // the day DST ends: midnight is still PDT
     ];
     for (i, (sent, stored)) in cases.iter().enumerate() {
-        let r = env.post(
-            &repo_path("/milestones"),
-            json!({"title": format!("m{i}"), "due_on": sent}),
-        );
+        let r = env.post(&repo_path("/milestones"), json!({"title": format!("m{i}"), "due_on": sent}));
         assert_eq!(r.status, 201);
         assert_eq!(r.body["due_on"], *stored, "sent {sent}");
     }
-    let bad = env.post(
-        &repo_path("/milestones"),
-        json!({"title": "bad", "due_on": "next week"}),
-    );
+    let bad = env.post(&repo_path("/milestones"), json!({"title": "bad", "due_on": "next week"}));
     assert_eq!(bad.status, 422);
     assert_eq!(bad.body["errors"][0]["field"], "due_on");
 }
@@ -215,10 +158,7 @@ fn patch_changes_only_present_fields_and_tracks_state() {
         due_on: Some("2026-06-10T12:00:00Z".into()),
         ..Default::default()
     });
-    env.standin.seed_milestone(SeedMilestone {
-        title: "B".into(),
-        ..Default::default()
-    });
+    env.standin.seed_milestone(SeedMilestone { title: "B".into(), ..Default::default() });
     let path = repo_path(&format!("/milestones/{}", m.number));
 
     let r = env.patch(&path, json!({"state": "closed"}));
@@ -247,10 +187,7 @@ fn patch_changes_only_present_fields_and_tracks_state() {
 #[test]
 fn edit_milestone_simulates_the_web_ui() {
     let env = start();
-    let m = env.standin.seed_milestone(SeedMilestone {
-        title: "A".into(),
-        ..Default::default()
-    });
+    let m = env.standin.seed_milestone(SeedMilestone { title: "A".into(), ..Default::default() });
     env.standin.edit_milestone(m.number, |r| {
         r.description = Some("typed\r\nin the browser".into());
         r.state = "closed".into();
@@ -281,12 +218,7 @@ fn auth_rate_limit_headers_and_unknown_repos() {
     assert_eq!(r.header("x-ratelimit-remaining"), Some("4999"));
     assert_eq!(r.header("x-ratelimit-used"), Some("1"));
     assert_eq!(r.header("x-ratelimit-resource"), Some("core"));
-    assert!(
-        r.header("x-ratelimit-reset")
-            .unwrap()
-            .parse::<i64>()
-            .is_ok()
-    );
+    assert!(r.header("x-ratelimit-reset").unwrap().parse::<i64>().is_ok());
     let r = env.get(&repo_path("/milestones"));
     assert_eq!(r.header("x-ratelimit-remaining"), Some("4998"));
     assert_eq!(env.get("/repos/someone/else/milestones").status, 404);
@@ -302,9 +234,7 @@ fn faults_fire_once_and_lost_answers_still_change_state() {
         status: 500,
         body: json!({"message": "Server Error"}),
     });
-    env.standin.fail_next(Fault::LostAnswer {
-        trigger: Trigger::new("post", "/milestones"),
-    });
+    env.standin.fail_next(Fault::LostAnswer { trigger: Trigger::new("post", "/milestones") });
     env.standin.fail_next(Fault::StatusWithHeaders {
         trigger: Trigger::new("GET", "/milestones"),
         status: 403,
@@ -314,17 +244,10 @@ fn faults_fire_once_and_lost_answers_still_change_state() {
 
     let r = env.post(&repo_path("/milestones"), json!({"title": "X"}));
     assert_eq!(r.status, 500);
-    assert!(
-        env.standin.milestones().is_empty(),
-        "a Status fault changes nothing"
-    );
+    assert!(env.standin.milestones().is_empty(), "a Status fault changes nothing");
     let r = env.post(&repo_path("/milestones"), json!({"title": "X"}));
     assert_eq!(r.status, 502);
-    assert_eq!(
-        env.standin.milestones().len(),
-        1,
-        "a lost answer still created it"
-    );
+    assert_eq!(env.standin.milestones().len(), 1, "a lost answer still created it");
     let r = env.post(&repo_path("/milestones"), json!({"title": "X"}));
     assert_eq!(r.status, 422, "the retry meets the duplicate");
     let r = env.get(&repo_path("/milestones"));

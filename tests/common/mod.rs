@@ -102,7 +102,13 @@ impl Repo {
         git(&ws, &["add", "-A"]);
         git(&ws, &["commit", "-qm", "initial plan"]);
         git(&ws, &["push", "-q", "origin", "main"]);
-        let standin = StandIn::start(Config { owner: OWNER.into(), repo: REPO.into(), token: TOKEN.into(), default_branch: "main".into(), git_dir: bare });
+        let standin = StandIn::start(Config {
+            owner: OWNER.into(),
+            repo: REPO.into(),
+            token: TOKEN.into(),
+            default_branch: "main".into(),
+            git_dir: bare,
+        });
         Repo { dir, standin }
     }
 
@@ -121,7 +127,12 @@ impl Repo {
 
     /// A file's bytes at the head of `main` on the "GitHub" side (project-relative path).
     pub fn file_at_head(&self, path: &str) -> Option<String> {
-        let out = Command::new("git").arg("--git-dir").arg(self.bare()).args(["show", &format!("main:{PROJECT_DIR}/{path}")]).output().unwrap();
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(self.bare())
+            .args(["show", &format!("main:{PROJECT_DIR}/{path}")])
+            .output()
+            .unwrap();
         out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
     }
 
@@ -240,7 +251,10 @@ pub fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
     let b: Vec<&str> = new.split_inclusive('\n').collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
-    (a[prefix..a.len() - suffix].iter().map(|s| s.to_string()).collect(), b[prefix..b.len() - suffix].iter().map(|s| s.to_string()).collect())
+    (
+        a[prefix..a.len() - suffix].iter().map(|s| s.to_string()).collect(),
+        b[prefix..b.len() - suffix].iter().map(|s| s.to_string()).collect(),
+    )
 }
 
 /// A real milestone payload (@octokit/webhooks-examples, MIT) carrying a milestone exactly as
@@ -251,12 +265,25 @@ impl Repo {
     /// The payload of `milestone.<action>` for milestone `number` as it stands now;
     /// `changes` is the `changes` object of an `edited` event.
     pub fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
-        let milestone = self.standin.milestones_json().as_array().unwrap().iter().find(|m| m["number"] == number).cloned().expect("the milestone exists");
+        let milestone = self
+            .standin
+            .milestones_json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["number"] == number)
+            .cloned()
+            .expect("the milestone exists");
         self.milestone_event_for(action, milestone, changes)
     }
 
     /// Like [`Repo::milestone_event`], with the milestone object given (e.g. one deleted since).
-    pub fn milestone_event_for(&self, action: &str, milestone: serde_json::Value, changes: serde_json::Value) -> String {
+    pub fn milestone_event_for(
+        &self,
+        action: &str,
+        milestone: serde_json::Value,
+        changes: serde_json::Value,
+    ) -> String {
         let mut v: serde_json::Value = serde_json::from_str(MILESTONE_TEMPLATE).unwrap();
         v["action"] = action.into();
         v["milestone"] = milestone;

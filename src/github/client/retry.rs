@@ -56,10 +56,7 @@ impl Default for RetryPolicy {
 
 /// Whether a request may be sent again without changing its effect.
 pub(crate) fn is_idempotent(method: &Method) -> bool {
-    method == Method::GET
-        || method == Method::PATCH
-        || method == Method::DELETE
-        || method == Method::HEAD
+    method == Method::GET || method == Method::PATCH || method == Method::DELETE || method == Method::HEAD
 }
 
 /// Whether a status is a transient server failure worth another attempt.
@@ -83,10 +80,7 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first retry).
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exponent = retry.saturating_sub(1).min(16);
-        let full = self
-            .base_delay
-            .saturating_mul(1 << exponent)
-            .min(self.max_delay);
+        let full = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
         let half = full / 2;
         half + half.mul_f64(jitter())
     }
@@ -96,10 +90,7 @@ impl RetryPolicy {
 /// a counter is plenty for spreading retries; it is not meant to be unpredictable.
 fn jitter() -> f64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     let count = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
     let mut x = nanos ^ count;
     // splitmix64 finaliser
@@ -127,10 +118,7 @@ mod tests {
             assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
         }
         for s in [200, 400, 401, 403, 404, 422, 429, 501] {
-            assert!(
-                !is_retryable_status(StatusCode::from_u16(s).unwrap()),
-                "{s}"
-            );
+            assert!(!is_retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
         }
     }
 
@@ -139,15 +127,9 @@ mod tests {
         let policy = RetryPolicy::default();
         for _ in 0..100 {
             let first = policy.backoff(1);
-            assert!(
-                first >= Duration::from_millis(250) && first <= Duration::from_millis(500),
-                "{first:?}"
-            );
+            assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500), "{first:?}");
             let second = policy.backoff(2);
-            assert!(
-                second >= Duration::from_millis(500) && second <= Duration::from_secs(1),
-                "{second:?}"
-            );
+            assert!(second >= Duration::from_millis(500) && second <= Duration::from_secs(1), "{second:?}");
             let late = policy.backoff(20);
             assert!(late <= policy.max_delay, "{late:?}");
         }
@@ -157,19 +139,10 @@ mod tests {
     fn retry_after_only_on_rate_limit_statuses() {
         let mut headers = HeaderMap::new();
         headers.insert(http::header::RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(
-            retry_after(StatusCode::FORBIDDEN, &headers),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            retry_after(StatusCode::TOO_MANY_REQUESTS, &headers),
-            Some(Duration::from_secs(3))
-        );
+        assert_eq!(retry_after(StatusCode::FORBIDDEN, &headers), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(StatusCode::TOO_MANY_REQUESTS, &headers), Some(Duration::from_secs(3)));
         assert_eq!(retry_after(StatusCode::BAD_GATEWAY, &headers), None);
-        headers.insert(
-            http::header::RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
+        headers.insert(http::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(StatusCode::FORBIDDEN, &headers), None);
         assert_eq!(retry_after(StatusCode::FORBIDDEN, &HeaderMap::new()), None);
     }

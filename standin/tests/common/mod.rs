@@ -25,11 +25,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "test@example.com")
         .output()
         .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -72,17 +68,7 @@ impl Env {
 pub fn start() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let git_dir = dir.path().join("repo.git");
-    git(
-        dir.path(),
-        &[
-            "init",
-            "--bare",
-            "-q",
-            "-b",
-            "main",
-            git_dir.to_str().unwrap(),
-        ],
-    );
+    git(dir.path(), &["init", "--bare", "-q", "-b", "main", git_dir.to_str().unwrap()]);
     let blob = {
         let mut c = Command::new("git")
             .arg("--git-dir")
@@ -94,10 +80,7 @@ pub fn start() -> Env {
             .unwrap();
         use std::io::Write;
         c.stdin.take().unwrap().write_all(b"# planning\n").unwrap();
-        String::from_utf8(c.wait_with_output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_string()
+        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap().trim().to_string()
     };
     let tree = {
         let mut c = Command::new("git")
@@ -109,15 +92,8 @@ pub fn start() -> Env {
             .spawn()
             .unwrap();
         use std::io::Write;
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("100644 blob {blob}\tREADME.md\n").as_bytes())
-            .unwrap();
-        String::from_utf8(c.wait_with_output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_string()
+        c.stdin.take().unwrap().write_all(format!("100644 blob {blob}\tREADME.md\n").as_bytes()).unwrap();
+        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap().trim().to_string()
     };
     let commit = git(&git_dir, &["commit-tree", &tree, "-m", "initial"]);
     git(&git_dir, &["update-ref", "refs/heads/main", &commit]);
@@ -139,10 +115,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -151,43 +124,25 @@ pub fn send(url: &str, method: &str, body: Option<Value>) -> Resp {
 }
 
 pub fn send_with_auth(url: &str, method: &str, body: Option<Value>, auth: Option<&str>) -> Resp {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut req = ureq::http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("accept", "application/vnd.github+json");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut req =
+        ureq::http::Request::builder().method(method).uri(url).header("accept", "application/vnd.github+json");
     if let Some(a) = auth {
         req = req.header("authorization", a);
     }
     let result = match body {
-        Some(b) => agent.run(
-            req.header("content-type", "application/json")
-                .body(serde_json::to_vec(&b).unwrap())
-                .unwrap(),
-        ),
+        Some(b) => {
+            agent.run(req.header("content-type", "application/json").body(serde_json::to_vec(&b).unwrap()).unwrap())
+        }
         None => agent.run(req.body(()).unwrap()),
     };
     let mut resp = result.expect("request reaches the stand-in");
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
+    let headers =
+        resp.headers().iter().map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
     let text = resp.body_mut().read_to_string().unwrap_or_default();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    Resp { status, headers, body }
 }
 
 pub fn repo_path(rest: &str) -> String {
