@@ -199,7 +199,7 @@ pub fn describe(change: &Change) -> String {
             let flagged: Vec<&str> = change
                 .conflicts
                 .iter()
-                .filter(|c| c.resolution == "flagged")
+                .filter(|c| c.resolution == crate::plan::Resolution::Flagged)
                 .map(|c| crate::plan::field_name(c.field))
                 .collect();
             if !flagged.is_empty() {

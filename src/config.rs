@@ -264,14 +264,29 @@ fn parse_bool(raw: &Inputs, name: &str, problems: &mut Vec<String>) -> bool {
     }
 }
 
-/// Conflict policy names from PRODUCT.md (used from issue 4 on; read and checked now).
+/// How a field changed on both sides since the last sync is settled (PRODUCT.md's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictResolution {
+    /// The side changed last wins: the file's last commit time against the milestone's
+    /// `updated_at`; ties go to the file.
     LastUpdateWins,
     PreferLocal,
     PreferGithub,
+    /// Neither side is written; the artifact is flagged with `sync_conflict`.
     ManualFlag,
+}
+
+impl ConflictResolution {
+    /// The name as written in project_config and the input.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictResolution::LastUpdateWins => "last_update_wins",
+            ConflictResolution::PreferLocal => "prefer_local",
+            ConflictResolution::PreferGithub => "prefer_github",
+            ConflictResolution::ManualFlag => "manual_flag",
+        }
+    }
 }
 
 /// `[github_integration]` of a project's `project_config.toml`, with PRODUCT.md's defaults.

@@ -3,6 +3,10 @@
 //! without a network, and a dry run is just this plan, printed.
 
 pub mod milestone_event;
+pub mod reconcile;
+
+use reconcile::Evidence;
+pub use reconcile::{Conflict, Resolution, field_name};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,11 +14,9 @@ use serde::Serialize;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::artifact::{Artifact, DueKey, FieldEdit, is_closed_status, keys, normalize_text};
-use crate::base::{self, SyncBase, Values, fingerprint};
-use crate::config::{ConflictResolution, OnRemoved, ProjectConfig};
+use crate::artifact::{Artifact, FieldEdit, is_closed_status, normalize_text};
+use crate::config::{ConflictResolution, OnRemoved};
 use crate::diagnostic::{Diagnostic, Level};
-use crate::due_date;
 use crate::github::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
 use crate::link::{self, Marker};
 use crate::workspace::Project;
@@ -91,18 +93,6 @@ pub struct Options {
     pub local_times: BTreeMap<String, DateTime<Utc>>,
     /// Today (UTC), for `updated_date`.
     pub today: Option<NaiveDate>,
-}
-
-/// A field changed on both sides to different values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Conflict {
-    pub field: Field,
-    /// The file's value, as text.
-    pub local: String,
-    /// GitHub's value, as text.
-    pub github: String,
-    /// How the policy settled it: `local`, `github`, or `flagged` (manual_flag: nothing written).
-    pub resolution: &'static str,
 }
 
 /// How an existing milestone was found for an artifact without a link.
@@ -411,8 +401,13 @@ impl<'a> Planner<'a> {
                 ));
                 return;
             }
-            let r = self.reconcile(project, a, m, touch);
-            if r.patch.is_empty() && r.file_edits.is_empty() {
+            let evidence = match self.input.scope {
+                Scope::All => Evidence::Full,
+                Scope::Files { .. } => Evidence::Push(touch),
+            };
+            let r = reconcile::reconcile(project, a, m, evidence, self.input.options);
+            self.diagnostics.extend(r.diagnostics.iter().cloned());
+            if r.is_empty() {
                 self.in_sync += 1;
             } else {
                 let mut c = change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch: r.patch });
@@ -489,19 +484,24 @@ impl<'a> Planner<'a> {
             return;
         }
         let mut c = change(project, a, Action::Create { milestone });
-        c.file_edits = vec![base_edit(&SyncBase::of(&local_values(project, a)))];
+        c.file_edits = vec![reconcile::base_of_file(project, a)];
         self.creations.push(c);
     }
 
-    /// Links `a` to an existing milestone, making the milestone show the artifact (the file
-    /// is the plan of record when the two meet for the first time).
+    /// Links `a` to an existing milestone. The two meet for the first time, with no base: a
+    /// field that differs is a conflict settled by the policy (by default the side changed
+    /// last wins), and the milestone gets the marker lines.
     fn adopt(&mut self, project: &Project, a: &Artifact, m: &Milestone, by: AdoptBy) {
         if self.input.options.direction == Direction::FromGithub {
-            return;
+            return; // the marker lines are a write on GitHub
         }
-        let patch = push_all(project, a, m);
-        let mut c = change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch });
-        c.file_edits = vec![base_edit(&SyncBase::of(&local_values(project, a)))];
+        let r = reconcile::reconcile(project, a, m, Evidence::Full, self.input.options);
+        self.diagnostics.extend(r.diagnostics.iter().cloned());
+        let mut c =
+            change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch: r.patch });
+        c.file_edits = r.file_edits;
+        c.file_fields = r.file_fields;
+        c.conflicts = r.conflicts;
         self.adoptions.push(c);
     }
 
@@ -524,119 +524,6 @@ impl<'a> Planner<'a> {
         self.updates.iter().any(
             |c| matches!(&c.action, Action::Update { number: n, patch, .. } if *n == number && patch.title.is_some()),
         )
-    }
-
-    /// Three-way reconcile of a linked artifact and its milestone against the stored base.
-    ///
-    /// Per field: equal → nothing; changed on one side since the base → that side wins;
-    /// changed on both → the conflict policy. Without a base for a field, a push's own
-    /// changes count as local changes, other fields are left alone, and a full reconcile
-    /// treats a difference as a conflict. The marker lines are always put right.
-    fn reconcile(&self, project: &Project, a: &Artifact, m: &Milestone, touch: &Touch) -> Reconciled {
-        let options = self.input.options;
-        let local = local_values(project, a);
-        let remote = remote_values(m);
-        let base = a.base.as_deref().map(SyncBase::parse).unwrap_or_default();
-        let policy = options.policy.unwrap_or(project.config.conflict_resolution);
-        let mut new_base = base.clone();
-        let mut out = Reconciled::default();
-        let mut to_github = Vec::new();
-        let mut to_file = Vec::new();
-        // A date key holding a placeholder or a typo gives `due = None` with a warning; it
-        // must neither clear a real date on GitHub nor be overwritten silently.
-        let date_unreadable = a.due.is_none() && a.due_key.is_some();
-        for field in Field::ALL {
-            if field == Field::DueOn && (!project.config.sync_due_date || date_unreadable) {
-                continue;
-            }
-            let (l, g, b) = (comparable(field, &local), comparable(field, &remote), base_of(field, &base));
-            if l == g {
-                set_base(field, &mut new_base, &local);
-                continue;
-            }
-            // A field this push changed is a local change whatever the base says (the push
-            // may have rewritten the base line too, e.g. a revert).
-            let pushed = matches!(touch, Touch::Fields(set) if set.contains(&field));
-            let (local_changed, github_changed) = match (&b, touch) {
-                (Some(b), _) => (l != *b || pushed, g != *b),
-                // No base: a full reconcile cannot tell who changed what; a push knows its
-                // own changes and leaves every other field alone.
-                (None, Touch::Whole) => (true, true),
-                (None, Touch::Fields(_)) => (pushed, false),
-            };
-            let conflicted = local_changed && github_changed;
-            let winner = match (local_changed, github_changed) {
-                (true, false) => Winner::Local,
-                (false, true) => Winner::Github,
-                (true, true) => self.settle(policy, a, m),
-                (false, false) => Winner::Neither,
-            };
-            let winner = match (winner, options.direction) {
-                (Winner::Local, Direction::FromGithub) | (Winner::Github, Direction::ToGithub) => Winner::Neither,
-                (w, _) => w,
-            };
-            if conflicted {
-                out.conflicts.push(Conflict {
-                    field,
-                    local: shown(field, &local),
-                    github: shown(field, &remote),
-                    resolution: match winner {
-                        Winner::Local => "local",
-                        Winner::Github => "github",
-                        Winner::Flag | Winner::Neither => "flagged",
-                    },
-                });
-            }
-            match winner {
-                Winner::Local => {
-                    to_github.push(field);
-                    set_base(field, &mut new_base, &local);
-                }
-                Winner::Github => {
-                    to_file.push(field);
-                    set_base(field, &mut new_base, &remote);
-                }
-                Winner::Flag | Winner::Neither => {}
-            }
-        }
-        out.patch = patch_for(project, a, m, &to_github);
-        let (edits, names) = file_edits_for(project, a, m, &to_file, options);
-        out.file_edits = edits;
-        out.file_fields = names;
-        if !out.file_edits.is_empty() {
-            if let Some(today) = options.today {
-                out.file_edits.push(FieldEdit::SetString {
-                    key: keys::UPDATED_DATE.into(),
-                    value: today.format("%Y-%m-%d").to_string(),
-                });
-            }
-        }
-        let flagged: Vec<&str> =
-            out.conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| field_name(c.field)).collect();
-        if !flagged.is_empty() && a.conflict.as_deref() != Some(flagged.join(", ").as_str()) {
-            out.file_edits.push(FieldEdit::SetString { key: base::CONFLICT_KEY.into(), value: flagged.join(", ") });
-        } else if flagged.is_empty() && a.conflict.is_some() {
-            out.file_edits.push(FieldEdit::Remove { key: base::CONFLICT_KEY.into() });
-        }
-        if new_base != base || (a.base.is_none() && new_base != SyncBase::default()) {
-            out.file_edits.push(base_edit(&new_base));
-        }
-        out
-    }
-
-    /// Who wins a conflict under `policy`. `last_update_wins` compares the commit time of the
-    /// file's last change with the milestone's `updated_at`; the file wins ties and when its
-    /// time is unknown, because the repository is the plan of record.
-    fn settle(&self, policy: ConflictResolution, a: &Artifact, m: &Milestone) -> Winner {
-        match policy {
-            ConflictResolution::PreferLocal => Winner::Local,
-            ConflictResolution::PreferGithub => Winner::Github,
-            ConflictResolution::ManualFlag => Winner::Flag,
-            ConflictResolution::LastUpdateWins => match self.input.options.local_times.get(&a.path) {
-                Some(local) if *local < m.updated_at => Winner::Github,
-                _ => Winner::Local,
-            },
-        }
     }
 
     fn plan_removed(&mut self, slug: &str, old: &Artifact) {
@@ -687,178 +574,6 @@ impl<'a> Planner<'a> {
         diagnostics.dedup();
         Plan { changes, diagnostics, in_sync: self.in_sync }
     }
-}
-
-/// What [`Planner::reconcile`] decided for one linked artifact.
-#[derive(Debug, Default)]
-struct Reconciled {
-    patch: MilestonePatch,
-    file_edits: Vec<FieldEdit>,
-    file_fields: Vec<String>,
-    conflicts: Vec<Conflict>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Winner {
-    Local,
-    Github,
-    /// `manual_flag`: neither side is written.
-    Flag,
-    /// Nothing to write (unknown history, or the run's direction forbids it).
-    Neither,
-}
-
-/// The artifact's synced values.
-pub fn local_values(project: &Project, a: &Artifact) -> Values {
-    Values {
-        title: a.title.clone(),
-        description: normalize_text(&a.description),
-        closed: is_closed_status(&a.status),
-        due: if project.config.sync_due_date { a.due } else { None },
-    }
-}
-
-/// The milestone's synced values.
-pub fn remote_values(m: &Milestone) -> Values {
-    Values {
-        title: m.title.clone(),
-        description: link::synced_text(m.description.as_deref().unwrap_or_default()),
-        closed: m.state == MilestoneState::Closed,
-        due: m.due_on.map(due_date::from_github),
-    }
-}
-
-/// A field's value in the form the base stores it.
-pub(crate) fn comparable(field: Field, v: &Values) -> String {
-    match field {
-        Field::Title => fingerprint(&v.title),
-        Field::Description => fingerprint(&v.description),
-        Field::State => if v.closed { "closed" } else { "open" }.into(),
-        Field::DueOn => v.due.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "none".into()),
-    }
-}
-
-pub(crate) fn base_of(field: Field, b: &SyncBase) -> Option<String> {
-    match field {
-        Field::Title => b.title.clone(),
-        Field::Description => b.description.clone(),
-        Field::State => b.closed.map(|c| if c { "closed" } else { "open" }.to_string()),
-        Field::DueOn => b.due.map(|d| d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "none".into())),
-    }
-}
-
-pub(crate) fn set_base(field: Field, b: &mut SyncBase, v: &Values) {
-    match field {
-        Field::Title => b.title = Some(fingerprint(&v.title)),
-        Field::Description => b.description = Some(fingerprint(&v.description)),
-        Field::State => b.closed = Some(v.closed),
-        Field::DueOn => b.due = Some(v.due),
-    }
-}
-
-/// A field's value as a person reads it, for conflict reports.
-fn shown(field: Field, v: &Values) -> String {
-    match field {
-        Field::Title => v.title.clone(),
-        Field::Description => v.description.clone(),
-        Field::State => if v.closed { "closed" } else { "open" }.into(),
-        Field::DueOn => v.due.map(|d| d.to_string()).unwrap_or_else(|| "no due date".into()),
-    }
-}
-
-/// The name of a field in the front matter's terms.
-pub fn field_name(field: Field) -> &'static str {
-    match field {
-        Field::Title => "title",
-        Field::Description => "description",
-        Field::State => "state",
-        Field::DueOn => "due_on",
-    }
-}
-
-/// The edit that stores `base`.
-pub fn base_edit(base: &SyncBase) -> FieldEdit {
-    FieldEdit::SetString { key: base::KEY.into(), value: base.format() }
-}
-
-/// The milestone patch that makes `m` show `a`'s values for `fields`, plus the marker lines
-/// whenever they are missing or wrong (they are the link contract).
-fn patch_for(project: &Project, a: &Artifact, m: &Milestone, fields: &[Field]) -> MilestonePatch {
-    let mut patch = MilestonePatch::default();
-    for field in fields {
-        match field {
-            Field::Title => patch.title = Some(a.title.clone()),
-            Field::Description => {
-                patch.description = Some(link::compose_description(&a.description, &a.id, &project.slug))
-            }
-            Field::State => patch.state = Some(desired_state(a)),
-            Field::DueOn => patch.due_on = Some(a.due),
-        }
-    }
-    let current = m.description.as_deref().unwrap_or_default();
-    let marker_ok =
-        link::marker(current).is_some_and(|mk| mk.id == a.id && mk.project.as_deref() == Some(project.slug.as_str()));
-    if patch.description.is_none() && !marker_ok {
-        patch.description = Some(link::compose_description(&link::synced_text(current), &a.id, &project.slug));
-    }
-    patch
-}
-
-/// Every differing field, file → milestone (adoption).
-fn push_all(project: &Project, a: &Artifact, m: &Milestone) -> MilestonePatch {
-    let (local, remote) = (local_values(project, a), remote_values(m));
-    let date_unreadable = a.due.is_none() && a.due_key.is_some();
-    let fields: Vec<Field> = Field::ALL
-        .into_iter()
-        .filter(|f| *f != Field::DueOn || (project.config.sync_due_date && !date_unreadable))
-        .filter(|f| comparable(*f, &local) != comparable(*f, &remote))
-        .collect();
-    patch_for(project, a, m, &fields)
-}
-
-/// The file edits that make `a` show `m`'s values for `fields`, and their names.
-pub fn file_edits_for(
-    project: &Project,
-    a: &Artifact,
-    m: &Milestone,
-    fields: &[Field],
-    options: &Options,
-) -> (Vec<FieldEdit>, Vec<String>) {
-    let remote = remote_values(m);
-    let mut edits = Vec::new();
-    let mut names = Vec::new();
-    for field in fields {
-        match field {
-            Field::Title => edits.push(FieldEdit::SetString { key: keys::TITLE.into(), value: remote.title.clone() }),
-            Field::Description => edits.push(FieldEdit::SetDescription(remote.description.clone())),
-            Field::State => {
-                let status = if remote.closed {
-                    options.closed_status.clone().unwrap_or_else(|| project.config.closed_status.clone())
-                } else {
-                    options.reopened_status.clone().unwrap_or_else(|| project.config.reopened_status.clone())
-                };
-                edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: status });
-            }
-            Field::DueOn => match remote.due {
-                Some(date) => {
-                    let key = a.due_key.unwrap_or(default_due_key(&project.config)).key();
-                    edits.push(FieldEdit::SetString { key: key.into(), value: date.format("%Y-%m-%d").to_string() });
-                }
-                None => match a.due_key {
-                    Some(key) => edits.push(FieldEdit::Remove { key: key.key().into() }),
-                    None => continue,
-                },
-            },
-        }
-        names.push(field_name(*field).to_string());
-    }
-    (edits, names)
-}
-
-/// Where a date flowing back goes when the artifact has no date key: Epics get
-/// `target_date`, Features `milestone_target_date`.
-pub fn default_due_key(config: &ProjectConfig) -> DueKey {
-    if config.milestone_kind() == "feature" { DueKey::MilestoneTargetDate } else { DueKey::TargetDate }
 }
 
 fn adopted_number(c: &Change) -> Option<u64> {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::apply::{Outcome, describe};
 use crate::diagnostic::{Diagnostic, Level};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Plan, Resolution};
 
 /// A workflow command that shows `d` as an annotation on the file and line.
 pub fn annotation(d: &Diagnostic) -> String {
@@ -108,7 +108,7 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
         }
         t.files += usize::from(!c.file_fields.is_empty() || matches!(c.action, Action::CreateFile { .. }));
         t.conflicts += c.conflicts.len();
-        t.flagged += c.conflicts.iter().filter(|x| x.resolution == "flagged").count();
+        t.flagged += c.conflicts.iter().filter(|x| x.resolution == Resolution::Flagged).count();
     }
     t.errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
     t
@@ -197,10 +197,10 @@ pub fn summary(
                 crate::plan::field_name(x.field),
                 cell(&x.local),
                 cell(&x.github),
-                match x.resolution {
-                    "flagged" => "⚠️ flagged: make both sides equal to resolve",
-                    "github" => "GitHub's value kept",
-                    _ => "the file's value kept",
+                if x.resolution == Resolution::Flagged {
+                    format!("⚠️ {}", x.resolution.describe())
+                } else {
+                    x.resolution.describe().to_string()
                 }
             );
         }

@@ -118,15 +118,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
     let _ = writeln!(out, "::endgroup::");
 
-    let options = plan::Options {
-        on_removed: Some(settings.on_removed),
-        policy: settings.conflict_resolution,
-        direction: settings.direction,
-        closed_status: settings.closed_status.clone(),
-        reopened_status: settings.reopened_status.clone(),
-        local_times: history::last_change_times(&settings.workspace, &settings.projects_root),
-        today: Some(chrono::Utc::now().date_naive()),
-    };
+    let options = plan_options(settings);
     let plan = plan::plan(&plan::Input {
         repository: &settings.repository,
         projects: &ws.projects,
@@ -221,23 +213,33 @@ async fn run_milestone_event<G: GitHub>(
     let event_settings = EventSettings {
         on_deleted: Some(settings.on_milestone_deleted),
         create_artifacts: settings.create_artifacts,
-        closed_status: settings.closed_status.clone(),
-        reopened_status: settings.reopened_status.clone(),
         project: settings.project.clone(),
-        policy: settings.conflict_resolution,
     };
-    let local_times = history::last_change_times(&settings.workspace, &settings.projects_root);
-    let today = chrono::Utc::now().date_naive();
+    let options = plan_options(settings);
     let plan = milestone_event::plan(&EventInput {
         repository: &settings.repository,
         projects: &ws.projects,
         event,
         exists,
-        today,
+        today: options.today.unwrap_or_default(),
         settings: &event_settings,
-        local_times: &local_times,
+        options: &options,
     });
     apply_and_report(settings, gh, out, &ws, plan, &branch, Vec::new()).await
+}
+
+/// The planner's run-level choices: inputs, today's date and each artifact's last commit
+/// time (the local side's clock for `last_update_wins`).
+fn plan_options(settings: &Settings) -> plan::Options {
+    plan::Options {
+        on_removed: Some(settings.on_removed),
+        policy: settings.conflict_resolution,
+        direction: settings.direction,
+        closed_status: settings.closed_status.clone(),
+        reopened_status: settings.reopened_status.clone(),
+        local_times: history::last_change_times(&settings.workspace, &settings.projects_root),
+        today: Some(chrono::Utc::now().date_naive()),
+    }
 }
 
 /// Turns a push's file list into the planner's scope: which artifacts it touched, and which
@@ -305,33 +307,6 @@ fn report_and_exit(
         "{} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} in sync, {} failed, {} error(s)",
         t.created, t.updated, t.closed, t.deleted, t.linked, t.files, plan.in_sync, t.failed, t.errors
     );
-    for c in &plan.changes {
-        for x in &c.conflicts {
-            let level = if x.resolution == "flagged" { Level::Warning } else { Level::Notice };
-            let line = c.path.clone();
-            let _ = writeln!(
-                out,
-                "{}",
-                report::annotation(&Diagnostic {
-                    level,
-                    file: Some(line),
-                    line: None,
-                    message: format!(
-                        "{}: {} changed on both sides since the last sync (file: {:?}, GitHub: {:?}); {}",
-                        c.artifact_id,
-                        plan::field_name(x.field),
-                        x.local,
-                        x.github,
-                        match x.resolution {
-                            "flagged" => "nothing written; make both sides equal to resolve",
-                            "github" => "GitHub's value kept",
-                            _ => "the file's value kept",
-                        }
-                    ),
-                })
-            );
-        }
-    }
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
     if t.errors > 0 || t.failed > 0 || failed_on_conflict { 1 } else { 0 }
 }

@@ -124,7 +124,14 @@ fn deleted_unlinks_or_archives() {
     let run = run_event(&repo, &repo.milestone_event_for("deleted", gone.clone(), json!({})), &[]);
     let after = repo.file_at_head(E1).unwrap();
     let (old, new) = changed_lines(&before, &after);
-    assert!(old.len() == 1 && old[0].starts_with("related_milestone") && new.is_empty(), "{old:?} {new:?}");
+    // The link goes, and with it the sync base (it described the deleted milestone).
+    assert!(
+        old.len() == 2
+            && old[0].starts_with("related_milestone")
+            && old[1].starts_with("milestone_sync_base")
+            && new.is_empty(),
+        "{old:?} {new:?}"
+    );
     assert!(run.stdout.contains("::warning file=") && run.stdout.contains("was deleted"), "{}", run.stdout);
 
     let (repo, n, _) = synced();

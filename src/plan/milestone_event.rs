@@ -2,10 +2,12 @@
 //! truth for the event; the plan says which front-matter values and which Description text
 //! of the linked artifact change, or which new artifact file to create.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 
-use crate::artifact::{Artifact, DueKey, FieldEdit, is_closed_status, keys, normalize_text};
-use crate::config::{OnMilestoneDeleted, ProjectConfig};
+use crate::artifact::{Artifact, FieldEdit, keys};
+use crate::config::OnMilestoneDeleted;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::due_date;
 use crate::event::{MilestoneAction, MilestoneEvent};
@@ -13,22 +15,18 @@ use crate::github::{Milestone, MilestonePatch, MilestoneState};
 use crate::link;
 use crate::workspace::Project;
 
-use super::{Action, Change, Conflict, Field, Plan};
-use crate::base::SyncBase;
-use crate::config::ConflictResolution;
+use super::reconcile::{Evidence, reconcile};
+use super::{Action, Change, Direction, Field, Options, Plan};
 
-/// Run-level choices for milestone events (inputs override project_config).
+/// Run-level choices for milestone events only (inputs override project_config); the rest
+/// are the planner's [`Options`].
 #[derive(Debug, Clone, Default)]
 pub struct EventSettings {
     pub on_deleted: Option<OnMilestoneDeleted>,
     /// `create-artifacts` input.
     pub create_artifacts: bool,
-    pub closed_status: Option<String>,
-    pub reopened_status: Option<String>,
     /// `project` input: where a new artifact goes when several projects sync.
     pub project: Option<String>,
-    /// `conflict-resolution` input.
-    pub policy: Option<ConflictResolution>,
 }
 
 /// Everything the event planner needs.
@@ -43,8 +41,8 @@ pub struct EventInput<'a> {
     /// The current UTC date, for `updated_date` and `created_date`.
     pub today: NaiveDate,
     pub settings: &'a EventSettings,
-    /// Commit time of the last change of each artifact file, for `last_update_wins`.
-    pub local_times: &'a std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>>,
+    /// Policy, direction, statuses and the files' last commit times, as for a push.
+    pub options: &'a Options,
 }
 
 /// Plans the file changes one milestone event calls for.
@@ -100,158 +98,37 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
         return out;
     };
     let is_linked = !linked.is_empty();
-    let mut edits = Vec::new();
-    let mut fields = Vec::new();
-    match action {
-        MilestoneAction::Deleted => {
-            if is_linked {
-                edits.push(FieldEdit::Remove { key: keys::RELATED_MILESTONE.into() });
-                fields.push("related_milestone (removed)");
-            }
-            let archive = input.settings.on_deleted == Some(OnMilestoneDeleted::Archive);
-            if archive && a.status != project.config.archived_status {
-                edits.push(FieldEdit::SetString {
-                    key: keys::STATUS.into(),
-                    value: project.config.archived_status.clone(),
-                });
-                fields.push("status");
-            }
-            out.diagnostics.push(Diagnostic::warning(
-                &a.path,
-                a.key_lines.get(keys::RELATED_MILESTONE).copied(),
-                format!(
-                    "milestone #{} ({}) was deleted on GitHub; {} keeps its content{}",
-                    m.number,
-                    m.title,
-                    a.id,
-                    if archive { " and is archived" } else { ", its link is removed" }
-                ),
-            ));
+    let (mut edits, mut fields, conflicts) = if action == MilestoneAction::Deleted {
+        deleted_edits(input, project, a, is_linked, &mut out)
+    } else {
+        if input.options.direction == Direction::ToGithub {
+            out.diagnostics.push(Diagnostic::notice(format!(
+                "milestone #{} ({}): `direction: to-github`, so a milestone event changes no file",
+                m.number, m.title
+            )));
+            return out;
         }
-        MilestoneAction::Created => {}
-        MilestoneAction::Edited => {
-            let e = input.event.edited;
-            // A payload without `changes` (a redelivery, a hand-made event) compares all.
-            let all = !(e.title || e.description || e.due_on);
-            if (all || e.title) && m.title != a.title {
-                edits.push(FieldEdit::SetString { key: keys::TITLE.into(), value: m.title.clone() });
-                fields.push("title");
+        // The fields the event says changed on GitHub; a payload without `changes` (a
+        // redelivery, a hand-made event) names them all.
+        let changed: BTreeSet<Field> = match action {
+            MilestoneAction::Edited => {
+                let e = input.event.edited;
+                let named = [(e.title, Field::Title), (e.description, Field::Description), (e.due_on, Field::DueOn)];
+                let set: BTreeSet<Field> = named.iter().filter(|(on, _)| *on).map(|(_, f)| *f).collect();
+                if set.is_empty() { BTreeSet::from([Field::Title, Field::Description, Field::DueOn]) } else { set }
             }
-            let text = link::synced_text(m.description.as_deref().unwrap_or_default());
-            if (all || e.description) && text != normalize_text(&a.description) {
-                edits.push(FieldEdit::SetDescription(text));
-                fields.push("description");
-            }
-            if (all || e.due_on) && project.config.sync_due_date {
-                due_edit(project, a, m, &mut edits, &mut fields);
-            }
-        }
-        MilestoneAction::Closed => {
-            if m.state == MilestoneState::Closed && !is_closed_status(&a.status) {
-                let status =
-                    input.settings.closed_status.clone().unwrap_or_else(|| project.config.closed_status.clone());
-                edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: status });
-                fields.push("status");
-            }
-        }
-        MilestoneAction::Opened => {
-            if m.state == MilestoneState::Open && is_closed_status(&a.status) {
-                let status =
-                    input.settings.reopened_status.clone().unwrap_or_else(|| project.config.reopened_status.clone());
-                edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: status });
-                fields.push("status");
-            }
-        }
-    }
-    // The base: a field the event wrote, or one already equal, is now in sync. A field the
-    // file changed since the last sync that the event would overwrite is a conflict.
-    let base = a.base.as_deref().map(SyncBase::parse).unwrap_or_default();
-    let local = super::local_values(project, a);
-    let remote = super::remote_values(m);
-    let policy = input.settings.policy.unwrap_or(project.config.conflict_resolution);
-    let mut conflicts = Vec::new();
-    let mut kept = Vec::new();
-    for (field, name) in [
-        (Field::Title, "title"),
-        (Field::Description, "description"),
-        (Field::DueOn, "due date"),
-        (Field::State, "status"),
-    ] {
-        if !fields.contains(&name) {
-            continue;
-        }
-        let (l, b) = (super::comparable(field, &local), super::base_of(field, &base));
-        if b.is_some_and(|b| b != l) {
-            let github_wins = match policy {
-                ConflictResolution::PreferGithub => true,
-                ConflictResolution::PreferLocal | ConflictResolution::ManualFlag => false,
-                ConflictResolution::LastUpdateWins => input.local_times.get(&a.path).is_some_and(|t| *t < m.updated_at),
-            };
-            conflicts.push(Conflict {
-                field,
-                local: super::comparable(field, &local),
-                github: super::comparable(field, &remote),
-                resolution: if github_wins {
-                    "github"
-                } else if policy == ConflictResolution::ManualFlag {
-                    "flagged"
-                } else {
-                    "local"
-                },
-            });
-            if !github_wins {
-                kept.push(name);
-            }
-        }
-    }
-    if !kept.is_empty() {
-        let keys_of = |name: &str| -> Vec<String> {
-            match name {
-                "title" => vec![keys::TITLE.into()],
-                "status" => vec![keys::STATUS.into()],
-                "due date" => vec![keys::TARGET_DATE.into(), keys::MILESTONE_TARGET_DATE.into()],
-                _ => vec![],
-            }
+            MilestoneAction::Closed | MilestoneAction::Opened => BTreeSet::from([Field::State]),
+            MilestoneAction::Created | MilestoneAction::Deleted => BTreeSet::new(),
         };
-        let dropped: Vec<String> = kept.iter().flat_map(|n| keys_of(n)).collect();
-        edits.retain(|e| match e {
-            FieldEdit::SetString { key, .. } | FieldEdit::Remove { key } => !dropped.contains(key),
-            FieldEdit::SetDescription(_) => !kept.contains(&"description"),
-        });
-        fields.retain(|f| !kept.contains(f));
-    }
-    let mut new_base = base.clone();
-    for field in Field::ALL {
-        let written = fields.contains(&match field {
-            Field::Title => "title",
-            Field::Description => "description",
-            Field::DueOn => "due date",
-            Field::State => "status",
-        });
-        if written || super::comparable(field, &local) == super::comparable(field, &remote) {
-            super::set_base(field, &mut new_base, &remote);
-        }
-    }
-    let flagged: Vec<&str> =
-        conflicts.iter().filter(|c| c.resolution == "flagged").map(|c| super::field_name(c.field)).collect();
-    if !flagged.is_empty() {
-        edits.push(FieldEdit::SetString { key: crate::base::CONFLICT_KEY.into(), value: flagged.join(", ") });
-    }
-    let synced_change = fields.iter().any(|f| !f.starts_with("related_milestone"));
-    if synced_change {
-        edits.push(FieldEdit::SetString {
-            key: keys::UPDATED_DATE.into(),
-            value: input.today.format("%Y-%m-%d").to_string(),
-        });
-    }
+        // An event writes the file only: the file's own changes reach GitHub by push.
+        let options = Options { direction: Direction::FromGithub, ..input.options.clone() };
+        let r = reconcile(project, a, m, Evidence::Event(&changed), &options);
+        out.diagnostics.extend(r.diagnostics.iter().cloned());
+        (r.file_edits, r.file_fields, r.conflicts)
+    };
     if !is_linked && action != MilestoneAction::Deleted {
         edits.push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: m.html_url.clone() });
-        fields.push("related_milestone");
-    }
-    if (is_linked || action != MilestoneAction::Deleted)
-        && (new_base != base || (a.base.is_none() && action != MilestoneAction::Deleted))
-    {
-        edits.push(super::base_edit(&new_base));
+        fields.push(keys::RELATED_MILESTONE.to_string());
     }
     if edits.is_empty() {
         out.in_sync = 1;
@@ -264,41 +141,56 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
         path: a.path.clone(),
         action: Action::EditFile { number: m.number, html_url: m.html_url.clone() },
         file_edits: edits,
-        file_fields: fields.into_iter().map(str::to_string).collect(),
+        file_fields: fields,
         conflicts,
     });
     out
 }
 
-/// The due-date edit: written to the key that supplied the date; where there is none, Epics
-/// get `target_date`, Features `milestone_target_date`. A cleared due date removes the key
-/// that held a date.
-fn due_edit(
+/// A deleted milestone: the artifact keeps its content; its link, sync base and conflict
+/// flag go (they describe a milestone that no longer exists); `on-milestone-deleted:
+/// archive` also sets the archived status.
+fn deleted_edits(
+    input: &EventInput<'_>,
     project: &Project,
     a: &Artifact,
-    m: &Milestone,
-    edits: &mut Vec<FieldEdit>,
-    fields: &mut Vec<&'static str>,
-) {
-    let wanted = m.due_on.map(due_date::from_github);
-    if wanted == a.due {
-        return;
-    }
-    match wanted {
-        Some(date) => {
-            let key = a.due_key.unwrap_or(default_due_key(&project.config)).key();
-            edits.push(FieldEdit::SetString { key: key.into(), value: date.format("%Y-%m-%d").to_string() });
+    is_linked: bool,
+    out: &mut Plan,
+) -> (Vec<FieldEdit>, Vec<String>, Vec<super::Conflict>) {
+    let m = &input.event.milestone;
+    let mut edits = Vec::new();
+    let mut fields = Vec::new();
+    if is_linked {
+        edits.push(FieldEdit::Remove { key: keys::RELATED_MILESTONE.into() });
+        fields.push("related_milestone (removed)".to_string());
+        if a.base.is_some() {
+            edits.push(FieldEdit::Remove { key: crate::base::KEY.into() });
         }
-        None => match a.due_key {
-            Some(key) => edits.push(FieldEdit::Remove { key: key.key().into() }),
-            None => return,
-        },
+        if a.conflict.is_some() {
+            edits.push(FieldEdit::Remove { key: crate::base::CONFLICT_KEY.into() });
+        }
     }
-    fields.push("due date");
-}
-
-fn default_due_key(config: &ProjectConfig) -> DueKey {
-    if config.milestone_kind() == "feature" { DueKey::MilestoneTargetDate } else { DueKey::TargetDate }
+    let archive = input.settings.on_deleted == Some(OnMilestoneDeleted::Archive);
+    if archive && a.status != project.config.archived_status {
+        edits.push(FieldEdit::SetString { key: keys::STATUS.into(), value: project.config.archived_status.clone() });
+        edits.push(FieldEdit::SetString {
+            key: keys::UPDATED_DATE.into(),
+            value: input.today.format("%Y-%m-%d").to_string(),
+        });
+        fields.push("status".to_string());
+    }
+    out.diagnostics.push(Diagnostic::warning(
+        &a.path,
+        a.key_lines.get(keys::RELATED_MILESTONE).copied(),
+        format!(
+            "milestone #{} ({}) was deleted on GitHub; {} keeps its content{}",
+            m.number,
+            m.title,
+            a.id,
+            if archive { " and is archived" } else { ", its link is removed" }
+        ),
+    ));
+    (edits, fields, Vec::new())
 }
 
 fn artifacts(projects: &[Project]) -> impl Iterator<Item = (&Project, &Artifact)> {
@@ -427,7 +319,7 @@ fn new_artifact_text(project: &Project, id: &str, m: &Milestone, today: NaiveDat
         text.push_str("epic_id = \"\" # set the parent Epic's ID\n");
     }
     if let Some(due) = m.due_on.map(due_date::from_github) {
-        let key = default_due_key(&project.config).key();
+        let key = super::reconcile::default_due_key(&project.config).key();
         text.push_str(&format!("{key} = \"{}\"\n", due.format("%Y-%m-%d")));
     }
     text.push_str(&format!("related_milestone = {}\n", toml_string(&m.html_url)));
