@@ -3,6 +3,7 @@
 //! without a network, and a dry run is just this plan, printed.
 
 pub mod milestone_event;
+pub mod new_artifact;
 pub mod reconcile;
 
 use reconcile::Evidence;
@@ -91,6 +92,9 @@ pub struct Options {
     /// Commit time of the last commit that changed each artifact (workspace-relative path):
     /// the local side's time for `last_update_wins`.
     pub local_times: BTreeMap<String, DateTime<Utc>>,
+    /// `create-artifacts`: a full reconcile imports milestones without an artifact (a
+    /// project's `create_artifacts_from_milestones` does the same for that project).
+    pub create_artifacts: bool,
     /// Today (UTC), for `updated_date`.
     pub today: Option<NaiveDate>,
 }
@@ -260,10 +264,13 @@ pub fn plan(input: &Input<'_>) -> Plan {
             planner.plan_artifact(project, artifact, &touch);
         }
     }
-    if let Scope::Files { removed, .. } = input.scope {
-        for (slug, old) in removed {
-            planner.plan_removed(slug, old);
+    match input.scope {
+        Scope::Files { removed, .. } => {
+            for (slug, old) in removed {
+                planner.plan_removed(slug, old);
+            }
         }
+        Scope::All => planner.plan_unclaimed_milestones(),
     }
     planner.finish()
 }
@@ -279,6 +286,8 @@ struct Planner<'a> {
     updates: Vec<Change>,
     adoptions: Vec<Change>,
     creations: Vec<Change>,
+    /// New artifact files for milestones without one (full reconcile).
+    imports: Vec<Change>,
     /// Titles that new milestones will take.
     new_titles: BTreeSet<String>,
     diagnostics: Vec<Diagnostic>,
@@ -302,6 +311,7 @@ impl<'a> Planner<'a> {
             updates: Vec::new(),
             adoptions: Vec::new(),
             creations: Vec::new(),
+            imports: Vec::new(),
             new_titles: BTreeSet::new(),
             diagnostics: Vec::new(),
             in_sync: 0,
@@ -564,11 +574,89 @@ impl<'a> Planner<'a> {
         self.removals.push(change(project, old, action));
     }
 
+    /// A full reconcile also looks at every milestone that no artifact claimed: one whose
+    /// marker names an artifact that is gone is reported (while it is open: a closed one is
+    /// what a removal leaves behind); an unmarked one is imported as a new artifact file when
+    /// `create-artifacts` allows it, else counted in one notice.
+    fn plan_unclaimed_milestones(&mut self) {
+        let options = self.input.options;
+        let claimed: BTreeSet<u64> = self
+            .linked
+            .keys()
+            .copied()
+            .chain(self.adoptions.iter().filter_map(adopted_number))
+            .chain(self.updates.iter().filter_map(|c| c.action.milestone_number()))
+            .collect();
+        let titles: BTreeSet<&str> =
+            self.input.projects.iter().flat_map(|p| &p.artifacts).map(|a| a.title.as_str()).collect();
+        let mut unmarked = Vec::new();
+        for m in self.input.milestones.iter().filter(|m| !claimed.contains(&m.number)) {
+            match link::marker(m.description.as_deref().unwrap_or_default()) {
+                Some(mk) => self.check_marker_target(m, &mk),
+                None if titles.contains(m.title.as_str()) => {} // its namesake reported why it did not adopt
+                None => unmarked.push(m),
+            }
+        }
+        if unmarked.is_empty() || options.direction == Direction::ToGithub {
+            return;
+        }
+        let mut taken = BTreeSet::new();
+        let mut left = Vec::new();
+        let today = options.today.unwrap_or_default();
+        for m in unmarked {
+            match new_artifact::choose_project(self.input.projects, options.create_artifacts, m) {
+                Ok(Some(project)) => self.imports.push(new_artifact::plan_file(project, m, &mut taken, today)),
+                Ok(None) => left.push(format!("#{} {}", m.number, m.title)),
+                Err(d) => {
+                    self.diagnostics.push(d);
+                    return;
+                }
+            }
+        }
+        if !left.is_empty() {
+            let shown: Vec<&str> = left.iter().take(10).map(String::as_str).collect();
+            self.diagnostics.push(Diagnostic::notice(format!(
+                "{} milestone(s) have no artifact ({}{}); set `create-artifacts: true` (or `create_artifacts_from_milestones = true`) to import them as artifact files",
+                left.len(),
+                shown.join(", "),
+                if left.len() > shown.len() { ", …" } else { "" }
+            )));
+        }
+    }
+
+    /// A milestone whose marker names an artifact of a project this run syncs, but that no
+    /// artifact claimed: reported when the artifact is gone and the milestone is still open.
+    fn check_marker_target(&mut self, m: &Milestone, mk: &Marker) {
+        let Some(project) = self.input.projects.iter().find(|p| mk.project.as_deref().is_none_or(|s| s == p.slug))
+        else {
+            return; // another project's (or repository's) milestone
+        };
+        let exists = project.artifacts.iter().any(|a| a.id == mk.id)
+            || project.broken.iter().any(|path| path.rsplit('/').next().is_some_and(|f| f.starts_with(&mk.id)));
+        if exists || m.state == MilestoneState::Closed {
+            return;
+        }
+        self.diagnostics.push(Diagnostic::warning(
+            format!("{}/{}", project.dir, project.config.artifact_folder()),
+            None,
+            format!(
+                "milestone #{} ({}) is open and carries the marker `IntelliManage-ID: {}` of project {}, but no artifact in {}/{} has that ID (removed or renamed?); restore the file, close or delete the milestone, or remove its marker lines to let the sync import it",
+                m.number,
+                m.html_url,
+                mk.id,
+                project.slug,
+                project.dir,
+                project.config.artifact_folder()
+            ),
+        ));
+    }
+
     fn finish(self) -> Plan {
         let mut changes = self.removals;
         changes.extend(self.updates);
         changes.extend(self.adoptions);
         changes.extend(self.creations);
+        changes.extend(self.imports);
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by(|a, b| (b.level, &a.file, a.line).cmp(&(a.level, &b.file, b.line)));
         diagnostics.dedup();

@@ -238,6 +238,7 @@ fn plan_options(settings: &Settings) -> plan::Options {
         closed_status: settings.closed_status.clone(),
         reopened_status: settings.reopened_status.clone(),
         local_times: history::last_change_times(&settings.workspace, &settings.projects_root),
+        create_artifacts: settings.create_artifacts,
         today: Some(chrono::Utc::now().date_naive()),
     }
 }

@@ -8,13 +8,12 @@ use chrono::NaiveDate;
 
 use crate::artifact::{Artifact, FieldEdit, keys};
 use crate::config::OnMilestoneDeleted;
-use crate::diagnostic::{Diagnostic, Level};
-use crate::due_date;
+use crate::diagnostic::Diagnostic;
 use crate::event::{MilestoneAction, MilestoneEvent};
-use crate::github::{Milestone, MilestonePatch, MilestoneState};
 use crate::link;
 use crate::workspace::Project;
 
+use super::new_artifact;
 use super::reconcile::{Evidence, reconcile};
 use super::{Action, Change, Direction, Field, Options, Plan};
 
@@ -200,152 +199,21 @@ fn artifacts(projects: &[Project]) -> impl Iterator<Item = (&Project, &Artifact)
 /// `created` for a milestone with no marker: a new artifact file, when enabled.
 fn plan_new_artifact(input: &EventInput<'_>, out: &mut Plan) {
     let m = &input.event.milestone;
-    let candidates: Vec<&Project> = match &input.settings.project {
-        Some(slug) => input.projects.iter().filter(|p| &p.slug == slug).collect(),
-        None => input.projects.iter().collect(),
-    };
-    let enabled = |p: &Project| input.settings.create_artifacts || p.config.create_artifacts;
-    if !candidates.iter().any(|p| enabled(p)) {
-        out.diagnostics.push(Diagnostic::notice(format!(
-            "milestone #{} ({}) carries no IntelliManage marker; it is left alone (set `create-artifacts: true` or `create_artifacts_from_milestones = true` to create an artifact for it)",
-            m.number, m.title
-        )));
-        return;
-    }
-    let project = match candidates.as_slice() {
-        [one] => *one,
-        _ => {
-            out.diagnostics.push(Diagnostic::general(
-                Level::Error,
-                format!(
-                    "milestone #{} ({}): {} projects sync with this repository, so the new artifact's project cannot be chosen; set the `project` input",
-                    m.number,
-                    m.title,
-                    candidates.len()
-                ),
-            ));
-            return;
-        }
+    let project = match new_artifact::choose_project(input.projects, input.settings.create_artifacts, m) {
+        Ok(Some(p)) => p,
+        Ok(None) => return out.diagnostics.push(new_artifact::not_enabled(m)),
+        Err(d) => return out.diagnostics.push(d),
     };
     if let Some(existing) = project.artifacts.iter().find(|a| a.title == m.title) {
         out.diagnostics.push(Diagnostic::warning(
             &existing.path,
-            None,
-            format!("milestone #{} has the title of {} but no marker; link them by adding `related_milestone = \"{}\"` to the file", m.number, existing.id, m.html_url),
+            existing.key_lines.get(keys::TITLE).copied(),
+            format!(
+                "milestone #{} has the title of {} but no marker; link them by adding `related_milestone = \"{}\"` to the file",
+                m.number, existing.id, m.html_url
+            ),
         ));
         return;
     }
-    let (prefix, folder) =
-        if project.config.milestone_kind() == "feature" { ("FEAT", "features") } else { ("EPIC", "epics") };
-    let id = next_id(project, prefix);
-    let path = format!("{}/{folder}/{id}_{}.md", project.dir, slug(&m.title));
-    let content = new_artifact_text(project, &id, m, input.today);
-    let marker_patch = MilestonePatch {
-        description: Some(link::compose_description(
-            &link::synced_text(m.description.as_deref().unwrap_or_default()),
-            &id,
-            &project.slug,
-        )),
-        ..Default::default()
-    };
-    out.changes.push(Change {
-        project: project.slug.clone(),
-        artifact_id: id,
-        artifact_title: m.title.clone(),
-        path,
-        action: Action::CreateFile { number: m.number, html_url: m.html_url.clone(), content, marker_patch },
-        file_edits: Vec::new(),
-        file_fields: Vec::new(),
-        conflicts: Vec::new(),
-    });
-}
-
-/// The next free `PREFIX-NNN` in the project, from the IDs and file names already there
-/// (broken files count too: their number is taken).
-fn next_id(project: &Project, prefix: &str) -> String {
-    let number = |s: &str| -> Option<(u32, usize)> {
-        let rest = s.rsplit('/').next()?.strip_prefix(prefix)?.strip_prefix('-')?;
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        Some((digits.parse().ok()?, digits.len()))
-    };
-    let taken = project
-        .artifacts
-        .iter()
-        .flat_map(|a| [number(&a.id), number(&a.path)])
-        .chain(project.broken.iter().map(|p| number(p)))
-        .flatten();
-    let (max, width) = taken.fold((0, 3), |(m, w), (n, d)| (m.max(n), w.max(d)));
-    format!("{prefix}-{:0width$}", max + 1)
-}
-
-/// A file-name slug: lower-case ASCII letters and digits joined by single hyphens, at most
-/// 50 characters. It can never hold `/`, `.` or `..`, so a title cannot leave the folder.
-pub fn slug(title: &str) -> String {
-    let mut s = String::new();
-    for ch in title.chars() {
-        if ch.is_ascii_alphanumeric() {
-            s.push(ch.to_ascii_lowercase());
-        } else if !s.ends_with('-') && !s.is_empty() {
-            s.push('-');
-        }
-    }
-    s.truncate(50);
-    let s = s.trim_end_matches('-').to_string();
-    if s.is_empty() { "milestone".into() } else { s }
-}
-
-fn toml_string(s: &str) -> String {
-    toml_edit::Value::from(s).to_string().trim().to_string()
-}
-
-/// A new artifact in the IntelliManage template's shape, with the schema's required keys.
-fn new_artifact_text(project: &Project, id: &str, m: &Milestone, today: NaiveDate) -> String {
-    let kind = &project.config.milestone_type;
-    let feature = project.config.milestone_kind() == "feature";
-    let status = if m.state == MilestoneState::Closed {
-        project.config.closed_status.clone()
-    } else {
-        "⚪️ Planned".to_string()
-    };
-    let today = today.format("%Y-%m-%d");
-    let mut text = String::from("+++\n");
-    text.push_str(&format!("id = {}\n", toml_string(id)));
-    text.push_str(&format!("title = {}\n", toml_string(&m.title)));
-    text.push_str(&format!("status = {}\n", toml_string(&status)));
-    text.push_str(&format!("type = {}\n", toml_string(kind)));
-    text.push_str(&format!("created_date = \"{today}\"\nupdated_date = \"{today}\"\n"));
-    text.push_str(&format!("project_name = {}\n", toml_string(&project.slug)));
-    if feature {
-        text.push_str("epic_id = \"\" # set the parent Epic's ID\n");
-    }
-    if let Some(due) = m.due_on.map(due_date::from_github) {
-        let key = super::reconcile::default_due_key(&project.config).key();
-        text.push_str(&format!("{key} = \"{}\"\n", due.format("%Y-%m-%d")));
-    }
-    text.push_str(&format!("related_milestone = {}\n", toml_string(&m.html_url)));
-    text.push_str("+++\n\n");
-    let heading = if feature { "Feature" } else { "EPIC" };
-    text.push_str(&format!("# {heading}: {}\n\n## Description ✍️\n\n", m.title.replace('\n', " ")));
-    let description = link::synced_text(m.description.as_deref().unwrap_or_default());
-    if !description.is_empty() {
-        text.push_str(&description);
-        text.push_str("\n\n");
-    }
-    text.push_str("## Acceptance Criteria ✅\n\n*   - [ ] \n");
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_stay_in_the_folder() {
-        assert_eq!(slug("Mobile app: offline mode / sync"), "mobile-app-offline-mode-sync");
-        assert_eq!(slug("../../etc"), "etc");
-        assert_eq!(slug("..."), "milestone");
-        assert_eq!(slug("Ünïcode ✨ only"), "n-code-only");
-        assert!(slug(&"long words ".repeat(20)).len() <= 50);
-        assert!(!slug(&"a/".repeat(40)).ends_with('-'));
-    }
+    out.changes.push(new_artifact::plan_file(project, m, &mut BTreeSet::new(), input.today));
 }

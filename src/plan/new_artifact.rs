@@ -1,0 +1,178 @@
+//! A new artifact file for a milestone that has none: a `created` event for an unmarked
+//! milestone, or the import of a repository's existing milestones by a full reconcile, when
+//! `create-artifacts` (or the project's `create_artifacts_from_milestones`) allows it.
+//!
+//! The file gets the next free `EPIC-NNN`/`FEAT-NNN`, the schema's required keys, the link,
+//! the due date, the description under `## Description ✍️` and a sync base; the milestone
+//! gets its marker lines. The file name's slug is built so that no title can leave the
+//! project's folder.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use crate::base::{self, SyncBase};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::due_date;
+use crate::github::{Milestone, MilestonePatch, MilestoneState};
+use crate::link;
+use crate::workspace::Project;
+
+use super::reconcile::{default_due_key, remote_values};
+use super::{Action, Change};
+
+/// The project a new artifact goes to: of `projects` (already narrowed by the `project`
+/// input), the ones that allow creating artifacts (`create_artifacts` is the input). `Ok(None)`
+/// when none does; an error when several do and the run cannot choose.
+pub fn choose_project<'p>(
+    projects: &'p [Project],
+    create_artifacts: bool,
+    m: &Milestone,
+) -> Result<Option<&'p Project>, Diagnostic> {
+    let enabled: Vec<&Project> = projects.iter().filter(|p| create_artifacts || p.config.create_artifacts).collect();
+    match enabled.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        many => Err(Diagnostic::general(
+            Level::Error,
+            format!(
+                "milestone #{} ({}): {} projects ({}) may receive a new artifact, so the run cannot choose; set the `project` input",
+                m.number,
+                m.title,
+                many.len(),
+                many.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// The change that creates `m`'s artifact in `project`. `taken` holds the IDs already given
+/// to new files in this run, so that several imports get distinct numbers; the new ID is
+/// added to it.
+pub fn plan_file(project: &Project, m: &Milestone, taken: &mut BTreeSet<String>, today: NaiveDate) -> Change {
+    let (prefix, folder) =
+        if project.config.milestone_kind() == "feature" { ("FEAT", "features") } else { ("EPIC", "epics") };
+    let id = next_id(project, prefix, taken);
+    taken.insert(id.clone());
+    let path = format!("{}/{folder}/{id}_{}.md", project.dir, slug(&m.title));
+    let content = text(project, &id, m, today);
+    let marker_patch = MilestonePatch {
+        description: Some(link::compose_description(
+            &link::synced_text(m.description.as_deref().unwrap_or_default()),
+            &id,
+            &project.slug,
+        )),
+        ..Default::default()
+    };
+    Change {
+        project: project.slug.clone(),
+        artifact_id: id,
+        artifact_title: m.title.clone(),
+        path,
+        action: Action::CreateFile { number: m.number, html_url: m.html_url.clone(), content, marker_patch },
+        file_edits: Vec::new(),
+        file_fields: Vec::new(),
+        conflicts: Vec::new(),
+    }
+}
+
+/// The notice for a milestone left alone because no project allows creating artifacts.
+pub fn not_enabled(m: &Milestone) -> Diagnostic {
+    Diagnostic::notice(format!(
+        "milestone #{} ({}) carries no IntelliManage marker; it is left alone (set `create-artifacts: true` or `create_artifacts_from_milestones = true` to create an artifact for it)",
+        m.number, m.title
+    ))
+}
+
+/// The next free `PREFIX-NNN` in the project, from the IDs and file names already there
+/// (broken files count too: their number is taken) and the IDs in `taken`.
+fn next_id(project: &Project, prefix: &str, taken: &BTreeSet<String>) -> String {
+    let number = |s: &str| -> Option<(u32, usize)> {
+        let rest = s.rsplit('/').next()?.strip_prefix(prefix)?.strip_prefix('-')?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((digits.parse().ok()?, digits.len()))
+    };
+    let used = project
+        .artifacts
+        .iter()
+        .flat_map(|a| [number(&a.id), number(&a.path)])
+        .chain(project.broken.iter().map(|p| number(p)))
+        .chain(taken.iter().map(|id| number(id)))
+        .flatten();
+    let (max, width) = used.fold((0, 3), |(m, w), (n, d)| (m.max(n), w.max(d)));
+    format!("{prefix}-{:0width$}", max + 1)
+}
+
+/// A file-name slug: lower-case ASCII letters and digits joined by single hyphens, at most
+/// 50 characters. It can never hold `/`, `.` or `..`, so a title cannot leave the folder.
+pub fn slug(title: &str) -> String {
+    let mut s = String::new();
+    for ch in title.chars() {
+        if ch.is_ascii_alphanumeric() {
+            s.push(ch.to_ascii_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+    }
+    s.truncate(50);
+    let s = s.trim_end_matches('-').to_string();
+    if s.is_empty() { "milestone".into() } else { s }
+}
+
+fn toml_string(s: &str) -> String {
+    toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
+/// A new artifact in the IntelliManage template's shape, with the schema's required keys.
+fn text(project: &Project, id: &str, m: &Milestone, today: NaiveDate) -> String {
+    let kind = &project.config.milestone_type;
+    let feature = project.config.milestone_kind() == "feature";
+    let status = if m.state == MilestoneState::Closed {
+        project.config.closed_status.clone()
+    } else {
+        "⚪️ Planned".to_string()
+    };
+    let today = today.format("%Y-%m-%d");
+    let mut text = String::from("+++\n");
+    text.push_str(&format!("id = {}\n", toml_string(id)));
+    text.push_str(&format!("title = {}\n", toml_string(&m.title)));
+    text.push_str(&format!("status = {}\n", toml_string(&status)));
+    text.push_str(&format!("type = {}\n", toml_string(kind)));
+    text.push_str(&format!("created_date = \"{today}\"\nupdated_date = \"{today}\"\n"));
+    text.push_str(&format!("project_name = {}\n", toml_string(&project.slug)));
+    if feature {
+        text.push_str("epic_id = \"\" # set the parent Epic's ID\n");
+    }
+    if let Some(due) = m.due_on.map(due_date::from_github) {
+        let key = default_due_key(&project.config).key();
+        text.push_str(&format!("{key} = \"{}\"\n", due.format("%Y-%m-%d")));
+    }
+    text.push_str(&format!("related_milestone = {}\n", toml_string(&m.html_url)));
+    // Both sides hold the milestone's values now: that is the base.
+    text.push_str(&format!("{} = {}\n", base::KEY, toml_string(&SyncBase::of(&remote_values(m)).format())));
+    text.push_str("+++\n\n");
+    let heading = if feature { "Feature" } else { "EPIC" };
+    text.push_str(&format!("# {heading}: {}\n\n## Description ✍️\n\n", m.title.replace('\n', " ")));
+    let description = link::synced_text(m.description.as_deref().unwrap_or_default());
+    if !description.is_empty() {
+        text.push_str(&description);
+        text.push_str("\n\n");
+    }
+    text.push_str("## Acceptance Criteria ✅\n\n*   - [ ] \n");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_stay_in_the_folder() {
+        assert_eq!(slug("Mobile app: offline mode / sync"), "mobile-app-offline-mode-sync");
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug("..."), "milestone");
+        assert_eq!(slug("Ünïcode ✨ only"), "n-code-only");
+        assert!(slug(&"long words ".repeat(20)).len() <= 50);
+        assert!(!slug(&"a/".repeat(40)).ends_with('-'));
+    }
+}
