@@ -600,6 +600,8 @@ impl<'a> Planner<'a> {
         if unmarked.is_empty() || options.direction == Direction::ToGithub {
             return;
         }
+        // Oldest first, so the new IDs follow the milestones' order of creation.
+        unmarked.sort_by_key(|m| m.number);
         let mut taken = BTreeSet::new();
         let mut left = Vec::new();
         let today = options.today.unwrap_or_default();

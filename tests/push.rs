@@ -162,6 +162,12 @@ fn a_push_does_not_revert_a_title_changed_on_github() {
     let m = repo.milestones().into_iter().find(|m| m.number == number).unwrap();
     assert_eq!(m.title, "Alpha (renamed by a maintainer)");
     assert!(m.description.unwrap().starts_with("Still what EPIC-001"));
+    // The base shows the rename happened on GitHub since the last sync: the file follows it
+    // in the same commit that records the new base.
+    let file = repo.file_at_head(E1).unwrap();
+    assert!(file.contains("title = \"Alpha (renamed by a maintainer)\"\n"), "{file}");
+    assert!(file.contains("status = \"🔵 In Progress\"\n"), "{file}");
+    assert_eq!(run.output("conflicts").as_deref(), Some("0"));
 }
 
 #[test]
