@@ -144,6 +144,10 @@ pub struct Settings {
     pub direction: crate::plan::Direction,
     /// `fail-on-conflict`: a conflict left flagged fails the step.
     pub fail_on_conflict: bool,
+    /// `--json` (terminal only): the report is one JSON object instead of annotations.
+    pub json: bool,
+    /// Run from a terminal (not `GITHUB_ACTIONS`): the plan is shown as a table.
+    pub terminal: bool,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -154,16 +158,28 @@ pub struct SettingsError(pub String);
 impl Settings {
     /// Checks and derives the settings. Every input problem is reported at once.
     pub fn from_inputs(raw: &Inputs) -> Result<Settings, SettingsError> {
+        Self::derive(raw, true)
+    }
+
+    /// Like [`Settings::from_inputs`] for work that never calls GitHub (`check`): no token
+    /// is needed.
+    pub fn offline(raw: &Inputs) -> Result<Settings, SettingsError> {
+        Self::derive(raw, false)
+    }
+
+    fn derive(raw: &Inputs, token_required: bool) -> Result<Settings, SettingsError> {
         let mut problems = Vec::new();
         let token = raw
             .input("github-token")
             .or_else(|| raw.var("GITHUB_TOKEN"))
             .or_else(|| raw.var("GH_TOKEN"))
             .unwrap_or_else(|| {
-                problems.push(
-                    "no token: set the `github-token` input (it defaults to `${{ github.token }}`) or GITHUB_TOKEN"
-                        .to_string(),
-                );
+                if token_required {
+                    problems.push(
+                        "no token: set the `github-token` input (it defaults to `${{ github.token }}`), GITHUB_TOKEN or GH_TOKEN, or name a variable in `pat_env_var_name`"
+                            .to_string(),
+                    );
+                }
                 String::new()
             });
         let repository = raw.var("GITHUB_REPOSITORY").unwrap_or_default();
@@ -241,6 +257,8 @@ impl Settings {
             conflict_resolution,
             direction,
             fail_on_conflict,
+            json: false,
+            terminal: raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true"),
         })
     }
 
@@ -308,6 +326,8 @@ pub struct ProjectConfig {
     pub reopened_status: String,
     /// `[github_integration.mapping] archived_status`.
     pub archived_status: String,
+    /// `pat_env_var_name`: the variable that holds a token, for runs from a terminal.
+    pub pat_env_var_name: Option<String>,
 }
 
 impl ProjectConfig {
@@ -348,6 +368,8 @@ struct RawIntegration {
     conflict_resolution: Option<ConflictResolution>,
     #[serde(default)]
     create_artifacts_from_milestones: Option<bool>,
+    #[serde(default)]
+    pat_env_var_name: Option<String>,
     #[serde(default)]
     mapping: Option<RawMapping>,
 }
@@ -394,6 +416,7 @@ impl ProjectConfig {
             closed_status: mapping.closed_status.unwrap_or_else(|| DEFAULT_CLOSED_STATUS.into()),
             reopened_status: mapping.reopened_status.unwrap_or_else(|| DEFAULT_REOPENED_STATUS.into()),
             archived_status: mapping.archived_status.unwrap_or_else(|| DEFAULT_ARCHIVED_STATUS.into()),
+            pat_env_var_name: gi.pat_env_var_name.filter(|v| !v.trim().is_empty()),
         })
     }
 }

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod artifact;
 pub mod base;
+pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod due_date;

@@ -1,26 +1,18 @@
 //! The `milestone-sync` binary: the GitHub Action's entrypoint, also usable from a terminal.
 //!
 //! Inside Actions it takes everything from the runner's environment (`INPUT_*`,
-//! `GITHUB_*`); from a terminal, set the same variables (see README) or rely on the
-//! defaults, which equal action.yml's.
+//! `GITHUB_*`); from a terminal, flags and subcommands ([`milestone_sync::cli`]) set the same
+//! inputs, and the defaults are action.yml's.
+
+use std::io::Write;
 
 use clap::Parser;
 
+use milestone_sync::cli::{Cli, Command};
 use milestone_sync::config::{Inputs, Settings};
+use milestone_sync::diagnostic::Level;
 use milestone_sync::github::client::Client;
-
-/// Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.
-///
-/// Configuration comes from the environment exactly as a GitHub Actions runner sets it for a
-/// Docker action: inputs as INPUT_<NAME> (INPUT_GITHUB-TOKEN, INPUT_DRY-RUN, …) and the
-/// runner's GITHUB_* variables. See the README for the full list.
-#[derive(Parser)]
-#[command(version, about, long_about)]
-struct Cli {
-    /// Print the plan without writing anything (same as INPUT_DRY-RUN=true).
-    #[arg(long)]
-    dry_run: bool,
-}
+use milestone_sync::{plan, report, workspace};
 
 fn main() {
     let cli = Cli::parse();
@@ -34,33 +26,120 @@ fn main() {
         .with_target(false)
         .without_time()
         .init();
-    let inputs = Inputs::from_env();
-    let mut settings = match Settings::from_inputs(&inputs) {
+    let raw = cli.apply(Inputs::from_env(), &|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    let command = cli.command();
+    let derived = if command == Command::Check { Settings::offline(&raw) } else { Settings::from_inputs(&raw) };
+    let mut settings = match derived {
         Ok(s) => s,
         Err(e) => {
             for line in e.0.lines() {
-                println!("::error::{line}");
+                println!("{}", render(&settings_terminal(&raw), &format!("::error::{line}")).unwrap_or_default());
             }
             std::process::exit(2);
         }
     };
-    settings.dry_run |= cli.dry_run;
+    settings.json = cli.flags.json;
+    let mut out = Output { terminal: settings.terminal, json: settings.json, pending: Vec::new() };
+    let code = match command {
+        Command::Check => check(&settings, &mut out),
+        Command::Sync | Command::Plan => sync(&settings, &mut out),
+    };
+    let _ = out.flush();
+    std::process::exit(code);
+}
+
+/// `sync` and `plan` (a dry run): the whole run against GitHub.
+fn sync(settings: &Settings, out: &mut Output) -> i32 {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts");
     // octocrab's client needs the runtime to exist when it is built.
     let _guard = runtime.enter();
     let client = match Client::new(&settings.api_url, &settings.token, settings.owner(), settings.repo()) {
         Ok(c) => c,
         Err(e) => {
-            println!("::error::cannot set up the GitHub client: {e}");
-            std::process::exit(2);
+            let _ = writeln!(out, "::error::cannot set up the GitHub client: {e}");
+            return 2;
         }
     };
-    let code = runtime.block_on(async {
-        let mut stdout = std::io::stdout();
-        milestone_sync::run::run(&settings, &client, &mut stdout).await
-    });
+    let code = runtime.block_on(milestone_sync::run::run(settings, &client, out));
     for (call, count) in client.call_counts() {
         tracing::info!("API calls: {count} × {call}");
     }
-    std::process::exit(code);
+    code
+}
+
+/// `check`: the workspace and the project configs, without GitHub.
+fn check(settings: &Settings, out: &mut Output) -> i32 {
+    let ws = workspace::read(
+        &settings.workspace,
+        &settings.projects_root,
+        &settings.repository,
+        settings.project.as_deref(),
+    );
+    let mut diagnostics = ws.diagnostics.clone();
+    diagnostics.extend(plan::check(&settings.repository, &ws.projects));
+    for d in &diagnostics {
+        let _ = writeln!(out, "{}", report::annotation(d));
+    }
+    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+    let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
+    let summary = format!(
+        "{} project(s) syncing with {}, {artifacts} artifact(s) read, {errors} error(s), {} warning(s)",
+        ws.projects.len(),
+        settings.repository,
+        diagnostics.iter().filter(|d| d.level == Level::Warning).count()
+    );
+    let _ = writeln!(out, "{summary}");
+    if settings.json {
+        let json = serde_json::json!({
+            "projects": ws.projects.iter().map(|p| &p.slug).collect::<Vec<_>>(),
+            "artifacts": artifacts,
+            "errors": errors,
+            "diagnostics": diagnostics,
+        });
+        let _ = writeln!(out, "{json}");
+    }
+    i32::from(errors > 0)
+}
+
+fn settings_terminal(raw: &Inputs) -> bool {
+    raw.env.get("GITHUB_ACTIONS").is_none_or(|v| v != "true")
+}
+
+/// Where the run's log goes. In Actions, stdout as written (workflow commands). From a
+/// terminal, workflow commands are shown for people ([`report::for_terminal`]). With
+/// `--json`, the JSON report alone goes to stdout and the log to stderr.
+struct Output {
+    terminal: bool,
+    json: bool,
+    pending: Vec<u8>,
+}
+
+fn render(terminal: &bool, line: &str) -> Option<String> {
+    if *terminal { report::for_terminal(line) } else { Some(line.to_string()) }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+            let is_report = self.json && line.starts_with('{');
+            let Some(shown) = (if is_report { Some(line) } else { render(&self.terminal, &line) }) else { continue };
+            if self.json && !is_report {
+                eprintln!("{shown}");
+            } else {
+                println!("{shown}");
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            self.pending.push(b'\n');
+            self.write(&[])?;
+        }
+        std::io::stdout().flush()
+    }
 }

@@ -247,6 +247,35 @@ pub fn changed_fields(old: &Artifact, new: &Artifact) -> BTreeSet<Field> {
     out
 }
 
+/// The checks that need no GitHub, for `milestone-sync check`: what the readers reported
+/// (in `projects`' artifacts), two artifacts with one ID, two artifacts linking one
+/// milestone, and links that are not milestone URLs of `repository`.
+pub fn check(repository: &str, projects: &[Project]) -> Vec<Diagnostic> {
+    let input = Input { repository, projects, milestones: &[], scope: &Scope::All, options: &Options::default() };
+    let mut planner = Planner::new(&input);
+    planner.check_duplicate_ids();
+    planner.check_shared_links();
+    for a in projects.iter().flat_map(|p| &p.artifacts) {
+        planner.diagnostics.extend(a.warnings.iter().cloned());
+        if let Some(url) = &a.link
+            && link::milestone_number(url, repository).is_none()
+        {
+            planner.diagnostics.push(bad_link(a, url, repository));
+        }
+    }
+    planner.finish().diagnostics
+}
+
+fn bad_link(a: &Artifact, url: &str, repository: &str) -> Diagnostic {
+    Diagnostic::error(
+        &a.path,
+        line_of(a, "related_milestone"),
+        format!(
+            "`related_milestone = {url:?}` is not a milestone URL of {repository} (https://github.com/{repository}/milestone/N); correct it, or remove the key to create a milestone"
+        ),
+    )
+}
+
 /// Plans a sync of artifacts to milestones.
 pub fn plan(input: &Input<'_>) -> Plan {
     let mut planner = Planner::new(input);
@@ -367,14 +396,7 @@ impl<'a> Planner<'a> {
         self.diagnostics.extend(a.warnings.iter().cloned());
         if let Some(url) = &a.link {
             let Some(number) = link::milestone_number(url, self.input.repository) else {
-                self.diagnostics.push(Diagnostic::error(
-                    &a.path,
-                    line_of(a, "related_milestone"),
-                    format!(
-                        "`related_milestone = {url:?}` is not a milestone URL of {} (https://github.com/{}/milestone/N); correct it, or remove the key to create a milestone",
-                        self.input.repository, self.input.repository
-                    ),
-                ));
+                self.diagnostics.push(bad_link(a, url, self.input.repository));
                 return;
             };
             let Some(m) = self.by_number.get(&number).copied() else {

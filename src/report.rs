@@ -31,6 +31,41 @@ pub fn annotation(d: &Diagnostic) -> String {
     format!("::{command}{props}::{}", escape_data(&message))
 }
 
+/// The report of a run as one JSON object on one line (`--json`): what was planned (or done),
+/// the totals, the diagnostics, and the commit.
+pub fn json(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic], dry_run: bool) -> String {
+    serde_json::json!({
+        "dry_run": dry_run,
+        "totals": totals(plan, outcome, diagnostics),
+        "in_sync": plan.in_sync,
+        "plan": plan.changes,
+        "diagnostics": diagnostics,
+        "commit_sha": outcome.and_then(|o| o.commit_sha.clone()),
+        "artifacts_changed": outcome.map(|o| o.files_changed.clone()).unwrap_or_default(),
+    })
+    .to_string()
+}
+
+/// A line of the run's log as a terminal shows it: a `::group::` becomes a heading, an
+/// `::endgroup::` nothing, an annotation `level: message` (unescaped); other lines stay.
+pub fn for_terminal(line: &str) -> Option<String> {
+    if let Some(name) = line.strip_prefix("::group::") {
+        return Some(format!("── {name} ──"));
+    }
+    if line == "::endgroup::" {
+        return None;
+    }
+    for level in ["error", "warning", "notice"] {
+        if let Some(rest) = line.strip_prefix(&format!("::{level}")) {
+            if let Some((_, message)) = rest.split_once("::") {
+                let message = message.replace("%0A", "\n").replace("%0D", "").replace("%25", "%");
+                return Some(format!("{level}: {message}"));
+            }
+        }
+    }
+    Some(line.to_string())
+}
+
 /// Escaping of a workflow command's message, as @actions/core does it.
 fn escape_data(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
@@ -55,6 +90,36 @@ pub fn plan_lines(plan: &Plan) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The plan as an aligned table for a terminal: artifact, title, milestone, what happens.
+pub fn plan_table(plan: &Plan) -> Vec<String> {
+    if plan.changes.is_empty() {
+        return Vec::new();
+    }
+    let short = |s: &str, n: usize| {
+        if s.chars().count() > n { format!("{}…", s.chars().take(n - 1).collect::<String>()) } else { s.to_string() }
+    };
+    let rows: Vec<[String; 4]> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            [
+                c.artifact_id.clone(),
+                short(&c.artifact_title.replace('\n', " "), 40),
+                milestone_ref(c).map(|n| format!("#{n}")).unwrap_or_else(|| "new".into()),
+                describe(c),
+            ]
+        })
+        .collect();
+    let header = ["ARTIFACT".to_string(), "TITLE".into(), "MILESTONE".into(), "ACTION".into()];
+    let widths: Vec<usize> =
+        (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let line = |r: &[String; 4]| {
+        let pad = |i: usize| format!("{}{}", r[i], " ".repeat(widths[i] - r[i].chars().count()));
+        format!("{}  {}  {}  {}", pad(0), pad(1), pad(2), r[3])
+    };
+    std::iter::once(line(&header)).chain(rows.iter().map(line)).collect()
 }
 
 fn milestone_ref(c: &Change) -> Option<u64> {

@@ -140,7 +140,8 @@ async fn apply_and_report<G: GitHub>(
     mut notes: Vec<String>,
 ) -> Result<i32, String> {
     let _ = writeln!(out, "::group::Plan");
-    for line in report::plan_lines(&plan) {
+    let lines = if settings.terminal { report::plan_table(&plan) } else { report::plan_lines(&plan) };
+    for line in lines {
         let _ = writeln!(out, "{line}");
     }
     if plan.is_empty() {
@@ -282,9 +283,13 @@ fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
 }
 
 fn finish_early(settings: &Settings, out: &mut dyn Write, message: &str) -> i32 {
-    let _ = writeln!(out, "{}", report::annotation(&Diagnostic::notice(message)));
+    let notice = Diagnostic::notice(message);
+    let _ = writeln!(out, "{}", report::annotation(&notice));
     write_summary(settings, &format!("## milestone-sync: nothing to do\n\n{}\n", report::cell(message)));
     write_outputs(settings, &report::outputs(&Plan::default(), None, &[]));
+    if settings.json {
+        let _ = writeln!(out, "{}", report::json(&Plan::default(), None, &[notice], settings.dry_run));
+    }
     0
 }
 
@@ -308,6 +313,9 @@ fn report_and_exit(
         "{} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} in sync, {} failed, {} error(s)",
         t.created, t.updated, t.closed, t.deleted, t.linked, t.files, plan.in_sync, t.failed, t.errors
     );
+    if settings.json {
+        let _ = writeln!(out, "{}", report::json(plan, outcome, diagnostics, settings.dry_run));
+    }
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
     if t.errors > 0 || t.failed > 0 || failed_on_conflict { 1 } else { 0 }
 }
