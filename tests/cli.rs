@@ -134,7 +134,8 @@ fn the_token_can_come_from_the_variable_a_project_names() {
 #[test]
 fn check_validates_offline() {
     let broken = "+++\nid = \"EPIC-003\"\ntitle = \"Broken\ntype = \"🗺️ Epic\"\n+++\n\nbody\n";
-    let cases: Vec<(&str, Vec<(&str, String)>, i32, Vec<&str>)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, i32, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "clean",
             vec![(E1, epic("EPIC-001", "Alpha", "🟡 To Do", ""))],
