@@ -112,6 +112,8 @@ pub enum OnMilestoneDeleted {
 pub struct Settings {
     pub token: String,
     pub api_url: String,
+    /// `GITHUB_SERVER_URL` (GHES: `https://HOST`), for links in the job summary.
+    pub server_url: String,
     /// `owner/name`.
     pub repository: String,
     pub event_name: String,
@@ -237,6 +239,7 @@ impl Settings {
         Ok(Settings {
             token,
             api_url: raw.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+            server_url: raw.var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
             repository,
             event_name: raw.var("GITHUB_EVENT_NAME").unwrap_or_else(|| "workflow_dispatch".into()),
             event_path: raw.var("GITHUB_EVENT_PATH").map(PathBuf::from),

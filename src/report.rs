@@ -180,8 +180,54 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
 }
 
 /// The job summary in Markdown.
+/// Where the summary's links point: the server (GitHub or GHES), the repository and the
+/// branch the files are on.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    /// `GITHUB_SERVER_URL`, e.g. `https://github.com`.
+    pub server_url: &'a str,
+    /// `owner/name`.
+    pub repository: &'a str,
+    pub branch: Option<&'a str>,
+}
+
+impl Links<'_> {
+    /// A Markdown link to `path` on the branch, or the path in code when no branch is known.
+    fn file(&self, path: &str) -> String {
+        let shown = format!("`{}`", cell(path).replace('`', "'"));
+        match self.branch {
+            Some(branch) => format!(
+                "[{shown}]({}/{}/blob/{}/{})",
+                self.server_url.trim_end_matches('/'),
+                self.repository,
+                url_path(branch),
+                url_path(path)
+            ),
+            None => shown,
+        }
+    }
+}
+
+/// Percent-encodes what would end a Markdown link target or break a URL path.
+fn url_path(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '(' => "%28".to_string(),
+            ')' => "%29".to_string(),
+            '<' => "%3C".to_string(),
+            '>' => "%3E".to_string(),
+            '|' => "%7C".to_string(),
+            '#' => "%23".to_string(),
+            '?' => "%3F".to_string(),
+            '%' => "%25".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 pub fn summary(
-    repository: &str,
+    links: &Links<'_>,
     plan: &Plan,
     outcome: Option<&Outcome>,
     diagnostics: &[Diagnostic],
@@ -203,6 +249,11 @@ pub fn summary(
     for note in notes {
         let _ = writeln!(s, "{}\n", cell(note));
     }
+    let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
+    if plan.is_empty() && notes.is_empty() && problems.is_empty() && t.errors == 0 {
+        // Nothing to do: one short line.
+        return format!("✅ milestone-sync: everything is in sync ({} artifact(s) checked).\n", plan.in_sync);
+    }
     if plan.is_empty() {
         let _ = writeln!(s, "{} artifact(s) checked; every milestone already matches.\n", plan.in_sync);
     } else {
@@ -214,7 +265,8 @@ pub fn summary(
             None => plan.changes.iter().map(|c| (c, Err(String::new()))).collect(),
         };
         for (c, result) in rows {
-            let artifact = format!("**{}** {} (`{}`)", cell(&c.artifact_id), cell(&c.artifact_title), cell(&c.path));
+            let artifact =
+                format!("**{}** {} ({})", cell(&c.artifact_id), cell(&c.artifact_title), links.file(&c.path));
             let milestone = match (&result, milestone_ref(c)) {
                 (Ok((n, url)), _) => format!("[#{n}]({})", url.replace(')', "%29")),
                 (_, Some(n)) => format!("#{n}"),
@@ -244,7 +296,7 @@ pub fn summary(
         t.errors
     );
     if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
-        let _ = writeln!(s, "File changes committed in `{sha}` ({repository}).\n");
+        let _ = writeln!(s, "File changes committed in `{sha}` ({}).\n", links.repository);
     }
     let conflicts: Vec<(&Change, &crate::plan::Conflict)> =
         plan.changes.iter().flat_map(|c| c.conflicts.iter().map(move |x| (c, x))).collect();
@@ -271,7 +323,6 @@ pub fn summary(
         }
         let _ = writeln!(s);
     }
-    let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
     if !problems.is_empty() {
         let _ = writeln!(s, "### Problems\n");
         for d in problems {

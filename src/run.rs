@@ -174,7 +174,7 @@ async fn apply_and_report<G: GitHub>(
         diagnostics.extend(outcome.diagnostics.iter().cloned());
         Some(outcome)
     };
-    Ok(report_and_exit(settings, out, &plan, outcome.as_ref(), &diagnostics, &notes))
+    Ok(report_and_exit(settings, out, &plan, outcome.as_ref(), &diagnostics, &notes, branch))
 }
 
 /// A milestone event: the linked artifact follows the milestone, committed to the default
@@ -300,11 +300,14 @@ fn report_and_exit(
     outcome: Option<&apply::Outcome>,
     diagnostics: &[Diagnostic],
     notes: &[String],
+    branch: &str,
 ) -> i32 {
     for d in diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
     }
-    let summary = report::summary(&settings.repository, plan, outcome, diagnostics, settings.dry_run, notes);
+    let links =
+        report::Links { server_url: &settings.server_url, repository: &settings.repository, branch: Some(branch) };
+    let summary = report::summary(&links, plan, outcome, diagnostics, settings.dry_run, notes);
     write_summary(settings, &summary);
     write_outputs(settings, &report::outputs(plan, outcome, diagnostics));
     let t = report::totals(plan, outcome, diagnostics);

@@ -78,7 +78,7 @@ fn a_push_creates_milestones_and_commits_the_links() {
 
     assert_eq!(run.output("created").as_deref(), Some("2"));
     assert_eq!(run.output("commit-sha").as_deref(), Some(repo.head().as_str()));
-    assert!(run.summary.contains("| **EPIC-001** Alpha"), "{}", run.summary);
+    assert!(run.summary.contains("| **EPIC-001** Alpha ([`.ruru/projects/demo/epics/EPIC-001_alpha.md`](https://github.com/acme/plan/blob/main/.ruru/projects/demo/epics/EPIC-001_alpha.md)) | [#"), "{}", run.summary);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn a_second_run_writes_nothing() {
     let run = repo.run("workflow_dispatch", "{}", &[]);
     assert_eq!(run.code(), 0, "{}", run.stdout);
     assert!(repo.writes().is_empty(), "{:?}", repo.writes());
-    assert!(run.summary.contains("everything is in sync"), "{}", run.summary);
+    assert_eq!(run.summary, "✅ milestone-sync: everything is in sync (2 artifact(s) checked).\n", "one short line");
 }
 
 #[test]
