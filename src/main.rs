@@ -7,7 +7,7 @@
 use clap::Parser;
 
 use milestone_sync::config::{Inputs, Settings};
-use milestone_sync::github::client::Client;
+use milestone_sync::github::client::{Client, RetryPolicy};
 
 /// Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.
 ///
@@ -45,6 +45,11 @@ fn main() {
         }
     };
     settings.dry_run |= cli.dry_run;
+    // A panic message is text we did not format: keep the token out of it all the same.
+    let token = settings.token.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("milestone-sync {}", token.redact(&info.to_string()));
+    }));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts");
     // octocrab's client needs the runtime to exist when it is built.
     let _guard = runtime.enter();
@@ -55,12 +60,29 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let mut retry = RetryPolicy::default();
+    if let Some(base) = settings.retry_base_delay {
+        retry.base_delay = base;
+    }
+    if let Some(timeout) = settings.attempt_timeout {
+        retry.attempt_timeout = timeout;
+    }
+    let client = client.with_retry_policy(retry).with_write_delay(settings.write_delay);
     let code = runtime.block_on(async {
+        // Test hook (debug builds only): a panic whose message holds the token, to prove the
+        // hook above keeps it out of the output.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("MILESTONE_SYNC_TEST_PANIC").is_some() {
+            panic!("test panic with the token {} in its message", settings.token.expose());
+        }
         let mut stdout = std::io::stdout();
         milestone_sync::run::run(&settings, &client, &mut stdout).await
     });
     for (call, count) in client.call_counts() {
         tracing::info!("API calls: {count} × {call}");
+    }
+    if client.retries() > 0 {
+        tracing::info!("API calls sent again after a failure or a rate-limit wait: {}", client.retries());
     }
     std::process::exit(code);
 }

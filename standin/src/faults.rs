@@ -144,7 +144,7 @@ impl ChaosState {
         }
         self.in_a_row += 1;
         self.injected += 1;
-        if is_write && kind % 2 == 0 {
+        if is_write && kind.is_multiple_of(2) {
             return Some(ChaosStrike::LoseAnswer);
         }
         Some(ChaosStrike::Before([500, 502, 503, 504][(kind >> 1) as usize % 4]))
