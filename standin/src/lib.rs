@@ -281,6 +281,13 @@ impl StandIn {
         self.lock().branch_moves.push(state::BranchMove { trigger, files, message: message.to_string() });
     }
 
+    /// Once, when a request matching `trigger` arrives and before it is handled, puts a
+    /// milestone in place as [`StandIn::seed_milestone`] does: someone made it meanwhile (a
+    /// person on github.com, or another run).
+    pub fn seed_milestone_when(&self, trigger: Trigger, m: SeedMilestone) {
+        self.lock().seeds_when.push((trigger, m));
+    }
+
     /// Commits `files` on the default branch right now, as someone else pushing would.
     /// Returns the new head.
     pub fn push_files(&self, files: Vec<(String, String)>, message: &str) -> String {

@@ -152,6 +152,12 @@ fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> (Reply, After) 
             eprintln!("github-standin: move_branch_when could not commit: {e}");
         }
     }
+    if let Some(i) = state.seeds_when.iter().position(|(t, _)| t.matches(&req.method, &req.path)) {
+        let (_, seed) = state.seeds_when.remove(i);
+        if let Err(e) = milestones::seed(shared, state, seed) {
+            eprintln!("github-standin: seed_milestone_when could not seed: {e}");
+        }
+    }
     // What to do once the request was handled: answer, lose the answer (502), cut the
     // connection, or answer late.
     let mut lose_answer = false;

@@ -92,6 +92,8 @@ pub(crate) struct State {
     pub log: Vec<RequestRecord>,
     pub faults: Vec<Fault>,
     pub branch_moves: Vec<BranchMove>,
+    /// Milestones to put in place when a matching request arrives (a race with a person).
+    pub seeds_when: Vec<(Trigger, crate::SeedMilestone)>,
     pub rate: RateWindow,
     /// Random failures, when switched on.
     pub chaos: Option<ChaosState>,

@@ -140,3 +140,17 @@ fn the_kth_write_is_made_and_its_answer_held_until_released() {
     // Holding is over: later writes are answered at once.
     assert_eq!(create(&env, "three").status, 201);
 }
+
+#[test]
+fn a_milestone_made_meanwhile_takes_the_title_before_the_create_is_handled() {
+    let env = start();
+    env.standin.seed_milestone_when(
+        Trigger::new("POST", "/milestones"),
+        SeedMilestone { title: "v1".into(), description: Some("made by hand".into()), ..Default::default() },
+    );
+    let r = create(&env, "v1");
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"][0]["code"], "already_exists");
+    assert_eq!(env.standin.milestones().len(), 1);
+    assert_eq!(create(&env, "v2").status, 201, "once only");
+}
