@@ -182,8 +182,8 @@ mod tests {
         let other_project = milestone(4, "x", Some("IntelliManage-ID: EPIC-001\nIntelliManage-Project: other"));
         let no_project = milestone(5, "y", Some("IntelliManage-ID: EPIC-001"));
         assert_eq!(only_marked(&[ours.clone(), other_project.clone()], &c).unwrap(), Some(ours.clone()));
-        assert_eq!(only_marked(&[other_project.clone()], &c).unwrap(), None);
-        assert_eq!(only_marked(&[no_project.clone()], &c).unwrap().map(|m| m.number), Some(5));
+        assert_eq!(only_marked(std::slice::from_ref(&other_project), &c).unwrap(), None);
+        assert_eq!(only_marked(std::slice::from_ref(&no_project), &c).unwrap().map(|m| m.number), Some(5));
         let err = only_marked(&[ours, no_project], &c).unwrap_err().to_string();
         assert!(err.contains("#3, #5") && err.contains("EPIC-001"), "{err}");
     }

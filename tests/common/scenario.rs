@@ -105,12 +105,15 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A milestone as compared: (number, title, description, state, due_on).
+pub type MilestoneFields = (u64, String, Option<String>, String, Option<String>);
+
 /// What a sync leaves behind: every milestone as GitHub serves it (timestamps aside), and
 /// the bytes of every file at the head of the branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndState {
     /// (number, title, description, state, due_on), by number.
-    pub milestones: Vec<(u64, String, Option<String>, String, Option<String>)>,
+    pub milestones: Vec<MilestoneFields>,
     /// Path → bytes of every file in the head commit.
     pub files: BTreeMap<String, String>,
 }
