@@ -698,6 +698,23 @@ impl Client {
         }
     }
 
+    /// The request as sent. `Authorization` is a sensitive header value: `Debug` of the
+    /// request, of its headers (and hyper's logs of them) show `Sensitive`, never the token.
+    fn request(&self, method: &Method, url: &str, body: Option<String>) -> Result<http::Request<OctoBody>, String> {
+        let builder = http::Request::builder()
+            .method(method.clone())
+            .uri(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(ACCEPT, MEDIA_TYPE)
+            .header("x-github-api-version", API_VERSION)
+            .header(USER_AGENT, self.user_agent.clone());
+        match body {
+            Some(json) => builder.header(CONTENT_TYPE, "application/json").body(OctoBody::from(json)),
+            None => builder.body(OctoBody::empty()),
+        }
+        .map_err(|e| format!("could not build the request: {e}"))
+    }
+
     /// One attempt: the request, and its whole body, within the policy's `attempt_timeout`. The error is
     /// a message without the token (octocrab's and hyper's errors never show headers).
     async fn attempt(
@@ -706,18 +723,7 @@ impl Client {
         url: &str,
         body: Option<String>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
-        let builder = http::Request::builder()
-            .method(method.clone())
-            .uri(url)
-            .header(AUTHORIZATION, self.authorization.clone())
-            .header(ACCEPT, MEDIA_TYPE)
-            .header("x-github-api-version", API_VERSION)
-            .header(USER_AGENT, self.user_agent.clone());
-        let request = match body {
-            Some(json) => builder.header(CONTENT_TYPE, "application/json").body(OctoBody::from(json)),
-            None => builder.body(OctoBody::empty()),
-        }
-        .map_err(|e| format!("could not build the request: {e}"))?;
+        let request = self.request(method, url, body)?;
         let exchange = async {
             let response = self.octo.execute(request).await.map_err(|e| error_chain(&e))?;
             let (parts, body) = response.into_parts();
@@ -1180,6 +1186,14 @@ mod tests {
     async fn debug_never_shows_the_token() {
         let client = Client::new("https://api.github.com", "ghs_secret123", "o", "r").unwrap();
         assert!(!format!("{client:?}").contains("ghs_secret123"));
+        // The request as sent: Authorization is there, and redacted in every debug form.
+        let request =
+            client.request(&Method::POST, "https://api.github.com/repos/o/r/milestones", Some("{}".into())).unwrap();
+        assert_eq!(request.headers()[AUTHORIZATION].to_str().unwrap(), "Bearer ghs_secret123");
+        for text in [format!("{request:?}"), format!("{:?}", request.headers()), format!("{:#?}", request.headers())] {
+            assert!(!text.contains("ghs_secret123"), "{text}");
+            assert!(text.contains("Sensitive"), "{text}");
+        }
         assert!(
             Client::new("https://api.github.com", "bad\ntoken", "o", "r").unwrap_err().to_string().contains("token")
         );
