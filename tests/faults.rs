@@ -145,10 +145,11 @@ fn a_branch_that_moves_during_the_commit_gets_the_links_on_its_new_head() {
 fn the_primary_limit_near_its_reset_is_waited_for() {
     reference();
     let (repo, payload) = prepared();
-    // Nine requests in a fault-free run (a list, four milestone writes, the head, three
-    // commit writes); eleven a window, reset every two seconds: the run runs short before
-    // its third change and waits for the window.
-    repo.standin.set_rate_limit(11, Duration::from_secs(2));
+    // The run needs its four changes and a reserve of 8 for the commit: 12, a whole window
+    // here. Other runs spent 4 of this window, which resets in two seconds: after its first
+    // request the run has too few left for its first change and waits for the new window.
+    repo.standin.set_rate_limit(12, Duration::from_secs(2));
+    repo.standin.use_rate_limit(4);
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("waiting") && run.stderr.contains("rate limit"), "{}", run.stderr);

@@ -145,17 +145,16 @@ fn assert_contained(case: &str, calls: &[Call], allowed: &[PathBuf], port: u16) 
     for call in calls {
         match call.name.as_str() {
             "bind" | "listen" | "accept" | "accept4" => panic!("{case}: a network listener: {}", call.line),
-            "connect" => {
-                // Only to the API; the Unix sockets of name lookup have nothing to say here.
-                if call.line.contains("AF_INET") {
-                    assert!(
-                        call.line.contains(&format!("sin_port=htons({port})"))
-                            && call.line.contains("inet_addr(\"127.0.0.1\")"),
-                        "{case}: a connection elsewhere than the API: {}",
-                        call.line
-                    );
-                }
+            // Only to the API; the Unix sockets of name lookup have nothing to say here.
+            "connect" if call.line.contains("AF_INET") => {
+                assert!(
+                    call.line.contains(&format!("sin_port=htons({port})"))
+                        && call.line.contains("inet_addr(\"127.0.0.1\")"),
+                    "{case}: a connection elsewhere than the API: {}",
+                    call.line
+                );
             }
+            "connect" => {}
             _ if writes(call) => {
                 for path in &call.paths {
                     assert!(!path.components().any(|c| c == std::path::Component::ParentDir), "{case}: {}", call.line);
@@ -198,6 +197,31 @@ fn no_listener_no_stray_connection_and_writes_only_in_the_workspace_and_runner_f
             assert!(workspace_writes >= 4, "{case}: the links went into the workspace files");
         }
     }
+}
+
+#[test]
+fn a_hostile_title_writes_a_slugged_file_inside_the_project_and_nothing_else() {
+    let repo = Repo::new(&[]);
+    let m = repo.standin.seed_milestone(github_standin::SeedMilestone {
+        title: "../../../../tmp/evil\u{0}.md; rm -rf / #".into(),
+        ..Default::default()
+    });
+    let payload = repo.milestone_event("created", m.number, json!({}));
+    let port: u16 = repo.standin.api_url().rsplit(':').next().unwrap().parse().unwrap();
+    let (cmd, files) = repo.command("milestone", &payload, &[("create-artifacts", "true"), ("commit", "false")]);
+    let (output, calls) = traced(&cmd, &repo.workspace(), &repo.dir.path().join("strace.txt"));
+    let run = finish(output, &files);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap();
+    let project = canonical(&repo.workspace().join(PROJECT_DIR));
+    let allowed = [canonical(&repo.workspace()), canonical(&files.output), canonical(&files.summary)];
+    assert_contained("hostile title", &calls, &allowed, port);
+    let created: Vec<&PathBuf> =
+        calls.iter().filter(|c| writes(c) && c.line.contains("O_CREAT")).flat_map(|c| &c.paths).collect();
+    let new_file = project.join("epics/EPIC-001_tmp-evil-md-rm-rf.md");
+    assert!(created.contains(&&new_file), "{created:#?}");
+    assert!(new_file.is_file());
+    assert!(!Path::new("/tmp/evil").exists());
 }
 
 #[test]

@@ -44,7 +44,8 @@ pub(super) enum Room {
 pub(super) fn room(rate: Option<RateLimit>, rest: &[Change], now: chrono::DateTime<Utc>) -> Room {
     let (Some(rate), Some(next)) = (rate, rest.first()) else { return Room::Enough };
     let next_cost = cost(next);
-    if next_cost == 0 || rate.remaining >= next_cost + COMMIT_RESERVE {
+    // A window that has reset since the last answer is fresh again.
+    if next_cost == 0 || rate.remaining >= next_cost + COMMIT_RESERVE || rate.reset <= now {
         return Room::Enough;
     }
     let needed: u64 = rest.iter().map(cost).sum::<u64>() + COMMIT_RESERVE;
@@ -126,6 +127,7 @@ mod tests {
         }
         // A run too big for a whole window does not wait for one.
         assert!(matches!(room(rate(5, 1, 10, now), &rest, now), Room::Stop(_)));
+        assert_eq!(room(rate(5000, 0, -1, now), &rest, now), Room::Enough, "the window has reset meanwhile");
         // Changes that send nothing need no room.
         let nothing = change(Action::Update { number: 1, html_url: String::new(), patch: MilestonePatch::default() });
         assert_eq!(room(rate(5000, 0, 3000, now), &[nothing], now), Room::Enough);

@@ -235,6 +235,13 @@ impl StandIn {
         self.lock().rate = state::RateWindow { limit, window, used: 0, reset };
     }
 
+    /// Counts `n` requests as used in the current rate-limit window, as if other runs with the
+    /// same token had spent them.
+    pub fn use_rate_limit(&self, n: u64) {
+        let mut state = self.lock();
+        state.rate.used = state.rate.used.saturating_add(n);
+    }
+
     /// Makes the default branch protected (`Some`) or not: ref updates of it are refused with
     /// GitHub's answer for that kind of protection. Commits and trees can still be made.
     pub fn protect_branch(&self, protection: Option<Protection>) {

@@ -99,6 +99,11 @@ fn the_primary_limit_counts_down_refuses_at_zero_and_resets() {
     assert!((now..=now + 1).contains(&reset), "{reset} vs {now}");
     std::thread::sleep(Duration::from_millis(((reset - now + 1) * 1000) as u64));
     assert_eq!(create(&env, "v1").status, 201, "a new window");
+
+    // Requests spent elsewhere count too.
+    env.standin.set_rate_limit(10, Duration::from_secs(3600));
+    env.standin.use_rate_limit(7);
+    assert_eq!(env.get(&path).header("x-ratelimit-remaining"), Some("2"));
 }
 
 #[test]
