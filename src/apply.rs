@@ -1,6 +1,15 @@
 //! The executor: carries out a [`Plan`] against GitHub, one mutation at a time, then writes
 //! the new links into the files with one commit through the Git Database API (or into the
 //! workspace when committing is off).
+//!
+//! Faults are healed here: a create whose answer was lost is found by its marker, not sent
+//! twice ([`create`]); the rate limit is checked before each change ([`budget`]); a rate limit
+//! or a missing permission stops the run cleanly, keeping (and committing) what was done and
+//! listing what remains; no file is written outside the workspace ([`paths`]).
+
+mod budget;
+mod create;
+mod paths;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,6 +54,10 @@ pub struct Outcome {
     /// Workspace-relative paths whose content changed (committed or written).
     pub files_changed: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Why the run stopped before the end of the plan (a rate limit, a missing permission).
+    pub stopped: Option<String>,
+    /// The changes not attempted because the run stopped.
+    pub not_attempted: Vec<Change>,
 }
 
 impl Outcome {
@@ -60,7 +73,11 @@ impl Outcome {
 pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outcome {
     let mut out = Outcome::default();
     let mut files = FileWork::default();
-    for change in &plan.changes {
+    for (i, change) in plan.changes.iter().enumerate() {
+        if let Err(reason) = budget::make_room(gh, &plan.changes[i..]).await {
+            stop(&mut out, reason, &plan.changes[i..]);
+            break;
+        }
         let result = apply_one(gh, change).await;
         match &result {
             Ok((number, url)) => {
@@ -76,8 +93,14 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
                 ));
             }
         }
+        let stops = result.as_ref().err().and_then(stops_the_run);
         out.applied.push(Applied { change: change.clone(), result: result.map_err(|e| e.to_string()) });
+        if let Some(reason) = stops {
+            stop(&mut out, reason, &plan.changes[i + 1..]);
+            break;
+        }
     }
+    files.retain_writable(target, &mut out.diagnostics);
     if files.is_empty() {
         return out;
     }
@@ -96,6 +119,36 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
         )),
     }
     out
+}
+
+/// An error after which every later change would fail the same way: the run stops there.
+fn stops_the_run(error: &GitHubError) -> Option<String> {
+    match error {
+        GitHubError::RateLimited { .. } => Some(error.to_string()),
+        GitHubError::Permission { permission, .. } => Some(format!(
+            "the token lacks `{}`, so every other change would be refused too",
+            permission.workflow_line()
+        )),
+        _ => None,
+    }
+}
+
+/// Records that the run stopped before `rest`, with an error that names what remains.
+fn stop(out: &mut Outcome, reason: String, rest: &[Change]) {
+    tracing::error!("stopping before the end of the plan: {reason}");
+    if !rest.is_empty() {
+        let listed: Vec<String> = rest.iter().map(|c| format!("{} ({})", c.artifact_id, describe(c))).collect();
+        out.diagnostics.push(Diagnostic::general(
+            crate::diagnostic::Level::Error,
+            format!(
+                "stopped before the end: {reason}. Done changes are kept; {} not attempted: {}. Run the workflow again once the cause is fixed or has passed (a `workflow_dispatch` run catches up on everything)",
+                rest.len(),
+                listed.join(", ")
+            ),
+        ));
+    }
+    out.stopped = Some(reason);
+    out.not_attempted = rest.to_vec();
 }
 
 /// The file side of a plan: edits of existing artifacts, new artifact files, and one line per
@@ -137,6 +190,17 @@ impl FileWork {
         self.edits.is_empty() && self.new_files.is_empty()
     }
 
+    /// Drops (with an error) every path that could write outside the workspace.
+    fn retain_writable(&mut self, target: &Target<'_>, diagnostics: &mut Vec<Diagnostic>) {
+        let check = |path: &str| {
+            paths::check(path)
+                .and_then(|()| if target.commit { Ok(()) } else { paths::check_no_link(target.workspace, path) })
+        };
+        let mut refuse = |path: &str, why: String| diagnostics.push(Diagnostic::error(path, None, why));
+        self.edits.retain(|path, _| check(path).map_err(|why| refuse(path, why)).is_ok());
+        self.new_files.retain(|path, _| check(path).map_err(|why| refuse(path, why)).is_ok());
+    }
+
     fn message(&self) -> String {
         let subject = if self.ids.len() <= 3 {
             format!("milestone-sync: sync {} with milestones", self.ids.join(", "))
@@ -149,7 +213,9 @@ impl FileWork {
 
 async fn apply_one<G: GitHub>(gh: &G, change: &Change) -> Result<(u64, String), GitHubError> {
     match &change.action {
-        Action::Create { milestone } => gh.create_milestone(milestone).await.map(|m| (m.number, m.html_url)),
+        Action::Create { milestone } => {
+            create::create_once(gh, change, milestone).await.map(|m| (m.number, m.html_url))
+        }
         Action::Adopt { number, html_url, patch, .. } | Action::Update { number, html_url, patch } => {
             if !patch.is_empty() {
                 gh.update_milestone(*number, patch).await?;

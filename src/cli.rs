@@ -198,7 +198,7 @@ mod tests {
         let cli = Cli::parse_from(["milestone-sync", "plan", "--repo", "o/r", "--token", "t", "--project", "demo"]);
         let raw = cli.apply(Inputs::from_vars([("GITHUB_REPOSITORY".to_string(), "x/y".to_string())]), &|_| None);
         let s = crate::config::Settings::from_inputs(&raw).unwrap();
-        assert_eq!((s.repository.as_str(), s.token.as_str(), s.project.as_deref()), ("o/r", "t", Some("demo")));
+        assert_eq!((s.repository.as_str(), s.token.expose(), s.project.as_deref()), ("o/r", "t", Some("demo")));
         assert!(s.dry_run);
     }
 }

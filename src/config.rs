@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -31,7 +32,11 @@ pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
     ("reopened-status", ""),
     ("direction", "both"),
     ("fail-on-conflict", "false"),
+    ("write-delay-ms", "1000"),
 ];
+
+/// The longest pause between mutations `write-delay-ms` accepts: a minute.
+const MAX_WRITE_DELAY_MS: u64 = 60_000;
 
 /// The status a milestone closed on GitHub gives its artifact, unless configured.
 pub const DEFAULT_CLOSED_STATUS: &str = "🟢 Done";
@@ -40,8 +45,9 @@ pub const DEFAULT_REOPENED_STATUS: &str = "🔵 In Progress";
 /// The status `on-milestone-deleted: archive` sets.
 pub const DEFAULT_ARCHIVED_STATUS: &str = "🧊 Archived";
 
-/// Raw configuration as strings, before any check.
-#[derive(Debug, Clone, Default)]
+/// Raw configuration as strings, before any check. Its `Debug` hides every value whose name
+/// holds "token".
+#[derive(Clone, Default)]
 pub struct Inputs {
     /// Action inputs by name (`github-token`, `dry-run`, …). Empty values count as unset.
     pub inputs: BTreeMap<String, String>,
@@ -49,8 +55,23 @@ pub struct Inputs {
     pub env: BTreeMap<String, String>,
 }
 
+impl std::fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hide = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            map.iter()
+                .map(|(k, v)| {
+                    let shown = if k.to_ascii_lowercase().contains("token") { "***".to_string() } else { v.clone() };
+                    (k.clone(), shown)
+                })
+                .collect()
+        };
+        f.debug_struct("Inputs").field("inputs", &hide(&self.inputs)).field("env", &hide(&self.env)).finish()
+    }
+}
+
 impl Inputs {
-    /// Reads `INPUT_*` and `GITHUB_*`/`RUNNER_*` variables from the process environment.
+    /// Reads `INPUT_*`, `GITHUB_*`, `GH_TOKEN`, `CI` and `MILESTONE_SYNC_*` variables from the
+    /// process environment.
     ///
     /// Input names arrive upper-cased with spaces turned to `_` and hyphens kept
     /// (`github-token` is `INPUT_GITHUB-TOKEN`), so they are matched without case.
@@ -64,7 +85,11 @@ impl Inputs {
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix("INPUT_") {
                 this.inputs.insert(name.to_ascii_lowercase().replace('_', " "), value);
-            } else if key.starts_with("GITHUB_") || key == "GH_TOKEN" || key == "CI" {
+            } else if key.starts_with("GITHUB_")
+                || key.starts_with("MILESTONE_SYNC_")
+                || key == "GH_TOKEN"
+                || key == "CI"
+            {
                 this.env.insert(key, value);
             }
         }
@@ -107,10 +132,56 @@ pub enum OnMilestoneDeleted {
     Archive,
 }
 
+/// The API token. `Debug` and `Display` never show it; [`Token::expose`] (or `Deref`) gives
+/// the text for the one place that needs it, the `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(text: impl Into<String>) -> Token {
+        Token(text.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the token replaced by `***`: for text that did not
+    /// come from our own formatting (a panic message).
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() { text.to_string() } else { text.replace(&self.0, "***") }
+    }
+}
+
+impl std::ops::Deref for Token {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl PartialEq<&str> for Token {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// Checked settings of one run.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub token: String,
+    pub token: Token,
     pub api_url: String,
     /// `GITHUB_SERVER_URL` (GHES: `https://HOST`), for links in the job summary.
     pub server_url: String,
@@ -150,6 +221,14 @@ pub struct Settings {
     pub json: bool,
     /// Run from a terminal (not `GITHUB_ACTIONS`): the plan is shown as a table.
     pub terminal: bool,
+    /// `write-delay-ms`: the pause between two requests that change something on GitHub.
+    pub write_delay: Duration,
+    /// `MILESTONE_SYNC_RETRY_BASE_MS`: the first retry backoff, when not the client's default
+    /// (tests set a millisecond).
+    pub retry_base_delay: Option<Duration>,
+    /// `MILESTONE_SYNC_TIMEOUT_MS`: how long one request attempt may take, when not the
+    /// client's default (tests of slow answers set a fraction of a second).
+    pub attempt_timeout: Option<Duration>,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -228,6 +307,27 @@ impl Settings {
                 crate::plan::Direction::Both
             }
         };
+        let write_delay = match raw.input("write-delay-ms").map(|v| v.parse::<u64>()) {
+            None => Duration::ZERO,
+            Some(Ok(ms)) if ms <= MAX_WRITE_DELAY_MS => Duration::from_millis(ms),
+            Some(_) => {
+                problems.push(format!(
+                    "input `write-delay-ms` must be a whole number of milliseconds from 0 to {MAX_WRITE_DELAY_MS}, got {:?}",
+                    raw.input("write-delay-ms").unwrap_or_default()
+                ));
+                Duration::ZERO
+            }
+        };
+        let tuning = |name: &str, problems: &mut Vec<String>| match raw.var(name).map(|v| v.parse::<u64>()) {
+            None => None,
+            Some(Ok(ms)) => Some(Duration::from_millis(ms)),
+            Some(Err(_)) => {
+                problems.push(format!("{name} must be a whole number of milliseconds"));
+                None
+            }
+        };
+        let retry_base_delay = tuning("MILESTONE_SYNC_RETRY_BASE_MS", &mut problems);
+        let attempt_timeout = tuning("MILESTONE_SYNC_TIMEOUT_MS", &mut problems);
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
         if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
             problems
@@ -237,7 +337,7 @@ impl Settings {
             return Err(SettingsError(problems.join("\n")));
         }
         Ok(Settings {
-            token,
+            token: Token::new(token),
             api_url: raw.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
             server_url: raw.var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
             repository,
@@ -262,6 +362,9 @@ impl Settings {
             fail_on_conflict,
             json: false,
             terminal: raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true"),
+            write_delay,
+            retry_base_delay,
+            attempt_timeout,
         })
     }
 
@@ -453,6 +556,48 @@ mod tests {
         let s = Settings::from_inputs(&raw).unwrap();
         assert_eq!(s.token, "t2");
         assert_eq!(s.projects_root, ".ruru/projects");
+    }
+
+    #[test]
+    fn write_delay_and_tuning_variables() {
+        let s = Settings::from_inputs(&inputs(&[("GITHUB_TOKEN", "t"), ("GITHUB_REPOSITORY", "o/r")])).unwrap();
+        assert_eq!(s.write_delay, Duration::from_secs(1), "action.yml's default");
+        assert_eq!((s.retry_base_delay, s.attempt_timeout), (None, None));
+        let s = Settings::from_inputs(&inputs(&[
+            ("GITHUB_TOKEN", "t"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("INPUT_WRITE-DELAY-MS", "0"),
+            ("MILESTONE_SYNC_RETRY_BASE_MS", "1"),
+            ("MILESTONE_SYNC_TIMEOUT_MS", "250"),
+        ]))
+        .unwrap();
+        assert_eq!(s.write_delay, Duration::ZERO);
+        assert_eq!(s.retry_base_delay, Some(Duration::from_millis(1)));
+        assert_eq!(s.attempt_timeout, Some(Duration::from_millis(250)));
+        for bad in ["-1", "1.5", "fast", "60001"] {
+            let err = Settings::from_inputs(&inputs(&[
+                ("GITHUB_TOKEN", "t"),
+                ("GITHUB_REPOSITORY", "o/r"),
+                ("INPUT_WRITE-DELAY-MS", bad),
+            ]))
+            .unwrap_err()
+            .0;
+            assert!(err.contains("write-delay-ms"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let raw =
+            inputs(&[("INPUT_GITHUB-TOKEN", "ghp_secret1"), ("GH_TOKEN", "ghp_secret2"), ("GITHUB_REPOSITORY", "o/r")]);
+        let s = Settings::from_inputs(&raw).unwrap();
+        for text in [format!("{raw:?}"), format!("{s:?}"), format!("{s:#?}"), s.token.to_string()] {
+            assert!(!text.contains("ghp_secret"), "{text}");
+        }
+        assert_eq!(s.token.expose(), "ghp_secret1");
+        assert_eq!(s.token.redact("Bearer ghp_secret1, again ghp_secret1."), "Bearer ***, again ***.");
+        assert_eq!(Token::new("").redact("text"), "text");
+        assert!(format!("{raw:?}").contains("o/r"), "other values still show");
     }
 
     #[test]

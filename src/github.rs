@@ -86,12 +86,33 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The line under `permissions:` in a workflow that grants it.
     pub fn workflow_line(self) -> &'static str {
         match self {
             Permission::IssuesWrite => "issues: write",
             Permission::ContentsWrite => "contents: write",
         }
     }
+
+    /// The same permission as a fine-grained PAT or a GitHub App names it.
+    pub fn token_permission(self) -> &'static str {
+        match self {
+            Permission::IssuesWrite => "Issues: Read and write",
+            Permission::ContentsWrite => "Contents: Read and write",
+        }
+    }
+}
+
+/// The primary rate limit, as GitHub reports it in the `x-ratelimit-*` headers of every
+/// answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in the window (`x-ratelimit-limit`).
+    pub limit: u64,
+    /// Requests left in the window (`x-ratelimit-remaining`).
+    pub remaining: u64,
+    /// When the window starts again (`x-ratelimit-reset`).
+    pub reset: DateTime<Utc>,
 }
 
 /// What can go wrong talking to GitHub, in the terms the sync decides on.
@@ -104,8 +125,16 @@ pub enum GitHubError {
     #[error("a milestone titled {title:?} already exists")]
     AlreadyExists { title: String },
     /// 403 "Resource not accessible by integration" and friends.
-    #[error("GitHub refused {method} {path}: {message}. The workflow's token lacks `{}`: add it under `permissions:` in the workflow", permission.workflow_line())]
+    #[error("GitHub refused {method} {path}: {message}. The token lacks `{}`: in the workflow, add `{}` under `permissions:` (the sync needs `permissions: {{ contents: write, issues: write }}`); a PAT or App token needs \"{}\"", permission.workflow_line(), permission.workflow_line(), permission.token_permission())]
     Permission { permission: Permission, method: String, path: String, message: String },
+    /// A ref update refused by branch protection or a repository ruleset.
+    #[error(
+        "the branch {branch} is protected and refused the commit ({message}). Give `github-token` a token that may push to {branch} (an App token or a PAT allowed to bypass the protection), or set `commit: false` and add a step that opens a pull request with the changed files; the milestones are synced either way, and the next run links them by their markers"
+    )]
+    ProtectedBranch { branch: String, message: String },
+    /// A primary or secondary rate limit that asks for a longer wait than the run may spend.
+    #[error("GitHub's {} rate limit stopped {method} {path} ({message}){}", if *.primary { "primary" } else { "secondary" }, until.map(|t| format!("; it lifts at {} UTC", t.format("%H:%M:%S"))).unwrap_or_default())]
+    RateLimited { primary: bool, until: Option<DateTime<Utc>>, method: String, path: String, message: String },
     /// 404.
     #[error("not found: {method} {path}")]
     NotFound { method: String, path: String },
@@ -147,4 +176,9 @@ pub trait GitHub {
     /// `PATCH /repos/{o}/{r}/git/refs/heads/{branch}` with `force: false`;
     /// [`GitHubError::NotFastForward`] when the branch moved.
     async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError>;
+    /// The primary rate limit as the last answer reported it; `None` before any answer (or
+    /// from an implementation that cannot tell).
+    fn rate_limit(&self) -> Option<RateLimit> {
+        None
+    }
 }

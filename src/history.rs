@@ -43,6 +43,11 @@ pub fn touched(workspace: &Path, root: &str, before: Option<&str>, after: &str, 
         };
     }
     for commit in [before, after] {
+        // The payload names the commits; only an object id goes on git's command line, so no
+        // value can be read as an option.
+        if !is_object_id(commit) {
+            return Touched::All { reason: format!("the push names {commit:?}, which is not a commit id") };
+        }
         match git(workspace, &["cat-file", "-e", &format!("{commit}^{{commit}}")]) {
             Ok(_) => {}
             Err(GitError::Missing) => {
@@ -98,6 +103,9 @@ pub fn last_change_times(workspace: &Path, root: &str) -> BTreeMap<String, DateT
 
 /// The tree of a commit in the checkout, when git has it (saves an API call).
 pub fn local_tree(workspace: &Path, commit: &str) -> Option<String> {
+    if !is_object_id(commit) {
+        return None;
+    }
     let out = git(workspace, &["rev-parse", "--verify", &format!("{commit}^{{tree}}")]).ok()?;
     Some(String::from_utf8(out).ok()?.trim().to_string())
 }
@@ -106,6 +114,11 @@ pub fn local_tree(workspace: &Path, commit: &str) -> Option<String> {
 pub fn local_head(workspace: &Path) -> Option<String> {
     let out = git(workspace, &["rev-parse", "--verify", "HEAD"]).ok()?;
     Some(String::from_utf8(out).ok()?.trim().to_string())
+}
+
+/// A full git object id: 40 (SHA-1) or 64 (SHA-256) hexadecimal digits.
+fn is_object_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +200,15 @@ mod tests {
             Touched::All { .. }
         ));
         assert!(matches!(touched(d, "p", None, &after, false), Touched::All { .. }));
+        // Values from the payload that are not object ids never reach git's command line.
+        for hostile in ["--output=/tmp/pwned", "HEAD", "main", &after[..12]] {
+            match touched(d, "p", Some(hostile), &after, false) {
+                Touched::All { reason } => assert!(reason.contains("not a commit id"), "{reason}"),
+                other => panic!("{hostile}: {other:?}"),
+            }
+            assert!(matches!(touched(d, "p", Some(&before), hostile, false), Touched::All { .. }));
+            assert_eq!(local_tree(d, hostile), None);
+        }
         assert!(matches!(touched(d, "p", Some(&before), &after, true), Touched::All { .. }));
         assert_eq!(local_head(d).as_deref(), Some(after.as_str()));
         assert_eq!(local_tree(d, &after).map(|t| t.len()), Some(40));

@@ -11,7 +11,7 @@ use clap::Parser;
 use milestone_sync::cli::{Cli, Command};
 use milestone_sync::config::{Inputs, Settings};
 use milestone_sync::diagnostic::Level;
-use milestone_sync::github::client::Client;
+use milestone_sync::github::client::{Client, RetryPolicy};
 use milestone_sync::{plan, report, workspace};
 
 fn main() {
@@ -39,6 +39,11 @@ fn main() {
         }
     };
     settings.json = cli.flags.json;
+    // A panic message is text we did not format: keep the token out of it all the same.
+    let token = settings.token.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("milestone-sync {}", token.redact(&info.to_string()));
+    }));
     let mut out = Output { terminal: settings.terminal, json: settings.json, pending: Vec::new() };
     let code = match command {
         Command::Check => check(&settings, &mut out),
@@ -60,9 +65,28 @@ fn sync(settings: &Settings, out: &mut Output) -> i32 {
             return 2;
         }
     };
-    let code = runtime.block_on(milestone_sync::run::run(settings, &client, out));
+    let mut retry = RetryPolicy::default();
+    if let Some(base) = settings.retry_base_delay {
+        retry.base_delay = base;
+    }
+    if let Some(timeout) = settings.attempt_timeout {
+        retry.attempt_timeout = timeout;
+    }
+    let client = client.with_retry_policy(retry).with_write_delay(settings.write_delay);
+    let code = runtime.block_on(async {
+        // Test hook (debug builds only): a panic whose message holds the token, to prove the
+        // hook above keeps it out of the output.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("MILESTONE_SYNC_TEST_PANIC").is_some() {
+            panic!("test panic with the token {} in its message", settings.token.expose());
+        }
+        milestone_sync::run::run(settings, &client, out).await
+    });
     for (call, count) in client.call_counts() {
         tracing::info!("API calls: {count} × {call}");
+    }
+    if client.retries() > 0 {
+        tracing::info!("API calls sent again after a failure or a rate-limit wait: {}", client.retries());
     }
     code
 }

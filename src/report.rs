@@ -298,6 +298,11 @@ pub fn summary(
     if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
         let _ = writeln!(s, "File changes committed in `{sha}` ({}).\n", links.repository);
     }
+    if let Some(o) = outcome
+        && let Some(reason) = &o.stopped
+    {
+        stopped_section(&mut s, o, reason);
+    }
     let conflicts: Vec<(&Change, &crate::plan::Conflict)> =
         plan.changes.iter().flat_map(|c| c.conflicts.iter().map(move |x| (c, x))).collect();
     if !conflicts.is_empty() {
@@ -335,6 +340,35 @@ pub fn summary(
         }
     }
     s
+}
+
+/// What a run that stopped early did and left: the reason, then the changes not attempted.
+fn stopped_section(s: &mut String, o: &Outcome, reason: &str) {
+    let done = o.applied.iter().filter(|a| a.result.is_ok()).count();
+    let _ = writeln!(s, "### ⏸️ Stopped before the end\n\n{}\n", cell(reason));
+    let _ = writeln!(
+        s,
+        "Done: {done} change(s), in the table above{}. Not attempted: {}.\n",
+        if o.commit_sha.is_some() { ", and committed" } else { "" },
+        o.not_attempted.len()
+    );
+    if !o.not_attempted.is_empty() {
+        let _ = writeln!(s, "| Artifact | Not attempted |\n| --- | --- |");
+        for c in &o.not_attempted {
+            let _ = writeln!(
+                s,
+                "| **{}** {} (`{}`) | {} |",
+                cell(&c.artifact_id),
+                cell(&c.artifact_title),
+                cell(&c.path),
+                describe(c)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nRun the workflow again once the cause has passed or is fixed: what was done is found again by its markers, nothing is made twice.\n"
+        );
+    }
 }
 
 /// Makes text safe inside a Markdown table cell: no line breaks, no pipes, no HTML, bounded

@@ -1,7 +1,9 @@
 //! The real client ([`milestone_sync::github::client::Client`]) against the stateful GitHub
 //! stand-in: pagination through `/repositories/{id}` links, milestone writes and the due-date
-//! round trip, the error mappings the sync decides on, the retry policy (GET retried, POST
-//! never), and a commit made through the git database, with and without a concurrent push.
+//! round trip, the error mappings the sync decides on, the retry policy (GET retried, a
+//! milestone create never re-sent, rate limits waited out or reported), the pause between
+//! writes, and a commit made through the git database, with and without a concurrent push
+//! or a branch protection.
 //!
 //! One test talks to a bare TCP listener instead, to see the request line and headers exactly
 //! as sent (the stand-in does not record headers).
@@ -15,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use github_standin::{Config, Fault, SeedMilestone, StandIn, Trigger};
+use github_standin::{Config, Fault, Protection, SeedMilestone, StandIn, Trigger};
 use milestone_sync::due_date;
 use milestone_sync::github::client::{Client, RetryPolicy};
 use milestone_sync::github::{GitHub, GitHubError, MilestonePatch, MilestoneState, NewMilestone, Permission, TreeFile};
@@ -65,9 +67,12 @@ impl Env {
         self.dir.path().join("repo.git")
     }
 
-    /// A client with millisecond backoff, so retry tests run fast.
+    /// A client with millisecond backoff and no pause between writes, so tests run fast.
     fn client(&self) -> Client {
-        Client::new(&self.standin.api_url(), TOKEN, OWNER, REPO).unwrap().with_retry_policy(fast_retries())
+        Client::new(&self.standin.api_url(), TOKEN, OWNER, REPO)
+            .unwrap()
+            .with_retry_policy(fast_retries())
+            .with_write_delay(Duration::ZERO)
     }
 
     fn count(&self, method: &str, path_contains: &str) -> usize {
@@ -255,7 +260,7 @@ async fn a_patch_failing_every_attempt_gives_up_after_three() {
 }
 
 #[tokio::test]
-async fn a_post_answered_502_is_not_retried() {
+async fn a_create_answered_502_is_not_sent_again() {
     let env = Env::start();
     // The create goes through but its answer is lost: a retry would make a duplicate (or,
     // here, a 422), so the client must report the 502 and leave the decision to the caller.
@@ -269,14 +274,59 @@ async fn a_post_answered_502_is_not_retried() {
     assert_eq!(env.count("POST", "/milestones"), 1);
     assert_eq!(env.standin.milestones().len(), 1, "the lost create did happen");
     assert_eq!(client.call_counts(), vec![("POST /repos/{o}/{r}/milestones".to_string(), 1)]);
+}
 
-    // The same for the git database's POSTs.
+#[tokio::test]
+async fn git_database_writes_are_sent_again_after_a_5xx_or_a_lost_answer() {
+    let env = Env::start();
+    let client = env.client();
+    // A tree is addressed by its content and a commit sent twice leaves at most an
+    // unreferenced object: both are safe to send again.
     env.standin.fail_next(status_fault("POST", "/git/trees", 502, "Bad Gateway"));
+    env.standin.fail_next(Fault::LostAnswer { trigger: Trigger::new("POST", "/git/commits") });
+    // A ref update whose answer was lost finds the branch already at the commit.
+    env.standin.fail_next(Fault::LostAnswer { trigger: Trigger::new("PATCH", "/git/refs/heads/main") });
     let head = client.branch_head("main").await.unwrap();
-    let tree = client.commit_tree(&head).await.unwrap();
+    let base = client.commit_tree(&head).await.unwrap();
     let files = [TreeFile { path: "a.md".into(), content: "a\n".into() }];
-    assert!(matches!(client.create_tree(&tree, &files).await, Err(GitHubError::Http { status: 502, .. })));
-    assert_eq!(env.count("POST", "/git/trees"), 1);
+    let tree = client.create_tree(&base, &files).await.unwrap();
+    let commit = client.create_commit("add a", &tree, &head).await.unwrap();
+    client.update_branch("main", &commit).await.unwrap();
+    assert_eq!(git(&env.git_dir(), &["rev-parse", "refs/heads/main"]), commit);
+    assert_eq!(git(&env.git_dir(), &["show", "main:a.md"]), "a");
+    assert_eq!((env.count("POST", "/git/trees"), env.count("POST", "/git/commits")), (2, 2));
+    assert_eq!(env.count("PATCH", "/git/refs"), 2);
+    assert_eq!(client.retries(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_or_dropped_answer_is_given_up_on_and_retried_but_a_create_is_not() {
+    let env = Env::start();
+    let m = env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    let policy = RetryPolicy { attempt_timeout: Duration::from_millis(1000), ..fast_retries() };
+    let client = env.client().with_retry_policy(policy);
+    let slow = |method: &str, path: &str| Fault::SlowAnswer {
+        trigger: Trigger::new(method, path),
+        delay: Duration::from_secs(4),
+    };
+
+    env.standin.fail_next(slow("GET", "/milestones"));
+    assert_eq!(client.list_milestones().await.unwrap().len(), 1);
+    assert_eq!(env.count("GET", "/milestones"), 2);
+
+    env.standin.fail_next(Fault::DroppedAnswer { trigger: Trigger::new("PATCH", "/milestones/") });
+    let close = MilestonePatch { state: Some(MilestoneState::Closed), ..Default::default() };
+    assert_eq!(client.update_milestone(m.number, &close).await.unwrap().state, MilestoneState::Closed);
+    assert_eq!(env.count("PATCH", "/milestones/"), 2);
+
+    // The create was made, but its answer came too late: the caller must look for it.
+    env.standin.fail_next(slow("POST", "/milestones"));
+    match client.create_milestone(&new_milestone("v2", None)).await {
+        Err(e @ GitHubError::Transport { .. }) => assert!(e.to_string().contains("1000 ms"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.count("POST", "/milestones"), 1);
+    assert_eq!(env.standin.milestones().len(), 2);
 }
 
 #[tokio::test]
@@ -313,37 +363,119 @@ async fn a_secondary_rate_limit_is_waited_out_on_get() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_wait_budget_is_reported() {
     let env = Env::start();
-    env.standin.fail_next(Fault::StatusWithHeaders {
-        trigger: Trigger::new("GET", "/milestones"),
-        status: 429,
-        headers: vec![("retry-after".into(), "60".into())],
-        body: json!({"message": "You have exceeded a secondary rate limit."}),
-    });
+    env.standin.fail_next(Fault::secondary_limit(Trigger::new("GET", "/milestones"), 429, Some(120)));
     let client = env.client();
     match client.list_milestones().await {
-        Err(GitHubError::Http { status: 429, message, .. }) => {
-            assert!(message.contains("secondary rate limit"), "{message}")
+        Err(e @ GitHubError::RateLimited { primary: false, until: Some(_), .. }) => {
+            assert!(e.to_string().contains("secondary rate limit"), "{e}")
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(env.count("GET", "/milestones"), 1);
+
+    // Without `retry-after`, GitHub asks for at least a minute: beyond this policy's budget.
+    let client =
+        env.client().with_retry_policy(RetryPolicy { max_retry_after: Duration::from_secs(10), ..fast_retries() });
+    env.standin.fail_next(Fault::secondary_limit(Trigger::new("POST", "/milestones"), 403, None));
+    assert!(matches!(
+        client.create_milestone(&new_milestone("v1", None)).await,
+        Err(GitHubError::RateLimited { primary: false, .. })
+    ));
+    assert!(env.standin.milestones().is_empty());
 }
 
 #[tokio::test]
-async fn a_rate_limit_on_post_is_reported_not_retried() {
+async fn a_rate_limited_create_is_waited_out_and_sent_again() {
     let env = Env::start();
-    env.standin.fail_next(Fault::StatusWithHeaders {
-        trigger: Trigger::new("POST", "/milestones"),
-        status: 429,
-        headers: vec![("retry-after".into(), "1".into())],
-        body: json!({"message": "You have exceeded a secondary rate limit."}),
-    });
+    // GitHub refused it before handling it: sending it again cannot make a duplicate.
+    env.standin.fail_next(Fault::secondary_limit(Trigger::new("POST", "/milestones"), 429, Some(1)));
     let client = env.client();
-    assert!(matches!(
-        client.create_milestone(&new_milestone("v1", None)).await,
-        Err(GitHubError::Http { status: 429, .. })
-    ));
-    assert_eq!(env.count("POST", "/milestones"), 1);
+    let started = Instant::now();
+    client.create_milestone(&new_milestone("v1", None)).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!(env.count("POST", "/milestones"), 2);
+    assert_eq!(env.standin.milestones().len(), 1);
+}
+
+#[tokio::test]
+async fn the_primary_limit_is_read_from_every_answer_and_waited_for_when_its_reset_is_near() {
+    let env = Env::start();
+    env.standin.set_rate_limit(3, Duration::from_secs(1));
+    let client = env.client();
+    assert_eq!(client.rate_limit(), None, "nothing known before the first answer");
+    for left in [2, 1, 0] {
+        client.default_branch().await.unwrap();
+        let rate = client.rate_limit().unwrap();
+        assert_eq!((rate.limit, rate.remaining), (3, left));
+    }
+    // Used up, with the reset a second away: the client waits instead of being refused.
+    let started = Instant::now();
+    client.default_branch().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(env.standin.requests().iter().all(|r| r.status == 200), "never refused");
+}
+
+#[tokio::test]
+async fn a_primary_limit_that_resets_late_stops_the_client_without_sending() {
+    let env = Env::start();
+    env.standin.set_rate_limit(2, Duration::from_secs(3600));
+    let client = env.client();
+    client.default_branch().await.unwrap();
+    client.default_branch().await.unwrap();
+    match client.list_milestones().await {
+        Err(e @ GitHubError::RateLimited { primary: true, until: Some(_), .. }) => {
+            assert!(e.to_string().contains("primary rate limit"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.standin.requests().len(), 2, "known to be used up: not sent");
+
+    // A client that did not know finds out from GitHub's 403 and does not retry.
+    let fresh = env.client();
+    assert!(matches!(fresh.list_milestones().await, Err(GitHubError::RateLimited { primary: true, .. })));
+    assert_eq!(env.standin.requests().len(), 3);
+    assert_eq!(env.standin.requests()[2].status, 403);
+}
+
+#[tokio::test]
+async fn writes_are_paced_and_reads_are_not() {
+    let env = Env::start();
+    let m = env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    let pause = Duration::from_millis(400);
+    let client = env.client().with_write_delay(pause);
+    let started = Instant::now();
+    for title in ["a", "b", "c"] {
+        client
+            .update_milestone(m.number, &MilestonePatch { title: Some(title.into()), ..Default::default() })
+            .await
+            .unwrap();
+    }
+    // Two pauses between three writes.
+    assert!(started.elapsed() >= pause * 2, "{:?}", started.elapsed());
+    // Reads do not wait: three of them take less than the three pauses they would.
+    let reads = Instant::now();
+    for _ in 0..3 {
+        client.list_milestones().await.unwrap();
+    }
+    assert!(reads.elapsed() < pause * 3, "{:?}", reads.elapsed());
+}
+
+#[tokio::test]
+async fn a_protected_branch_is_reported_with_the_fix() {
+    let env = Env::start();
+    let client = env.client();
+    let head = client.branch_head("main").await.unwrap();
+    for protection in [Protection::Classic, Protection::Ruleset] {
+        env.standin.protect_branch(Some(protection));
+        match client.update_branch("main", &head).await {
+            Err(e @ GitHubError::ProtectedBranch { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains("main") && text.contains("commit: false"), "{text}");
+            }
+            other => panic!("{protection:?}: {other:?}"),
+        }
+    }
+    assert_eq!(env.count("PATCH", "/git/refs"), 2, "a refusal is not retried");
 }
 
 #[tokio::test]
@@ -355,7 +487,9 @@ async fn resource_not_accessible_names_the_missing_permission() {
     env.standin.fail_next(status_fault("POST", "/milestones", 403, denied));
     match client.create_milestone(&new_milestone("v1", None)).await {
         Err(e @ GitHubError::Permission { permission: Permission::IssuesWrite, .. }) => {
-            assert!(e.to_string().contains("issues: write"), "{e}");
+            let text = e.to_string();
+            assert!(text.contains("`issues: write`") && text.contains("permissions:"), "{text}");
+            assert!(text.contains("Issues: Read and write"), "{text}");
         }
         other => panic!("{other:?}"),
     }

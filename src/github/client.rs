@@ -9,7 +9,11 @@
 //! - the `Link` header, followed verbatim (GitHub points `rel="next"` at
 //!   `/repositories/{id}/…`, not at the URL that was sent);
 //! - `"due_on": null` to clear a date, which octocrab's update builder cannot send;
-//! - our own retry policy ([`RetryPolicy`]) instead of octocrab's, which re-sends POSTs.
+//! - our own retry policy ([`RetryPolicy`]) instead of octocrab's, which re-sends POSTs;
+//! - rate limits: the `x-ratelimit-*` headers of every answer are kept
+//!   ([`GitHub::rate_limit`]), refusals are waited out as GitHub asks or reported as
+//!   [`GitHubError::RateLimited`];
+//! - a pause between mutations (`write_delay`), which GitHub asks of clients that write.
 //!
 //! Every request carries `Authorization: Bearer …` (marked sensitive, never logged or put in
 //! an error), `Accept: application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28` and
@@ -20,8 +24,9 @@ mod retry;
 
 pub use retry::RetryPolicy;
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -35,16 +40,16 @@ use serde_json::{Map, Value, json};
 
 use crate::due_date;
 use crate::github::{
-    GitHub, GitHubError, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission, TreeFile,
+    GitHub, GitHubError, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission, RateLimit, TreeFile,
 };
 
 /// How long to wait for a TCP/TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one read (or write) on the connection may stall.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// A bound on one whole attempt (send and read the body), so that a server trickling bytes
-/// cannot hold a run forever.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The pause between two mutations unless configured: GitHub asks clients that make many
+/// POST, PATCH, PUT or DELETE requests to wait at least a second between them.
+pub const DEFAULT_WRITE_DELAY: Duration = Duration::from_secs(1);
 /// A bound on pages followed, so that a `Link` header pointing in a circle cannot loop
 /// forever (100 per page: 100,000 milestones).
 const MAX_PAGES: usize = 1000;
@@ -119,6 +124,12 @@ impl Endpoint {
             Endpoint::CreateCommit => "POST /repos/{o}/{r}/git/commits",
             Endpoint::UpdateRef => "PATCH /repos/{o}/{r}/git/refs/heads/{branch}",
         }
+    }
+
+    /// Whether the client may send this request again after a failure (see [`retry`]). Every
+    /// endpoint but the milestone create: sent twice, it could make a duplicate.
+    fn resend_safe(self) -> bool {
+        self != Endpoint::CreateMilestone
     }
 
     /// The permission a 403 "Resource not accessible" on this endpoint points at: milestones
@@ -265,9 +276,25 @@ struct WireErrorDetail {
 struct ErrorContext {
     /// A milestone create/update: 422 `already_exists` means this title is taken.
     already_exists_title: Option<String>,
-    /// A ref update: 422 "not a fast forward" means the branch moved.
-    ref_update: bool,
+    /// A ref update of this branch: 422 "not a fast forward" means the branch moved, and a
+    /// refusal in the words of branch protection means it is protected.
+    ref_branch: Option<String>,
 }
+
+/// Words of GitHub's refusals of a ref update by branch protection or a repository ruleset
+/// (classic protection: 422 "Protected branch update failed for refs/heads/main."; rulesets:
+/// "Repository rule violations found … Changes must be made through a pull request.").
+const PROTECTION_MESSAGES: &[&str] = &[
+    "protected branch",
+    "repository rule violation",
+    "changes must be made through a pull request",
+    "required status check",
+    "not authorized to push",
+    "commits must have verified signatures",
+    "must not contain merge commits",
+    "cannot force-push",
+    "merge queue",
+];
 
 /// Maps a non-success answer to the error the sync decides on.
 fn map_error(
@@ -282,10 +309,12 @@ fn map_error(
     let message = describe(&wire, status, body);
     let method = method.to_string();
     let path = path.to_string();
+    let lower = message.to_ascii_lowercase();
     match status.as_u16() {
         404 => GitHubError::NotFound { method, path },
-        422 if context.ref_update && message.to_ascii_lowercase().contains("not a fast forward") => {
-            GitHubError::NotFastForward
+        422 if context.ref_branch.is_some() && lower.contains("not a fast forward") => GitHubError::NotFastForward,
+        403 | 409 | 422 if context.ref_branch.is_some() && PROTECTION_MESSAGES.iter().any(|m| lower.contains(m)) => {
+            GitHubError::ProtectedBranch { branch: context.ref_branch.clone().unwrap_or_default(), message }
         }
         422 if wire.errors.iter().any(|e| e.code.as_deref() == Some("already_exists")) => {
             match &context.already_exists_title {
@@ -435,6 +464,11 @@ fn patch_body(patch: &MilestonePatch) -> Value {
     Value::Object(body)
 }
 
+/// GitHub's `message` of an error body, or nothing.
+fn wire_message(body: &[u8]) -> String {
+    serde_json::from_slice::<WireError>(body).ok().and_then(|w| w.message).unwrap_or_default()
+}
+
 /// A successful (or finally failed) answer, read in full.
 struct Answer {
     status: StatusCode,
@@ -456,7 +490,15 @@ pub struct Client {
     authorization: HeaderValue,
     user_agent: HeaderValue,
     retry: RetryPolicy,
+    /// The least time between the end of one mutation and the start of the next.
+    write_delay: Duration,
+    /// When the last mutation ended.
+    last_write: Mutex<Option<Instant>>,
+    /// The primary rate limit as the last answer reported it.
+    rate: Mutex<Option<RateLimit>>,
     counts: [AtomicU64; Endpoint::ALL.len()],
+    /// Requests sent again after a failure or a rate-limit wait.
+    retries: AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -466,6 +508,7 @@ impl std::fmt::Debug for Client {
             .field("owner", &self.owner)
             .field("repo", &self.repo)
             .field("retry", &self.retry)
+            .field("write_delay", &self.write_delay)
             .finish_non_exhaustive()
     }
 }
@@ -508,7 +551,11 @@ impl Client {
             authorization,
             user_agent,
             retry: RetryPolicy::default(),
+            write_delay: DEFAULT_WRITE_DELAY,
+            last_write: Mutex::new(None),
+            rate: Mutex::new(None),
             counts: Default::default(),
+            retries: AtomicU64::new(0),
         })
     }
 
@@ -516,6 +563,17 @@ impl Client {
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Client {
         self.retry = retry;
         self
+    }
+
+    /// Sets the pause between mutations (default [`DEFAULT_WRITE_DELAY`]; zero for none).
+    pub fn with_write_delay(mut self, delay: Duration) -> Client {
+        self.write_delay = delay;
+        self
+    }
+
+    /// How many requests were sent again (after a failure or a rate-limit wait).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// The HTTP requests sent so far (retries and pages included), per endpoint, in a fixed
@@ -534,33 +592,54 @@ impl Client {
     }
 
     /// Sends one request, retrying as [`RetryPolicy`] allows, and reads the answer in full.
-    /// Any status comes back as `Ok`; only a request that got no answer is an error.
+    /// Any status comes back as `Ok`; only a request that got no answer is an error, or one
+    /// that a used-up primary rate limit keeps from being sent.
     async fn send(&self, endpoint: Endpoint, url: &str, body: Option<&Value>) -> Result<Answer, GitHubError> {
         let method = endpoint.method();
-        let idempotent = retry::is_idempotent(&method);
-        let max_attempts = if idempotent { self.retry.max_attempts.max(1) } else { 1 };
+        let max_attempts = self.retry.max_attempts.max(1);
         let body = body.map(Value::to_string);
         let mut attempt = 0;
         let mut waited = Duration::ZERO;
         loop {
             attempt += 1;
+            self.await_rate_window(&method, url, &mut waited).await?;
+            let write = method != Method::GET;
+            if write {
+                self.pace_write().await;
+            }
             self.counts[endpoint.index()].fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(&method, url, body.clone()).await;
+            if write {
+                *lock(&self.last_write) = Some(Instant::now());
+            }
+            if let Ok((_, headers, _)) = &outcome
+                && let Some(rate) = retry::rate_limit_of(headers)
+            {
+                *lock(&self.rate) = Some(rate);
+            }
             let can_retry = attempt < max_attempts;
+            let resend = endpoint.resend_safe();
             let wait = match &outcome {
-                Err(message) if can_retry => Some((self.retry.backoff(attempt), message.clone())),
-                Ok((status, _, _)) if can_retry && retry::is_retryable_status(*status) => {
+                Err(message) if can_retry && resend => Some((self.retry.backoff(attempt), message.clone())),
+                Ok((status, _, _)) if can_retry && resend && retry::is_retryable_status(*status) => {
                     Some((self.retry.backoff(attempt), format!("GitHub answered {status}")))
                 }
-                Ok((status, headers, _)) if can_retry => retry::retry_after(*status, headers)
-                    .filter(|wait| *wait <= self.retry.max_retry_after)
-                    .map(|wait| (wait, format!("rate limited ({status}, retry-after {}s)", wait.as_secs()))),
+                // A rate-limit refusal was not handled: any request may be sent again.
+                Ok((status, headers, body)) if can_retry => {
+                    retry::rate_refusal(*status, headers, &wire_message(body), Utc::now())
+                        .filter(|r| r.wait <= self.retry.max_retry_after)
+                        .map(|r| {
+                            let kind = if r.primary { "primary" } else { "secondary" };
+                            (r.wait, format!("{kind} rate limit ({status}); waiting as GitHub asks"))
+                        })
+                }
                 _ => None,
             }
             // The waits of one request stay within `max_total_wait`.
             .filter(|(delay, _)| waited + *delay <= self.retry.max_total_wait);
             if let Some((delay, reason)) = wait {
                 waited += delay;
+                self.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     method = %method,
                     path = %path_of(url),
@@ -579,14 +658,49 @@ impl Client {
         }
     }
 
-    /// One attempt: the request, and its whole body, within [`ATTEMPT_TIMEOUT`]. The error is
-    /// a message without the token (octocrab's and hyper's errors never show headers).
-    async fn attempt(
-        &self,
-        method: &Method,
-        url: &str,
-        body: Option<String>,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
+    /// Waits out a primary rate limit the last answer reported as used up, when its reset is
+    /// near enough; otherwise the request is not sent and the caller stops cleanly.
+    async fn await_rate_window(&self, method: &Method, url: &str, waited: &mut Duration) -> Result<(), GitHubError> {
+        let Some(rate) = *lock(&self.rate) else { return Ok(()) };
+        let now = Utc::now();
+        if rate.remaining > 0 || rate.reset <= now - chrono::Duration::seconds(1) {
+            return Ok(());
+        }
+        let wait = Duration::from_millis((rate.reset - now).num_milliseconds().max(0) as u64 + 1000);
+        if wait > self.retry.max_retry_after || *waited + wait > self.retry.max_total_wait {
+            return Err(GitHubError::RateLimited {
+                primary: true,
+                until: Some(rate.reset),
+                method: method.to_string(),
+                path: path_of(url),
+                message: format!("{} requests an hour used up", rate.limit),
+            });
+        }
+        tracing::warn!(
+            method = %method,
+            path = %path_of(url),
+            delay_ms = wait.as_millis() as u64,
+            "the primary rate limit is used up; waiting for it to reset"
+        );
+        *waited += wait;
+        tokio::time::sleep(wait).await;
+        *lock(&self.rate) = None;
+        Ok(())
+    }
+
+    /// Keeps `write_delay` between the end of the last mutation and the start of this one.
+    async fn pace_write(&self) {
+        let last = *lock(&self.last_write);
+        if let Some(pause) =
+            last.map(|t| t + self.write_delay).and_then(|due| due.checked_duration_since(Instant::now()))
+        {
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// The request as sent. `Authorization` is a sensitive header value: `Debug` of the
+    /// request, of its headers (and hyper's logs of them) show `Sensitive`, never the token.
+    fn request(&self, method: &Method, url: &str, body: Option<String>) -> Result<http::Request<OctoBody>, String> {
         let builder = http::Request::builder()
             .method(method.clone())
             .uri(url)
@@ -594,20 +708,31 @@ impl Client {
             .header(ACCEPT, MEDIA_TYPE)
             .header("x-github-api-version", API_VERSION)
             .header(USER_AGENT, self.user_agent.clone());
-        let request = match body {
+        match body {
             Some(json) => builder.header(CONTENT_TYPE, "application/json").body(OctoBody::from(json)),
             None => builder.body(OctoBody::empty()),
         }
-        .map_err(|e| format!("could not build the request: {e}"))?;
+        .map_err(|e| format!("could not build the request: {e}"))
+    }
+
+    /// One attempt: the request, and its whole body, within the policy's `attempt_timeout`. The error is
+    /// a message without the token (octocrab's and hyper's errors never show headers).
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
+        let request = self.request(method, url, body)?;
         let exchange = async {
             let response = self.octo.execute(request).await.map_err(|e| error_chain(&e))?;
             let (parts, body) = response.into_parts();
             let bytes = body.collect().await.map_err(|e| error_chain(&e))?.to_bytes().to_vec();
             Ok((parts.status, parts.headers, bytes))
         };
-        match tokio::time::timeout(ATTEMPT_TIMEOUT, exchange).await {
+        match tokio::time::timeout(self.retry.attempt_timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no complete answer within {}s", ATTEMPT_TIMEOUT.as_secs())),
+            Err(_) => Err(format!("no complete answer within {} ms", self.retry.attempt_timeout.as_millis())),
         }
     }
 
@@ -643,8 +768,25 @@ impl Client {
         if answer.status.is_success() {
             return Ok(());
         }
+        if let Some(refusal) =
+            retry::rate_refusal(answer.status, &answer.headers, &wire_message(&answer.body), Utc::now())
+        {
+            let wire: WireError = serde_json::from_slice(&answer.body).unwrap_or_default();
+            return Err(GitHubError::RateLimited {
+                primary: refusal.primary,
+                until: Some(refusal.until),
+                method: endpoint.method().to_string(),
+                path: path_of(url),
+                message: describe(&wire, answer.status, &answer.body),
+            });
+        }
         Err(map_error(&endpoint.method(), &path_of(url), answer.status, &answer.body, endpoint.permission(), context))
     }
+}
+
+/// Locks a mutex, poisoned or not (the values behind it stay valid either way).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The path of a URL, without origin or query: what errors and logs name.
@@ -803,9 +945,23 @@ impl GitHub for Client {
     async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError> {
         let url = self.base.url(&self.repo_path(&format!("/git/refs/heads/{}", encode_path(branch))));
         let body = json!({"sha": commit, "force": false});
-        let context = ErrorContext { ref_update: true, ..Default::default() };
+        let context = ErrorContext { ref_branch: Some(branch.to_string()), ..Default::default() };
         let answer = self.send(Endpoint::UpdateRef, &url, Some(&body)).await?;
-        self.check(Endpoint::UpdateRef, &url, &answer, &context)
+        match self.check(Endpoint::UpdateRef, &url, &answer, &context) {
+            // A retry after a lost answer may find the branch already moved to our commit.
+            Err(GitHubError::NotFastForward) if answer.attempts > 1 => {
+                if self.branch_head(branch).await? == commit {
+                    Ok(())
+                } else {
+                    Err(GitHubError::NotFastForward)
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn rate_limit(&self) -> Option<RateLimit> {
+        *lock(&self.rate)
     }
 }
 
@@ -918,10 +1074,38 @@ mod tests {
             other => panic!("{other:?}"),
         }
 
-        let ref_update = ErrorContext { ref_update: true, ..Default::default() };
+        let ref_update = ErrorContext { ref_branch: Some("main".into()), ..Default::default() };
         let ff = r#"{"message":"Update is not a fast forward","documentation_url":"https://docs.github.com"}"#;
         assert!(matches!(map(422, ff, Permission::ContentsWrite, &ref_update), GitHubError::NotFastForward));
         assert!(matches!(map(422, ff, Permission::ContentsWrite, &ErrorContext::default()), GitHubError::Http { .. }));
+        // Branch protection (classic, 422) and rulesets (409), in GitHub's words.
+        for (status, body) in [
+            (422, r#"{"message":"Protected branch update failed for refs/heads/main.","documentation_url":"x"}"#),
+            (
+                409,
+                r#"{"message":"Repository rule violations found\n\nChanges must be made through a pull request.\n\n"}"#,
+            ),
+            (422, r#"{"message":"Required status check \"ci\" is expected."}"#),
+        ] {
+            match map(status, body, Permission::ContentsWrite, &ref_update) {
+                GitHubError::ProtectedBranch { branch, message } => {
+                    assert_eq!(branch, "main");
+                    assert!(!message.is_empty());
+                }
+                other => panic!("{status} {body}: {other:?}"),
+            }
+        }
+        let protected = map(
+            422,
+            r#"{"message":"Protected branch update failed for refs/heads/main."}"#,
+            Permission::ContentsWrite,
+            &ref_update,
+        )
+        .to_string();
+        assert!(
+            protected.contains("commit: false") && protected.contains("App token") && protected.contains("PAT"),
+            "{protected}"
+        );
 
         let forbidden = r#"{"message":"Resource not accessible by integration","documentation_url":"x"}"#;
         match map(403, forbidden, Permission::ContentsWrite, &ErrorContext::default()) {
@@ -1002,6 +1186,14 @@ mod tests {
     async fn debug_never_shows_the_token() {
         let client = Client::new("https://api.github.com", "ghs_secret123", "o", "r").unwrap();
         assert!(!format!("{client:?}").contains("ghs_secret123"));
+        // The request as sent: Authorization is there, and redacted in every debug form.
+        let request =
+            client.request(&Method::POST, "https://api.github.com/repos/o/r/milestones", Some("{}".into())).unwrap();
+        assert_eq!(request.headers()[AUTHORIZATION].to_str().unwrap(), "Bearer ghs_secret123");
+        for text in [format!("{request:?}"), format!("{:?}", request.headers()), format!("{:#?}", request.headers())] {
+            assert!(!text.contains("ghs_secret123"), "{text}");
+            assert!(text.contains("Sensitive"), "{text}");
+        }
         assert!(
             Client::new("https://api.github.com", "bad\ntoken", "o", "r").unwrap_err().to_string().contains("token")
         );

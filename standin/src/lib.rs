@@ -9,7 +9,10 @@
 //! the product commits can be checked with plain `git`.
 //!
 //! Tests drive it through [`StandIn`]: seed and inspect milestones, read the request log,
-//! queue [`Fault`]s and simulate a concurrent push with [`StandIn::move_branch_when`].
+//! queue [`Fault`]s, switch on random failures ([`Chaos`]), a small primary rate limit or a
+//! protected branch, hold an answer back while the client is killed
+//! ([`StandIn::hold_after_write`]), and simulate a concurrent push with
+//! [`StandIn::move_branch_when`].
 
 mod faults;
 mod git;
@@ -29,7 +32,7 @@ use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
-pub use faults::{Fault, Trigger};
+pub use faults::{Chaos, Fault, Protection, SECONDARY_LIMIT_MESSAGE, Trigger};
 pub use pacific::floor_due_on;
 
 /// What repository the stand-in pretends to host, and who may talk to it.
@@ -213,10 +216,83 @@ impl StandIn {
         self.lock().faults.push(fault);
     }
 
+    /// Switches random failures on (`Some`) or off (`None`); see [`Chaos`].
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        self.lock().chaos = chaos.map(faults::ChaosState::new);
+    }
+
+    /// How many failures [`Chaos`] injected since it was switched on.
+    pub fn chaos_injected(&self) -> u64 {
+        self.lock().chaos.as_ref().map_or(0, |c| c.injected)
+    }
+
+    /// The token's primary rate limit: `limit` requests per `window`, starting a fresh window
+    /// now. Once used up, requests are refused with 403 "API rate limit exceeded" and
+    /// `x-ratelimit-remaining: 0` until `x-ratelimit-reset`. The default is GitHub's: 5000
+    /// an hour.
+    pub fn set_rate_limit(&self, limit: u64, window: std::time::Duration) {
+        let reset = chrono::Utc::now().timestamp() + i64::try_from(window.as_secs().max(1)).unwrap_or(3600);
+        self.lock().rate = state::RateWindow { limit, window, used: 0, reset };
+    }
+
+    /// Counts `n` requests as used in the current rate-limit window, as if other runs with the
+    /// same token had spent them.
+    pub fn use_rate_limit(&self, n: u64) {
+        let mut state = self.lock();
+        state.rate.used = state.rate.used.saturating_add(n);
+    }
+
+    /// Makes the default branch protected (`Some`) or not: ref updates of it are refused with
+    /// GitHub's answer for that kind of protection. Commits and trees can still be made.
+    pub fn protect_branch(&self, protection: Option<Protection>) {
+        self.lock().protection = protection;
+    }
+
+    /// Holds back the answer to the `k`-th write that changes state (1 for the first,
+    /// counted from now): the change is made, the answer waits until [`StandIn::release_hold`].
+    /// A test uses the pause to kill the client right after that write.
+    pub fn hold_after_write(&self, k: usize) {
+        let mut state = self.lock();
+        state.writes_done = 0;
+        state.hold_after_write = Some(k);
+    }
+
+    /// Waits up to `timeout` for an answer to be held back; true when one is.
+    pub fn wait_for_hold(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if self.shared.held.load(std::sync::atomic::Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        false
+    }
+
+    /// Lets a held answer go (to a client that may be gone) and stops holding.
+    pub fn release_hold(&self) {
+        self.lock().hold_after_write = None;
+        if self.shared.held.load(std::sync::atomic::Ordering::SeqCst) {
+            self.shared.release.notify_one();
+        }
+    }
+
+    /// Writes that changed state since the last [`StandIn::hold_after_write`] (or the start).
+    pub fn writes_done(&self) -> usize {
+        self.lock().writes_done
+    }
+
     /// Once, when a request matching `trigger` arrives and before it is handled, commits
     /// `files` (path, content) on the default branch: someone pushed during the run.
     pub fn move_branch_when(&self, trigger: Trigger, files: Vec<(String, String)>, message: &str) {
         self.lock().branch_moves.push(state::BranchMove { trigger, files, message: message.to_string() });
+    }
+
+    /// Once, when a request matching `trigger` arrives and before it is handled, puts a
+    /// milestone in place as [`StandIn::seed_milestone`] does: someone made it meanwhile (a
+    /// person on github.com, or another run).
+    pub fn seed_milestone_when(&self, trigger: Trigger, m: SeedMilestone) {
+        self.lock().seeds_when.push((trigger, m));
     }
 
     /// Commits `files` on the default branch right now, as someone else pushing would.

@@ -6,6 +6,7 @@
 //! lets ref names and file paths contain slashes.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -15,13 +16,23 @@ use axum::response::Response;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use crate::faults::{self, Fault};
+use crate::faults::{self, ChaosStrike, Fault};
 use crate::reply::Reply;
 use crate::state::{Shared, State};
 use crate::{RequestRecord, git_api, milestones, pagination, repository};
 
-/// GitHub's primary rate limit for a token.
-const RATE_LIMIT: u64 = 5000;
+/// What happens after a request was handled, besides answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum After {
+    /// Answer at once.
+    Answer,
+    /// Send the status line, then cut the connection (the answer never arrives whole).
+    Drop,
+    /// Answer after this delay.
+    Delay(std::time::Duration),
+    /// Hold the answer until the test releases it ([`crate::StandIn::hold_after_write`]).
+    Hold,
+}
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).layer(DefaultBodyLimit::max(64 * 1024 * 1024)).with_state(shared)
@@ -57,29 +68,47 @@ async fn handle(
         body,
     };
     // Git runs as subprocesses: keep that off the async workers.
-    let reply = tokio::task::spawn_blocking(move || serve(&shared, req))
-        .await
-        .unwrap_or_else(|_| Reply::error(500, "github-standin panicked", "https://docs.github.com/rest"));
+    let worker = shared.clone();
+    let (reply, after) = tokio::task::spawn_blocking(move || serve(&worker, req)).await.unwrap_or_else(|_| {
+        (Reply::error(500, "github-standin panicked", "https://docs.github.com/rest"), After::Answer)
+    });
+    match after {
+        After::Answer => {}
+        After::Delay(delay) => tokio::time::sleep(delay).await,
+        After::Hold => {
+            shared.held.store(true, Ordering::SeqCst);
+            shared.release.notified().await;
+            shared.held.store(false, Ordering::SeqCst);
+        }
+        After::Drop => return dropped(reply),
+    }
     into_response(reply)
 }
 
 /// Handles one request under the state lock, then logs it and adds the common headers.
-pub(crate) fn serve(shared: &Shared, req: Incoming) -> Reply {
+pub(crate) fn serve(shared: &Shared, req: Incoming) -> (Reply, After) {
     let mut state = shared.lock();
-    let mut reply = answer(shared, &mut state, &req);
-    if reply.status != 401 {
-        state.rate_used += 1;
-    }
-    let used = state.rate_used;
+    let now = chrono::Utc::now().timestamp();
+    state.rate.roll(now);
+    let (mut reply, after) = if !authorized(shared, req.authorization.as_deref()) {
+        (Reply::bad_credentials(), After::Answer)
+    } else if state.rate.remaining() == 0 {
+        // The primary limit is used up: refused before anything is handled, and not
+        // counted (GitHub answers 403 or 429; 403 is what a token sees).
+        (primary_limit_refusal(), After::Answer)
+    } else {
+        state.rate.used += 1;
+        answer(shared, &mut state, &req)
+    };
     let common = [
-        ("x-ratelimit-limit", RATE_LIMIT.to_string()),
-        ("x-ratelimit-remaining", RATE_LIMIT.saturating_sub(used).to_string()),
-        ("x-ratelimit-used", used.to_string()),
-        ("x-ratelimit-reset", shared.rate_reset.to_string()),
+        ("x-ratelimit-limit", state.rate.limit.to_string()),
+        ("x-ratelimit-remaining", state.rate.remaining().to_string()),
+        ("x-ratelimit-used", state.rate.used.to_string()),
+        ("x-ratelimit-reset", state.rate.reset.to_string()),
         ("x-ratelimit-resource", "core".to_string()),
         ("x-github-media-type", "github.v3; format=json".to_string()),
         ("x-github-api-version-selected", "2022-11-28".to_string()),
-        ("x-github-request-id", format!("0000:0000:{:07X}:{:07X}:00000000", state.log.len(), used)),
+        ("x-github-request-id", format!("0000:0000:{:07X}:{:07X}:00000000", state.log.len(), state.rate.used)),
     ];
     for (name, value) in common {
         if !reply.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
@@ -90,9 +119,18 @@ pub(crate) fn serve(shared: &Shared, req: Incoming) -> Reply {
         method: req.method.clone(),
         path: req.path.clone(),
         query: req.query.clone(),
-        status: reply.status,
+        status: if after == After::Drop { 0 } else { reply.status },
     });
-    reply
+    (reply, after)
+}
+
+/// GitHub's answer once the primary rate limit is used up.
+fn primary_limit_refusal() -> Reply {
+    Reply::error(
+        403,
+        "API rate limit exceeded for installation ID 700100200. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000 and timestamp 2026-01-01 00:00:00 UTC.",
+        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+    )
 }
 
 fn authorized(shared: &Shared, authorization: Option<&str>) -> bool {
@@ -103,32 +141,61 @@ fn authorized(shared: &Shared, authorization: Option<&str>) -> bool {
         && token.trim() == shared.config.token
 }
 
-fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
-    if !authorized(shared, req.authorization.as_deref()) {
-        return Reply::bad_credentials();
-    }
+fn is_write(method: &str) -> bool {
+    matches!(method, "POST" | "PATCH" | "PUT" | "DELETE")
+}
+
+fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> (Reply, After) {
     if let Some(i) = state.branch_moves.iter().position(|m| m.trigger.matches(&req.method, &req.path)) {
         let m = state.branch_moves.remove(i);
         if let Err(e) = shared.git.commit_files(&shared.config.default_branch, &m.files, &m.message) {
             eprintln!("github-standin: move_branch_when could not commit: {e}");
         }
     }
+    if let Some(i) = state.seeds_when.iter().position(|(t, _)| t.matches(&req.method, &req.path)) {
+        let (_, seed) = state.seeds_when.remove(i);
+        if let Err(e) = milestones::seed(shared, state, seed) {
+            eprintln!("github-standin: seed_milestone_when could not seed: {e}");
+        }
+    }
+    // What to do once the request was handled: answer, lose the answer (502), cut the
+    // connection, or answer late.
     let mut lose_answer = false;
+    let mut after = After::Answer;
     match faults::take_matching(&mut state.faults, &req.method, &req.path) {
-        Some(Fault::Status { status, body, .. }) => return Reply::json(status, body),
+        Some(Fault::Status { status, body, .. }) => return (Reply::json(status, body), After::Answer),
         Some(Fault::StatusWithHeaders { status, headers, body, .. }) => {
             let mut r = Reply::json(status, body);
             r.headers = headers;
-            return r;
+            return (r, After::Answer);
         }
         Some(Fault::LostAnswer { .. }) => lose_answer = true,
+        Some(Fault::DroppedAnswer { .. }) => after = After::Drop,
+        Some(Fault::SlowAnswer { delay, .. }) => after = After::Delay(delay),
         None => {}
     }
-    let reply = route(shared, state, req);
-    if lose_answer {
-        return Reply::json(502, json!({"message": "Server Error"}));
+    let write = is_write(&req.method);
+    if after == After::Answer && !lose_answer {
+        match state.chaos.as_mut().and_then(|c| c.strike(write)) {
+            Some(ChaosStrike::Before(status)) => {
+                return (Reply::error(status, "Server Error", "https://docs.github.com/rest"), After::Answer);
+            }
+            Some(ChaosStrike::LoseAnswer) => lose_answer = true,
+            None => {}
+        }
     }
-    reply
+    let reply = route(shared, state, req);
+    if write && (200..300).contains(&reply.status) {
+        state.writes_done += 1;
+        if state.hold_after_write == Some(state.writes_done) {
+            state.hold_after_write = None;
+            after = After::Hold;
+        }
+    }
+    if lose_answer {
+        return (Reply::json(502, json!({"message": "Server Error"})), after);
+    }
+    (reply, after)
 }
 
 /// The path segments after the repository prefix, decoded; `None` for another repository.
@@ -192,7 +259,14 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
         ("GET", ["git", "refs", r @ ..]) => git_api::list_refs(shared, &r.join("/"), !r.is_empty()),
         ("POST", ["git", "refs"]) => with_body(&mut |b| git_api::create_ref(shared, b)),
         ("PATCH", ["git", "refs", r @ ..]) if !r.is_empty() => {
-            with_body(&mut |b| git_api::update_ref(shared, &r.join("/"), b))
+            let branch = &shared.config.default_branch;
+            match state.protection {
+                Some(p) if r.join("/") == format!("heads/{branch}") => {
+                    let (status, body) = p.refusal(branch);
+                    Reply::json(status, body)
+                }
+                _ => with_body(&mut |b| git_api::update_ref(shared, &r.join("/"), b)),
+            }
         }
         ("DELETE", ["git", "refs", r @ ..]) if !r.is_empty() => git_api::delete_ref(shared, &r.join("/")),
         ("GET", ["git", "commits", sha]) => git_api::get_commit(shared, state, sha),
@@ -208,6 +282,18 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
         }
         _ => Reply::not_found(),
     }
+}
+
+/// The status line and headers, then a body that fails: the connection is cut before the
+/// answer is complete, as when a proxy or the network drops it.
+fn dropped(reply: Reply) -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "answer dropped"))
+    });
+    let mut resp = Response::new(Body::from_stream(failing));
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    resp
 }
 
 fn into_response(reply: Reply) -> Response {

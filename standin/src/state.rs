@@ -5,11 +5,13 @@
 //! sees half a request.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::faults::{ChaosState, Protection};
 use crate::git::Git;
 use crate::{Config, Fault, MilestoneRecord, RequestRecord, Trigger};
 
@@ -22,10 +24,12 @@ pub(crate) struct Shared {
     pub api_url: String,
     pub repo_id: u64,
     pub git: Git,
-    /// When the rate-limit window resets (epoch seconds), fixed at start like a fresh hour.
-    pub rate_reset: i64,
     /// Delay before each request is handled, in nanoseconds ([`crate::StandIn::set_latency`]).
     pub latency_nanos: AtomicU64,
+    /// True while an answer is held back ([`crate::StandIn::hold_after_write`]).
+    pub held: AtomicBool,
+    /// Lets a held answer go ([`crate::StandIn::release_hold`]).
+    pub release: tokio::sync::Notify,
     state: Mutex<State>,
 }
 
@@ -36,8 +40,9 @@ impl Shared {
             config,
             api_url,
             repo_id: REPOSITORY_ID,
-            rate_reset: Utc::now().timestamp() + 3600,
             latency_nanos: AtomicU64::new(0),
+            held: AtomicBool::new(false),
+            release: tokio::sync::Notify::new(),
             state: Mutex::new(State::default()),
         }
     }
@@ -87,9 +92,51 @@ pub(crate) struct State {
     pub log: Vec<RequestRecord>,
     pub faults: Vec<Fault>,
     pub branch_moves: Vec<BranchMove>,
-    pub rate_used: u64,
+    /// Milestones to put in place when a matching request arrives (a race with a person).
+    pub seeds_when: Vec<(Trigger, crate::SeedMilestone)>,
+    pub rate: RateWindow,
+    /// Random failures, when switched on.
+    pub chaos: Option<ChaosState>,
+    /// When set, ref updates of the default branch are refused like this.
+    pub protection: Option<Protection>,
+    /// Hold back the answer to the write that makes `writes_done` reach this number.
+    pub hold_after_write: Option<usize>,
+    /// Writes that changed state (answered 2xx, or handled and then faulted).
+    pub writes_done: usize,
     /// Commits made through `POST git/commits` without a committer: GitHub signs those.
     pub signed_commits: HashSet<String>,
+}
+
+/// The primary rate limit of the token: `limit` requests per `window`, as the
+/// `x-ratelimit-*` headers report it.
+#[derive(Debug, Clone)]
+pub(crate) struct RateWindow {
+    pub limit: u64,
+    pub window: Duration,
+    pub used: u64,
+    /// When the window resets (epoch seconds).
+    pub reset: i64,
+}
+
+impl Default for RateWindow {
+    /// GitHub's limit for a token: 5000 an hour, starting now.
+    fn default() -> Self {
+        RateWindow { limit: 5000, window: Duration::from_secs(3600), used: 0, reset: Utc::now().timestamp() + 3600 }
+    }
+}
+
+impl RateWindow {
+    /// Starts a new window once the old one is over.
+    pub fn roll(&mut self, now: i64) {
+        if now >= self.reset {
+            self.used = 0;
+            self.reset = now + i64::try_from(self.window.as_secs().max(1)).unwrap_or(3600);
+        }
+    }
+
+    pub fn remaining(&self) -> u64 {
+        self.limit.saturating_sub(self.used)
+    }
 }
 
 /// GitHub's timestamp format: whole seconds, UTC, `Z`.

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod scenario;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -164,14 +166,30 @@ impl Repo {
 
     /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
     pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
+        self.run_with(event, payload, inputs, &[])
+    }
+
+    /// Like [`Repo::run`], with extra environment variables (e.g. `MILESTONE_SYNC_LOG`).
+    pub fn run_with(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
+        let (mut cmd, files) = self.command(event, payload, inputs);
+        cmd.envs(env.iter().copied());
+        finish(cmd.output().expect("the binary runs"), &files)
+    }
+
+    /// The command that runs the binary as the action (not started), and where its runner
+    /// files will be: for tests that start it themselves, then pass its output to [`finish`].
+    ///
+    /// Besides the runner's variables and every declared input, it sets
+    /// `INPUT_WRITE-DELAY-MS=0` and `MILESTONE_SYNC_RETRY_BASE_MS=1` (no pause between
+    /// writes, millisecond retry backoff) so that tests run fast; `inputs` may override them.
+    pub fn command(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> (Command, RunnerFiles) {
         let tmp = self.dir.path().join("runner");
         std::fs::create_dir_all(&tmp).unwrap();
         let event_path = tmp.join("event.json");
-        let output_path = tmp.join("output.txt");
-        let summary_path = tmp.join("summary.md");
+        let files = RunnerFiles { output: tmp.join("output.txt"), summary: tmp.join("summary.md") };
         std::fs::write(&event_path, payload).unwrap();
-        let _ = std::fs::remove_file(&output_path);
-        let _ = std::fs::remove_file(&summary_path);
+        let _ = std::fs::remove_file(&files.output);
+        let _ = std::fs::remove_file(&files.summary);
         let sha = git(&self.workspace(), &["rev-parse", "HEAD"]);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_milestone-sync"));
         cmd.env_clear()
@@ -186,28 +204,19 @@ impl Repo {
             .env("GITHUB_WORKSPACE", self.workspace())
             .env("GITHUB_REF", "refs/heads/main")
             .env("GITHUB_SHA", sha)
-            .env("GITHUB_OUTPUT", &output_path)
-            .env("GITHUB_STEP_SUMMARY", &summary_path);
+            .env("GITHUB_OUTPUT", &files.output)
+            .env("GITHUB_STEP_SUMMARY", &files.summary)
+            .env("MILESTONE_SYNC_RETRY_BASE_MS", "1");
         // The runner sets every declared input, defaults included, hyphens kept.
         for (name, default) in milestone_sync::config::INPUT_DEFAULTS {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), default);
         }
         cmd.env("INPUT_GITHUB-TOKEN", TOKEN);
+        cmd.env("INPUT_WRITE-DELAY-MS", "0");
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
         }
-        let output = cmd.output().expect("the binary runs");
-        let run = Run {
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
-            outputs: std::fs::read_to_string(&output_path).unwrap_or_default(),
-            output,
-        };
-        for text in [&run.stdout, &run.stderr, &run.summary, &run.outputs] {
-            assert!(!text.contains(TOKEN), "the token leaked into the output:\n{text}");
-        }
-        run
+        (cmd, files)
     }
 
     pub fn milestones(&self) -> Vec<MilestoneRecord> {
@@ -217,6 +226,27 @@ impl Repo {
     pub fn writes(&self) -> Vec<RequestRecord> {
         self.standin.writes()
     }
+}
+
+/// Where a run of the binary writes its runner files.
+pub struct RunnerFiles {
+    pub output: PathBuf,
+    pub summary: PathBuf,
+}
+
+/// What a finished run left behind; fails the test if the token shows in any of it.
+pub fn finish(output: Output, files: &RunnerFiles) -> Run {
+    let run = Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        summary: std::fs::read_to_string(&files.summary).unwrap_or_default(),
+        outputs: std::fs::read_to_string(&files.output).unwrap_or_default(),
+        output,
+    };
+    for text in [&run.stdout, &run.stderr, &run.summary, &run.outputs] {
+        assert!(!text.contains(TOKEN), "the token leaked into the output:\n{text}");
+    }
+    run
 }
 
 pub fn write(path: &Path, content: &str) {

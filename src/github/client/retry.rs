@@ -3,43 +3,52 @@
 //!
 //! The rules, kept deliberately small:
 //!
-//! - Only idempotent requests are retried: GET, PATCH and DELETE as this client uses them (a
-//!   PATCH sends the whole wanted value, a DELETE of a deleted milestone answers 404). POST is
-//!   never retried: a lost answer to a create may mean the milestone exists, and only the
-//!   caller can check.
+//! - Only requests whose re-sending cannot change the outcome are retried after a failure:
+//!   GET, PATCH and DELETE as this client uses them (a PATCH sends the whole wanted value, a
+//!   DELETE of a deleted milestone answers 404), and the git database's POSTs (a tree is
+//!   addressed by its content; a commit sent twice leaves at most one unreferenced object).
+//!   A milestone create is never re-sent here: a lost answer may mean the milestone exists,
+//!   and only the caller can look for it by its marker (see `apply::create`).
 //! - What is retried: no answer at all (connection refused or reset, timeouts, a body cut
 //!   short) and 500, 502, 503, 504: GitHub's own advice for transient failures.
 //! - Backoff: `base_delay * 2^(retry - 1)`, with "equal jitter" (half fixed, half random) so
 //!   that parallel runs do not retry in lock step, and each wait capped at `max_delay`.
-//! - Secondary rate limits (403 or 429 with `retry-after`) wait the seconds GitHub asks for,
-//!   when that is no longer than `max_retry_after`; a longer wait is left to the caller as an
-//!   error rather than stalling a workflow run.
-//!
+//! - Rate limits (403 or 429) are waited out as GitHub asks: `retry-after` seconds when sent;
+//!   else, when `x-ratelimit-remaining` is 0 (the primary limit), until `x-ratelimit-reset`;
+//!   else, for a secondary limit, one minute. GitHub refused such a request before handling
+//!   it, so every request is re-sent after the wait, a create included. A wait longer than
+//!   `max_retry_after` is not made: the caller gets [`crate::github::GitHubError::RateLimited`]
+//!   and stops cleanly.
 //! - All waits of one request together stay within `max_total_wait`; a retry that would
 //!   exceed it is not made.
+//! - Each attempt (send and read the whole answer) is bounded by `attempt_timeout`.
 //!
-//! With the defaults (3 attempts, 500 ms base) the backoff waits add up to at most ~1.5 s, and
-//! no request waits more than 10 s in all beyond the time of its attempts (each attempt is
-//! bounded by the client's own timeouts).
+//! With the defaults (3 attempts, 500 ms base) the backoff waits add up to at most ~1.5 s; a
+//! rate limit may make a request wait up to a minute, twice.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::{HeaderMap, Method, StatusCode};
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, StatusCode};
 
 /// How the client retries; see the module documentation for the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts per idempotent request, the first included (1 disables retries).
+    /// Attempts per request, the first included (1 disables retries).
     pub max_attempts: u32,
-    /// The first backoff wait; later ones double. Tests set it to a millisecond.
+    /// The first backoff wait; later ones double. Tests set it to a millisecond
+    /// (`MILESTONE_SYNC_RETRY_BASE_MS` for the binary).
     pub base_delay: Duration,
     /// The longest single backoff wait.
     pub max_delay: Duration,
-    /// The longest `retry-after` the client will sit out; longer ones become errors.
+    /// The longest rate-limit wait the client will sit out; longer ones become errors.
     pub max_retry_after: Duration,
     /// The longest a request may spend waiting between its attempts, all waits together.
     pub max_total_wait: Duration,
+    /// The longest one attempt may take, sending the request and reading the whole answer
+    /// (`MILESTONE_SYNC_TIMEOUT_MS` for the binary).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -48,15 +57,11 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(4),
-            max_retry_after: Duration::from_secs(10),
-            max_total_wait: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(60),
+            max_total_wait: Duration::from_secs(130),
+            attempt_timeout: Duration::from_secs(60),
         }
     }
-}
-
-/// Whether a request may be sent again without changing its effect.
-pub(crate) fn is_idempotent(method: &Method) -> bool {
-    method == Method::GET || method == Method::PATCH || method == Method::DELETE || method == Method::HEAD
 }
 
 /// Whether a status is a transient server failure worth another attempt.
@@ -67,13 +72,70 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 /// The seconds a 403/429 secondary-rate-limit answer asks us to wait, if it says.
 ///
 /// GitHub sends `retry-after` as whole seconds; the HTTP-date form is not used by it and is
-/// ignored here (the answer then becomes an ordinary error).
+/// ignored here.
 pub(crate) fn retry_after(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
     let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A header's value as a number.
+fn number(headers: &HeaderMap, name: &str) -> Option<i64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// A refusal because of a rate limit: how long GitHub asks us to wait, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RateRefusal {
+    pub wait: Duration,
+    /// The primary limit (`x-ratelimit-remaining: 0`), else a secondary one.
+    pub primary: bool,
+    pub until: DateTime<Utc>,
+}
+
+/// Reads a 403 or 429 as a rate-limit refusal, following GitHub's documented order:
+/// `retry-after`, then `x-ratelimit-remaining: 0` with `x-ratelimit-reset`, then (a 429, or
+/// a message about a secondary rate limit) at least one minute. A 403 that is none of these
+/// (a missing permission) is not one.
+pub(crate) fn rate_refusal(
+    status: StatusCode,
+    headers: &HeaderMap,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Option<RateRefusal> {
+    if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let primary = number(headers, "x-ratelimit-remaining") == Some(0);
+    let wait = if let Some(wait) = retry_after(status, headers) {
+        wait
+    } else if primary {
+        let reset = number(headers, "x-ratelimit-reset").and_then(|t| DateTime::from_timestamp(t, 0))?;
+        // One second more: the reset is whole seconds and clocks differ a little.
+        let seconds = (reset - now).num_milliseconds().max(0) as u64 + 1000;
+        Duration::from_millis(seconds)
+    } else if status == StatusCode::TOO_MANY_REQUESTS || message.to_ascii_lowercase().contains("rate limit") {
+        Duration::from_secs(60)
+    } else {
+        return None;
+    };
+    let until = now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+    Some(RateRefusal { wait, primary, until })
+}
+
+/// The primary rate limit an answer reports, when it carries the `core` resource's headers.
+pub(crate) fn rate_limit_of(headers: &HeaderMap) -> Option<crate::github::RateLimit> {
+    let resource = headers.get("x-ratelimit-resource").and_then(|v| v.to_str().ok()).unwrap_or("core");
+    if resource != "core" {
+        return None;
+    }
+    Some(crate::github::RateLimit {
+        limit: u64::try_from(number(headers, "x-ratelimit-limit")?).ok()?,
+        remaining: u64::try_from(number(headers, "x-ratelimit-remaining")?).ok()?,
+        reset: DateTime::from_timestamp(number(headers, "x-ratelimit-reset")?, 0)?,
+    })
 }
 
 impl RetryPolicy {
@@ -103,14 +165,6 @@ fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_idempotent_methods_are_retried() {
-        assert!(is_idempotent(&Method::GET));
-        assert!(is_idempotent(&Method::PATCH));
-        assert!(is_idempotent(&Method::DELETE));
-        assert!(!is_idempotent(&Method::POST));
-    }
 
     #[test]
     fn transient_statuses() {
@@ -145,5 +199,51 @@ mod tests {
         headers.insert(http::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(StatusCode::FORBIDDEN, &headers), None);
         assert_eq!(retry_after(StatusCode::FORBIDDEN, &HeaderMap::new()), None);
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn rate_refusals_follow_githubs_order() {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let forbidden = StatusCode::FORBIDDEN;
+        // retry-after wins.
+        let r = rate_refusal(forbidden, &headers(&[("retry-after", "5")]), "secondary rate limit", now).unwrap();
+        assert_eq!((r.wait, r.primary), (Duration::from_secs(5), false));
+        // The primary limit: until the reset, and a second more.
+        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1700000030")]);
+        let r = rate_refusal(forbidden, &h, "API rate limit exceeded for installation ID 1.", now).unwrap();
+        assert_eq!((r.wait, r.primary), (Duration::from_secs(31), true));
+        assert_eq!(r.until.timestamp(), 1_700_000_031);
+        // A secondary limit without retry-after: a minute, as GitHub asks.
+        let h = headers(&[("x-ratelimit-remaining", "4000")]);
+        let r = rate_refusal(forbidden, &h, "You have exceeded a secondary rate limit.", now).unwrap();
+        assert_eq!(r.wait, Duration::from_secs(60));
+        assert!(rate_refusal(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), "", now).is_some());
+        // A missing permission is not a rate limit.
+        assert_eq!(rate_refusal(forbidden, &h, "Resource not accessible by integration", now), None);
+        assert_eq!(rate_refusal(StatusCode::BAD_GATEWAY, &headers(&[("retry-after", "1")]), "", now), None);
+    }
+
+    #[test]
+    fn rate_limit_headers_are_read_for_the_core_resource_only() {
+        let h = headers(&[
+            ("x-ratelimit-limit", "5000"),
+            ("x-ratelimit-remaining", "4990"),
+            ("x-ratelimit-reset", "1700000000"),
+            ("x-ratelimit-resource", "core"),
+        ]);
+        let r = rate_limit_of(&h).unwrap();
+        assert_eq!((r.limit, r.remaining, r.reset.timestamp()), (5000, 4990, 1_700_000_000));
+        let mut search = h.clone();
+        search.insert("x-ratelimit-resource", "search".parse().unwrap());
+        assert_eq!(rate_limit_of(&search), None);
+        assert_eq!(rate_limit_of(&HeaderMap::new()), None);
     }
 }
