@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::faults::{self, Fault};
 use crate::reply::Reply;
 use crate::state::{Shared, State};
-use crate::{RequestRecord, git_api, milestones, pagination, repository};
+use crate::{RequestRecord, comments, git_api, milestones, pagination, repository};
 
 /// GitHub's primary rate limit for a token.
 const RATE_LIMIT: u64 = 5000;
@@ -124,6 +124,9 @@ fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
         Some(Fault::LostAnswer { .. }) => lose_answer = true,
         None => {}
     }
+    if state.read_only && matches!(req.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE") {
+        return Reply::error(403, "Resource not accessible by integration", "https://docs.github.com/rest");
+    }
     let reply = route(shared, state, req);
     if lose_answer {
         return Reply::json(502, json!({"message": "Server Error"}));
@@ -184,6 +187,27 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
                 ("PATCH", []) => with_body(&mut |b| milestones::update(shared, state, n, b)),
                 ("DELETE", []) => milestones::delete(state, n),
                 ("GET", ["labels"]) if state.milestones.contains_key(&n) => Reply::ok(json!([])),
+                _ => Reply::not_found(),
+            }
+        }
+        (_, ["issues", "comments", id]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return Reply::not_found();
+            };
+            match method {
+                "GET" => comments::get(shared, state, id),
+                "PATCH" => with_body(&mut |b| comments::update(shared, state, id, b)),
+                "DELETE" => comments::delete(state, id),
+                _ => Reply::not_found(),
+            }
+        }
+        (_, ["issues", n, "comments"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return Reply::not_found();
+            };
+            match method {
+                "GET" => comments::list(shared, state, n, query),
+                "POST" => with_body(&mut |b| comments::create(shared, state, n, b)),
                 _ => Reply::not_found(),
             }
         }

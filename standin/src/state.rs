@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 
 use crate::git::Git;
-use crate::{Config, Fault, MilestoneRecord, RequestRecord, Trigger};
+use crate::{CommentRecord, Config, Fault, IssueKind, MilestoneRecord, RequestRecord, Trigger};
 
 /// The numeric id GitHub would give the repository; it only shows in `/repositories/{id}`
 /// pagination links and the repository object.
@@ -90,6 +90,13 @@ pub(crate) struct State {
     pub rate_used: u64,
     /// Commits made through `POST git/commits` without a committer: GitHub signs those.
     pub signed_commits: HashSet<String>,
+    /// Issues and pull requests that exist, by number: only they take comments.
+    pub issues: BTreeMap<u64, IssueKind>,
+    /// Comments on issues and pull requests, by id (ids grow, so this is creation order).
+    pub comments: BTreeMap<u64, CommentRecord>,
+    pub last_comment_id: u64,
+    /// The token may only read, like a fork's on `pull_request`: writes answer 403.
+    pub read_only: bool,
 }
 
 /// GitHub's timestamp format: whole seconds, UTC, `Z`.
