@@ -76,6 +76,15 @@ pub struct TreeFile {
     pub content: String,
 }
 
+/// A comment on an issue or pull request, as the preview needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    /// The Markdown as written (GitHub's `body`).
+    pub body: String,
+    pub html_url: String,
+}
+
 /// Which permission a refused request lacked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -83,6 +92,8 @@ pub enum Permission {
     IssuesWrite,
     /// `contents: write`, needed for commits.
     ContentsWrite,
+    /// `pull-requests: write`, needed for the preview comment on a pull request.
+    PullRequestsWrite,
 }
 
 impl Permission {
@@ -90,6 +101,7 @@ impl Permission {
         match self {
             Permission::IssuesWrite => "issues: write",
             Permission::ContentsWrite => "contents: write",
+            Permission::PullRequestsWrite => "pull-requests: write",
         }
     }
 }
@@ -147,4 +159,12 @@ pub trait GitHub {
     /// `PATCH /repos/{o}/{r}/git/refs/heads/{branch}` with `force: false`;
     /// [`GitHubError::NotFastForward`] when the branch moved.
     async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError>;
+    /// `GET /repos/{o}/{r}/issues/{n}/comments?per_page=100`, every page, oldest first. A pull
+    /// request is an issue: its conversation comments live here.
+    async fn list_issue_comments(&self, issue: u64) -> Result<Vec<IssueComment>, GitHubError>;
+    /// `POST /repos/{o}/{r}/issues/{n}/comments`. Never retried blindly: a lost answer may
+    /// mean the comment exists.
+    async fn create_issue_comment(&self, issue: u64, body: &str) -> Result<IssueComment, GitHubError>;
+    /// `PATCH /repos/{o}/{r}/issues/comments/{id}`: replaces the comment's body.
+    async fn update_issue_comment(&self, id: u64, body: &str) -> Result<IssueComment, GitHubError>;
 }
