@@ -31,6 +31,7 @@ pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
     ("reopened-status", ""),
     ("direction", "both"),
     ("fail-on-conflict", "false"),
+    ("pr-comment", "false"),
 ];
 
 /// The status a milestone closed on GitHub gives its artifact, unless configured.
@@ -144,6 +145,9 @@ pub struct Settings {
     pub direction: crate::plan::Direction,
     /// `fail-on-conflict`: a conflict left flagged fails the step.
     pub fail_on_conflict: bool,
+    /// `pr-comment`: a pull request run also posts its preview as one comment on the pull
+    /// request, updated in place on later runs.
+    pub pr_comment: bool,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -190,6 +194,7 @@ impl Settings {
         };
         let create_artifacts = parse_bool(raw, "create-artifacts", &mut problems);
         let fail_on_conflict = parse_bool(raw, "fail-on-conflict", &mut problems);
+        let pr_comment = parse_bool(raw, "pr-comment", &mut problems);
         let conflict_resolution = match raw.input("conflict-resolution").as_deref() {
             None => None,
             Some("last_update_wins") => Some(ConflictResolution::LastUpdateWins),
@@ -241,6 +246,7 @@ impl Settings {
             conflict_resolution,
             direction,
             fail_on_conflict,
+            pr_comment,
         })
     }
 

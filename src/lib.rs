@@ -15,6 +15,7 @@ pub mod github;
 pub mod history;
 pub mod link;
 pub mod plan;
+pub mod preview;
 pub mod report;
 pub mod run;
 pub mod workspace;
