@@ -2,7 +2,8 @@
 //!
 //! Functional core, imperative shell: the readers ([`workspace`], [`event`], [`history`],
 //! [`github`]) produce plain values, the pure [`plan`] turns them into a list of changes, and
-//! [`apply`] carries the changes out; [`report`] tells the user what happened.
+//! [`apply`] carries the changes out; [`report`] tells the user what happened. On a pull
+//! request, [`preview`] plans the same way and shows what merging would do instead.
 
 pub mod apply;
 pub mod artifact;

@@ -268,28 +268,19 @@ fn errors(diagnostics: &[Diagnostic]) -> usize {
 /// The summary heading: what merging would do, in words.
 pub fn heading(number: u64, plan: &Plan, t: &Totals) -> String {
     let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let mut parts = Vec::new();
-    if t.created > 0 {
-        parts.push(format!("create {}", count(t.created, "milestone", "milestones")));
-    }
-    if t.linked > 0 {
-        parts.push(format!("link {}", count(t.linked, "existing milestone", "existing milestones")));
-    }
-    if t.updated > 0 {
-        parts.push(format!("update {}", count(t.updated, "milestone", "milestones")));
-    }
-    if t.closed > 0 {
-        parts.push(format!("close {}", count(t.closed, "milestone", "milestones")));
-    }
-    if t.deleted > 0 {
-        parts.push(format!("delete {}", count(t.deleted, "milestone", "milestones")));
-    }
-    if t.files > 0 {
-        parts.push(format!("change {} to follow GitHub", count(t.files, "file", "files")));
-    }
-    if t.flagged > 0 {
-        parts.push(format!("flag {}", count(t.flagged, "conflict", "conflicts")));
-    }
+    let mut parts: Vec<String> = [
+        (t.created, "create", "milestone", "milestones", ""),
+        (t.linked, "link", "existing milestone", "existing milestones", ""),
+        (t.updated, "update", "milestone", "milestones", ""),
+        (t.closed, "close", "milestone", "milestones", ""),
+        (t.deleted, "delete", "milestone", "milestones", ""),
+        (t.files, "change", "file", "files", " to follow GitHub"),
+        (t.flagged, "flag", "conflict", "conflicts", ""),
+    ]
+    .into_iter()
+    .filter(|(n, ..)| *n > 0)
+    .map(|(n, verb, one, many, rest)| format!("{verb} {}{rest}", count(n, one, many)))
+    .collect();
     let what = match parts.len() {
         0 if plan.is_empty() => "change nothing".to_string(),
         0 => format!("only record the sync base of {}", count(plan.changes.len(), "artifact", "artifacts")),
@@ -482,6 +473,11 @@ mod tests {
         assert_eq!(
             heading(7, &plan, &t),
             "🔎 Preview: merging #7 would create 1 milestone, update 2 milestones and close 1 milestone"
+        );
+        let t = Totals { linked: 1, files: 2, flagged: 1, ..Default::default() };
+        assert_eq!(
+            heading(7, &plan, &t),
+            "🔎 Preview: merging #7 would link 1 existing milestone, change 2 files to follow GitHub and flag 1 conflict"
         );
         let t = Totals { errors: 2, ..Default::default() };
         assert_eq!(heading(7, &plan, &t), "❌ Preview: merging #7 would change nothing, and fail with 2 errors");
