@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 
 use github_standin::{Config, MilestoneRecord, RequestRecord, StandIn};
 
+pub mod pull_request;
+
 pub const OWNER: &str = "acme";
 pub const REPO: &str = "plan";
 pub const TOKEN: &str = "ghs_test_token_never_printed_0123456789";
@@ -164,6 +166,11 @@ impl Repo {
 
     /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
     pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
+        self.run_with_env(event, payload, inputs, &[])
+    }
+
+    /// Like [`Repo::run`], with runner variables set or replaced (`GITHUB_REF`, …).
+    pub fn run_with_env(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
         let tmp = self.dir.path().join("runner");
         std::fs::create_dir_all(&tmp).unwrap();
         let event_path = tmp.join("event.json");
@@ -195,6 +202,9 @@ impl Repo {
         cmd.env("INPUT_GITHUB-TOKEN", TOKEN);
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
         }
         let output = cmd.output().expect("the binary runs");
         let run = Run {
