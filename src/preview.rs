@@ -136,6 +136,7 @@ pub(crate) async fn run<G: GitHub>(
             short(&head)
         ),
     );
+    let t = report::totals(&plan, None, &diagnostics);
     let text = preview_text(&settings.repository, number, &plan, &diagnostics, &notes);
     for d in &diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
@@ -145,7 +146,7 @@ pub(crate) async fn run<G: GitHub>(
     if settings.pr_comment {
         let marker = marker(&settings.projects_root, settings.project.as_deref());
         let body = comment_body(&marker, &text, &head);
-        match sticky_comment(gh, number, &marker, &body, plan.is_empty() && errors(&diagnostics) == 0).await {
+        match sticky_comment(gh, number, &marker, &body, plan.is_empty() && t.errors == 0).await {
             Ok(outcome) => {
                 let _ = writeln!(out, "{}", outcome.describe(number));
             }
@@ -168,7 +169,6 @@ pub(crate) async fn run<G: GitHub>(
     }
     run::write_summary(settings, &summary);
     run::write_outputs(settings, &report::outputs(&plan, None, &diagnostics));
-    let t = report::totals(&plan, None, &diagnostics);
     let _ = writeln!(out, "{}", heading(number, &plan, &t));
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
     Ok(if t.errors > 0 || failed_on_conflict { 1 } else { 0 })
@@ -259,10 +259,6 @@ fn changes(workspace: &Path, sha: Option<&str>, pr: &PullRequest) -> Result<Chan
 /// The first 7 characters of a commit id, as GitHub shows them.
 fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
-}
-
-fn errors(diagnostics: &[Diagnostic]) -> usize {
-    diagnostics.iter().filter(|d| d.level == Level::Error).count()
 }
 
 /// The summary heading: what merging would do, in words.
