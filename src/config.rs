@@ -33,6 +33,7 @@ pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
     ("direction", "both"),
     ("fail-on-conflict", "false"),
     ("write-delay-ms", "1000"),
+    ("pr-comment", "false"),
 ];
 
 /// The longest pause between mutations `write-delay-ms` accepts: a minute.
@@ -229,6 +230,9 @@ pub struct Settings {
     /// `MILESTONE_SYNC_TIMEOUT_MS`: how long one request attempt may take, when not the
     /// client's default (tests of slow answers set a fraction of a second).
     pub attempt_timeout: Option<Duration>,
+    /// `pr-comment`: a pull request run also posts its preview as one comment on the pull
+    /// request, updated in place on later runs.
+    pub pr_comment: bool,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -287,6 +291,7 @@ impl Settings {
         };
         let create_artifacts = parse_bool(raw, "create-artifacts", &mut problems);
         let fail_on_conflict = parse_bool(raw, "fail-on-conflict", &mut problems);
+        let pr_comment = parse_bool(raw, "pr-comment", &mut problems);
         let conflict_resolution = match raw.input("conflict-resolution").as_deref() {
             None => None,
             Some("last_update_wins") => Some(ConflictResolution::LastUpdateWins),
@@ -365,6 +370,7 @@ impl Settings {
             write_delay,
             retry_base_delay,
             attempt_timeout,
+            pr_comment,
         })
     }
 

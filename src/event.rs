@@ -41,8 +41,8 @@ pub enum Event {
         name: String,
         default_branch: Option<String>,
     },
-    /// `pull_request`/`pull_request_target`.
-    PullRequest,
+    /// `pull_request`/`pull_request_target`: a preview of what merging would do.
+    PullRequest(PullRequest),
     Other(String),
 }
 
@@ -72,6 +72,76 @@ pub enum MilestoneAction {
     Closed,
     Opened,
     Deleted,
+}
+
+/// What the preview needs of a `pull_request` or `pull_request_target` payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// The event was `pull_request_target`: the workflow runs in the base repository's
+    /// context (a write token even for forks) and checks out the base branch unless told
+    /// otherwise.
+    pub target: bool,
+    /// `opened`, `synchronize`, `reopened`, `closed`, …
+    pub action: String,
+    pub number: u64,
+    /// The pull request is closed (merged or not): there is nothing left to preview.
+    pub closed: bool,
+    /// The branch the pull request would merge into, e.g. `main`.
+    pub base_ref: String,
+    /// The base branch's commit as the payload saw it.
+    pub base_sha: String,
+    pub head_ref: String,
+    /// The pull request's last commit.
+    pub head_sha: String,
+    /// The head branch lives in another repository: on `pull_request` its token is
+    /// read-only, so the preview cannot comment.
+    pub fork: bool,
+    pub default_branch: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPullRequestEvent {
+    action: String,
+    pull_request: RawPullRequest,
+    repository: Option<RawRepository>,
+}
+
+#[derive(Deserialize)]
+struct RawPullRequest {
+    number: u64,
+    state: String,
+    base: RawPullRequestBranch,
+    head: RawPullRequestBranch,
+}
+
+#[derive(Deserialize)]
+struct RawPullRequestBranch {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    sha: String,
+    /// `null` when the head repository (a fork) was deleted.
+    repo: Option<RawPullRequestRepo>,
+}
+
+#[derive(Deserialize)]
+struct RawPullRequestRepo {
+    id: Option<u64>,
+    full_name: Option<String>,
+}
+
+/// Whether the head lives in another repository than the base. `head.repo.fork` does not
+/// tell: it is true for a branch of a repository that is itself a fork. A deleted head
+/// repository can only have been a fork.
+fn is_fork(base: &RawPullRequestBranch, head: &RawPullRequestBranch) -> bool {
+    match (&base.repo, &head.repo) {
+        (_, None) => true,
+        (Some(b), Some(h)) => match (b.id, h.id, &b.full_name, &h.full_name) {
+            (Some(b), Some(h), _, _) => b != h,
+            (_, _, Some(b), Some(h)) => !b.eq_ignore_ascii_case(h),
+            _ => false,
+        },
+        (None, Some(_)) => false,
+    }
 }
 
 /// Which fields an `edited` event changed (from `changes.*.from`).
@@ -180,7 +250,23 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
                 default_branch: raw.repository.and_then(|r| r.default_branch),
             })
         }
-        "pull_request" | "pull_request_target" => Ok(Event::PullRequest),
+        "pull_request" | "pull_request_target" => {
+            let raw: RawPullRequestEvent = serde_json::from_str(payload)
+                .map_err(|e| format!("the {event_name} event payload cannot be read: {e}"))?;
+            let pr = &raw.pull_request;
+            Ok(Event::PullRequest(PullRequest {
+                target: event_name == "pull_request_target",
+                closed: raw.action == "closed" || pr.state == "closed",
+                action: raw.action.clone(),
+                number: pr.number,
+                base_ref: pr.base.git_ref.clone(),
+                base_sha: pr.base.sha.clone(),
+                head_ref: pr.head.git_ref.clone(),
+                head_sha: pr.head.sha.clone(),
+                fork: is_fork(&pr.base, &pr.head),
+                default_branch: raw.repository.and_then(|r| r.default_branch),
+            }))
+        }
         other => Ok(Event::Other(other.to_string())),
     }
 }
@@ -240,5 +326,54 @@ mod tests {
     #[test]
     fn a_broken_payload_is_an_error() {
         assert!(parse("push", "{").is_err());
+        assert!(parse("pull_request", "{}").is_err());
+    }
+
+    const PR_OPENED: &str = include_str!("../tests/fixtures/webhooks/pull_request.opened.1.json");
+    const PR_SYNCHRONIZE: &str = include_str!("../tests/fixtures/webhooks/pull_request.synchronize.1.json");
+
+    #[test]
+    fn pull_request_payloads_give_number_base_and_head() {
+        let Event::PullRequest(pr) = parse("pull_request", PR_OPENED).unwrap() else { panic!() };
+        assert_eq!(
+            pr,
+            PullRequest {
+                target: false,
+                action: "opened".into(),
+                number: 2,
+                closed: false,
+                base_ref: "master".into(),
+                base_sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e".into(),
+                head_ref: "changes".into(),
+                head_sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
+                fork: false,
+                default_branch: Some("master".into()),
+            }
+        );
+        let Event::PullRequest(pr) = parse("pull_request_target", PR_SYNCHRONIZE).unwrap() else { panic!() };
+        assert!(pr.target);
+        assert_eq!((pr.action.as_str(), pr.number, pr.closed), ("synchronize", 2, false));
+    }
+
+    #[test]
+    fn a_fork_is_told_by_the_head_repository_not_by_its_fork_flag() {
+        let mut v: serde_json::Value = serde_json::from_str(PR_OPENED).unwrap();
+        // A branch of a repository that is itself a fork is not a fork pull request.
+        v["pull_request"]["head"]["repo"]["fork"] = true.into();
+        v["pull_request"]["base"]["repo"]["fork"] = true.into();
+        let fork = |v: &serde_json::Value| match parse("pull_request", &v.to_string()).unwrap() {
+            Event::PullRequest(pr) => pr.fork,
+            _ => panic!(),
+        };
+        assert!(!fork(&v));
+        v["pull_request"]["head"]["repo"]["id"] = 1.into();
+        v["pull_request"]["head"]["repo"]["full_name"] = "someone/Hello-World".into();
+        assert!(fork(&v));
+        // The fork was deleted since.
+        v["pull_request"]["head"]["repo"] = serde_json::Value::Null;
+        assert!(fork(&v));
+        v["action"] = "closed".into();
+        let Event::PullRequest(pr) = parse("pull_request", &v.to_string()).unwrap() else { panic!() };
+        assert!(pr.closed);
     }
 }

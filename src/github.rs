@@ -76,6 +76,15 @@ pub struct TreeFile {
     pub content: String,
 }
 
+/// A comment on an issue or pull request, as the preview needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    /// The Markdown as written (GitHub's `body`).
+    pub body: String,
+    pub html_url: String,
+}
+
 /// Which permission a refused request lacked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -83,6 +92,8 @@ pub enum Permission {
     IssuesWrite,
     /// `contents: write`, needed for commits.
     ContentsWrite,
+    /// `pull-requests: write`, needed for the preview comment on a pull request.
+    PullRequestsWrite,
 }
 
 impl Permission {
@@ -91,6 +102,7 @@ impl Permission {
         match self {
             Permission::IssuesWrite => "issues: write",
             Permission::ContentsWrite => "contents: write",
+            Permission::PullRequestsWrite => "pull-requests: write",
         }
     }
 
@@ -99,6 +111,7 @@ impl Permission {
         match self {
             Permission::IssuesWrite => "Issues: Read and write",
             Permission::ContentsWrite => "Contents: Read and write",
+            Permission::PullRequestsWrite => "Pull requests: Read and write",
         }
     }
 }
@@ -181,4 +194,12 @@ pub trait GitHub {
     fn rate_limit(&self) -> Option<RateLimit> {
         None
     }
+    /// `GET /repos/{o}/{r}/issues/{n}/comments?per_page=100`, every page, oldest first. A pull
+    /// request is an issue: its conversation comments live here.
+    async fn list_issue_comments(&self, issue: u64) -> Result<Vec<IssueComment>, GitHubError>;
+    /// `POST /repos/{o}/{r}/issues/{n}/comments`. Never retried blindly: a lost answer may
+    /// mean the comment exists.
+    async fn create_issue_comment(&self, issue: u64, body: &str) -> Result<IssueComment, GitHubError>;
+    /// `PATCH /repos/{o}/{r}/issues/comments/{id}`: replaces the comment's body.
+    async fn update_issue_comment(&self, id: u64, body: &str) -> Result<IssueComment, GitHubError>;
 }

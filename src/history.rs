@@ -121,6 +121,28 @@ fn is_object_id(text: &str) -> bool {
     matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The parents a commit names, first parent first, read from the commit object itself: this
+/// works in a shallow clone too, where the parents are named but not present.
+pub fn parents(workspace: &Path, commit: &str) -> Option<Vec<String>> {
+    if !is_object_id(commit) {
+        return None;
+    }
+    let out = git(workspace, &["cat-file", "commit", commit]).ok()?;
+    let text = String::from_utf8_lossy(&out);
+    // The header ends at the first empty line; the message may hold anything.
+    let header = text.split("\n\n").next().unwrap_or_default();
+    Some(header.lines().filter_map(|l| l.strip_prefix("parent ")).map(|p| p.trim().to_string()).collect())
+}
+
+/// The best common ancestor of two commits, when the checkout holds enough history.
+pub fn merge_base(workspace: &Path, a: &str, b: &str) -> Option<String> {
+    if !is_object_id(a) || !is_object_id(b) {
+        return None;
+    }
+    let out = git(workspace, &["merge-base", a, b]).ok()?;
+    Some(String::from_utf8(out).ok()?.trim().to_string()).filter(|s| !s.is_empty())
+}
+
 #[derive(Debug, thiserror::Error)]
 enum GitError {
     #[error("git is not installed")]
@@ -214,5 +236,34 @@ mod tests {
         assert_eq!(local_tree(d, &after).map(|t| t.len()), Some(40));
         let times = last_change_times(d, "p");
         assert!(times.contains_key("p/epics/a.md") && times.contains_key("p/epics/c.md"));
+    }
+
+    #[test]
+    fn parents_and_merge_base_of_a_pull_request_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a"), "1").unwrap();
+        run(d, &["add", "."]);
+        run(d, &["commit", "-qm", "root"]);
+        let root = run(d, &["rev-parse", "HEAD"]);
+        assert_eq!(parents(d, &root), Some(vec![]));
+        run(d, &["checkout", "-qb", "topic"]);
+        std::fs::write(d.join("b"), "2").unwrap();
+        run(d, &["add", "."]);
+        run(d, &["commit", "-qm", "parent\n\nparent 1234 is not a header line"]);
+        let topic = run(d, &["rev-parse", "HEAD"]);
+        run(d, &["checkout", "-q", "main"]);
+        std::fs::write(d.join("c"), "3").unwrap();
+        run(d, &["add", "."]);
+        run(d, &["commit", "-qm", "main moves"]);
+        let main = run(d, &["rev-parse", "HEAD"]);
+        run(d, &["merge", "-q", "--no-ff", "-m", "merge", "topic"]);
+        let merge = run(d, &["rev-parse", "HEAD"]);
+        assert_eq!(parents(d, &merge), Some(vec![main.clone(), topic.clone()]));
+        assert_eq!(parents(d, &topic), Some(vec![root.clone()]));
+        assert_eq!(merge_base(d, &main, &topic), Some(root));
+        assert_eq!(parents(d, "1234567890123456789012345678901234567890"), None);
+        assert_eq!(merge_base(d, &main, "1234567890123456789012345678901234567890"), None);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Functional core, imperative shell: the readers ([`workspace`], [`event`], [`history`],
 //! [`github`]) produce plain values, the pure [`plan`] turns them into a list of changes, and
-//! [`apply`] carries the changes out; [`report`] tells the user what happened.
+//! [`apply`] carries the changes out; [`report`] tells the user what happened. On a pull
+//! request, [`preview`] plans the same way and shows what merging would do instead.
 
 pub mod apply;
 pub mod artifact;
@@ -16,6 +17,7 @@ pub mod github;
 pub mod history;
 pub mod link;
 pub mod plan;
+pub mod preview;
 pub mod report;
 pub mod run;
 pub mod workspace;

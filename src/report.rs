@@ -126,6 +126,19 @@ fn milestone_ref(c: &Change) -> Option<u64> {
     c.action.milestone_number()
 }
 
+/// The page of the milestone a change concerns, when it exists already.
+fn milestone_url(c: &Change) -> Option<&str> {
+    match &c.action {
+        Action::Create { .. } => None,
+        Action::Adopt { html_url, .. }
+        | Action::Update { html_url, .. }
+        | Action::CloseRemoved { html_url, .. }
+        | Action::DeleteRemoved { html_url, .. }
+        | Action::EditFile { html_url, .. }
+        | Action::CreateFile { html_url, .. } => Some(html_url),
+    }
+}
+
 /// The counts a run reports as outputs and in the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
@@ -235,7 +248,6 @@ pub fn summary(
     notes: &[String],
 ) -> String {
     let t = totals(plan, outcome, diagnostics);
-    let mut s = String::new();
     let heading = if t.errors > 0 || t.failed > 0 {
         "❌ milestone-sync: finished with errors"
     } else if dry_run && !plan.is_empty() {
@@ -245,15 +257,30 @@ pub fn summary(
     } else {
         "✅ milestone-sync: synced"
     };
-    let _ = writeln!(s, "## {heading}\n");
+    let problems = diagnostics.iter().any(|d| d.level != Level::Notice);
+    if plan.is_empty() && notes.is_empty() && !problems {
+        // Nothing to do: one short line.
+        return format!("✅ milestone-sync: everything is in sync ({} artifact(s) checked).\n", plan.in_sync);
+    }
+    format!("## {heading}\n\n{}", summary_body(links, plan, outcome, diagnostics, dry_run, notes))
+}
+
+/// The job summary below its heading: the notes, a row per change, the totals, conflicts and
+/// problems. The pull-request preview puts its own heading on top of it.
+pub fn summary_body(
+    links: &Links<'_>,
+    plan: &Plan,
+    outcome: Option<&Outcome>,
+    diagnostics: &[Diagnostic],
+    dry_run: bool,
+    notes: &[String],
+) -> String {
+    let t = totals(plan, outcome, diagnostics);
+    let mut s = String::new();
     for note in notes {
         let _ = writeln!(s, "{}\n", cell(note));
     }
     let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
-    if plan.is_empty() && notes.is_empty() && problems.is_empty() && t.errors == 0 {
-        // Nothing to do: one short line.
-        return format!("✅ milestone-sync: everything is in sync ({} artifact(s) checked).\n", plan.in_sync);
-    }
     if plan.is_empty() {
         let _ = writeln!(s, "{} artifact(s) checked; every milestone already matches.\n", plan.in_sync);
     } else {
@@ -267,10 +294,12 @@ pub fn summary(
         for (c, result) in rows {
             let artifact =
                 format!("**{}** {} ({})", cell(&c.artifact_id), cell(&c.artifact_title), links.file(&c.path));
-            let milestone = match (&result, milestone_ref(c)) {
-                (Ok((n, url)), _) => format!("[#{n}]({})", url.replace(')', "%29")),
-                (_, Some(n)) => format!("#{n}"),
-                (_, None) => "new".into(),
+            // A link, not a bare `#n`: in a pull request comment `#n` would name issue n.
+            let milestone = match (&result, milestone_ref(c), milestone_url(c)) {
+                (Ok((n, url)), _, _) => format!("[#{n}]({})", url.replace(')', "%29")),
+                (_, Some(n), Some(url)) => format!("[#{n}]({})", url.replace(')', "%29")),
+                (_, Some(n), None) => format!("#{n}"),
+                (_, None, _) => "new".into(),
             };
             let what = match &result {
                 Err(e) if !e.is_empty() => format!("❌ {}: {}", describe(c), cell(e)),

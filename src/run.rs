@@ -59,13 +59,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
             (branch, default_branch.clone(), None)
         }
         Event::Milestone(m) => return run_milestone_event(settings, gh, out, m).await,
-        Event::PullRequest => {
-            return Ok(finish_early(
-                settings,
-                out,
-                "pull_request runs do not preview changes in this version; nothing to do",
-            ));
-        }
+        Event::PullRequest(pr) => return crate::preview::run(settings, gh, out, pr).await,
         Event::Other(name) => {
             return Ok(finish_early(
                 settings,
@@ -231,7 +225,7 @@ async fn run_milestone_event<G: GitHub>(
 
 /// The planner's run-level choices: inputs, today's date and each artifact's last commit
 /// time (the local side's clock for `last_update_wins`).
-fn plan_options(settings: &Settings) -> plan::Options {
+pub(crate) fn plan_options(settings: &Settings) -> plan::Options {
     plan::Options {
         on_removed: Some(settings.on_removed),
         policy: settings.conflict_resolution,
@@ -246,7 +240,7 @@ fn plan_options(settings: &Settings) -> plan::Options {
 
 /// Turns a push's file list into the planner's scope: which artifacts it touched, and which
 /// fields of each; removed artifacts as they were before the push.
-fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
+pub(crate) fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
     let mut touched = BTreeMap::new();
     let mut removed = Vec::new();
     let current: BTreeMap<&str, &artifact::Artifact> =
@@ -282,7 +276,7 @@ fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
     Scope::Files { touched, removed }
 }
 
-fn finish_early(settings: &Settings, out: &mut dyn Write, message: &str) -> i32 {
+pub(crate) fn finish_early(settings: &Settings, out: &mut dyn Write, message: &str) -> i32 {
     let notice = Diagnostic::notice(message);
     let _ = writeln!(out, "{}", report::annotation(&notice));
     write_summary(settings, &format!("## milestone-sync: nothing to do\n\n{}\n", report::cell(message)));
@@ -323,13 +317,13 @@ fn report_and_exit(
     if t.errors > 0 || t.failed > 0 || failed_on_conflict { 1 } else { 0 }
 }
 
-fn write_summary(settings: &Settings, text: &str) {
+pub(crate) fn write_summary(settings: &Settings, text: &str) {
     if let Some(path) = &settings.summary_file {
         append(path, text);
     }
 }
 
-fn write_outputs(settings: &Settings, text: &str) {
+pub(crate) fn write_outputs(settings: &Settings, text: &str) {
     if let Some(path) = &settings.output_file {
         append(path, text);
     }

@@ -40,7 +40,8 @@ use serde_json::{Map, Value, json};
 
 use crate::due_date;
 use crate::github::{
-    GitHub, GitHubError, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission, RateLimit, TreeFile,
+    GitHub, GitHubError, IssueComment, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission, RateLimit,
+    TreeFile,
 };
 
 /// How long to wait for a TCP/TLS connection.
@@ -72,10 +73,13 @@ enum Endpoint {
     CreateTree,
     CreateCommit,
     UpdateRef,
+    ListIssueComments,
+    CreateIssueComment,
+    UpdateIssueComment,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 12] = [
+    const ALL: [Endpoint; 15] = [
         Endpoint::Repo,
         Endpoint::ListMilestones,
         Endpoint::GetMilestone,
@@ -88,6 +92,9 @@ impl Endpoint {
         Endpoint::CreateTree,
         Endpoint::CreateCommit,
         Endpoint::UpdateRef,
+        Endpoint::ListIssueComments,
+        Endpoint::CreateIssueComment,
+        Endpoint::UpdateIssueComment,
     ];
 
     fn index(self) -> usize {
@@ -101,9 +108,13 @@ impl Endpoint {
             | Endpoint::GetMilestone
             | Endpoint::BranchHead
             | Endpoint::GetCommit
-            | Endpoint::Contents => Method::GET,
-            Endpoint::CreateMilestone | Endpoint::CreateTree | Endpoint::CreateCommit => Method::POST,
-            Endpoint::UpdateMilestone | Endpoint::UpdateRef => Method::PATCH,
+            | Endpoint::Contents
+            | Endpoint::ListIssueComments => Method::GET,
+            Endpoint::CreateMilestone
+            | Endpoint::CreateTree
+            | Endpoint::CreateCommit
+            | Endpoint::CreateIssueComment => Method::POST,
+            Endpoint::UpdateMilestone | Endpoint::UpdateRef | Endpoint::UpdateIssueComment => Method::PATCH,
             Endpoint::DeleteMilestone => Method::DELETE,
         }
     }
@@ -123,17 +134,22 @@ impl Endpoint {
             Endpoint::CreateTree => "POST /repos/{o}/{r}/git/trees",
             Endpoint::CreateCommit => "POST /repos/{o}/{r}/git/commits",
             Endpoint::UpdateRef => "PATCH /repos/{o}/{r}/git/refs/heads/{branch}",
+            Endpoint::ListIssueComments => "GET /repos/{o}/{r}/issues/{n}/comments",
+            Endpoint::CreateIssueComment => "POST /repos/{o}/{r}/issues/{n}/comments",
+            Endpoint::UpdateIssueComment => "PATCH /repos/{o}/{r}/issues/comments/{id}",
         }
     }
 
     /// Whether the client may send this request again after a failure (see [`retry`]). Every
-    /// endpoint but the milestone create: sent twice, it could make a duplicate.
+    /// endpoint but the creates of milestones and comments: sent twice, each could make a
+    /// duplicate (the callers look for what a lost answer made instead).
     fn resend_safe(self) -> bool {
-        self != Endpoint::CreateMilestone
+        !matches!(self, Endpoint::CreateMilestone | Endpoint::CreateIssueComment)
     }
 
     /// The permission a 403 "Resource not accessible" on this endpoint points at: milestones
-    /// belong to `issues`, the git database and contents to `contents`.
+    /// belong to `issues`, the git database and contents to `contents`, the preview's
+    /// comment on a pull request to `pull-requests`.
     fn permission(self) -> Permission {
         match self {
             Endpoint::ListMilestones
@@ -148,6 +164,9 @@ impl Endpoint {
             | Endpoint::CreateTree
             | Endpoint::CreateCommit
             | Endpoint::UpdateRef => Permission::ContentsWrite,
+            Endpoint::ListIssueComments | Endpoint::CreateIssueComment | Endpoint::UpdateIssueComment => {
+                Permission::PullRequestsWrite
+            }
         }
     }
 }
@@ -397,6 +416,22 @@ impl From<WireMilestone> for Milestone {
             due_on: wire.due_on,
             updated_at: wire.updated_at,
         }
+    }
+}
+
+/// An issue comment as GitHub sends it; unknown fields are ignored. `body` is left out of
+/// an answer only when another media type was asked for, which this client never does.
+#[derive(Debug, Deserialize)]
+struct WireIssueComment {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    html_url: String,
+}
+
+impl From<WireIssueComment> for IssueComment {
+    fn from(wire: WireIssueComment) -> Self {
+        IssueComment { id: wire.id, body: wire.body.unwrap_or_default(), html_url: wire.html_url }
     }
 }
 
@@ -764,6 +799,38 @@ impl Client {
         })
     }
 
+    /// GETs `first` and every page its `Link` headers lead to, in order.
+    async fn get_all_pages<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        first: String,
+        what: &str,
+    ) -> Result<Vec<T>, GitHubError> {
+        let mut url = first;
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let (page, answer): (Vec<T>, _) = self.call(endpoint, &url, None, &ErrorContext::default()).await?;
+            items.extend(page);
+            let next =
+                answer.headers.get_all(http::header::LINK).iter().filter_map(|v| v.to_str().ok()).find_map(next_link);
+            match next {
+                Some(next) => {
+                    url = self.base.follow(&next).map_err(|message| GitHubError::Transport {
+                        method: "GET".into(),
+                        path: path_of(&url),
+                        message,
+                    })?;
+                }
+                None => return Ok(items),
+            }
+        }
+        Err(GitHubError::Transport {
+            method: "GET".into(),
+            path: path_of(&url),
+            message: format!("more than {MAX_PAGES} pages of {what}; the Link header may loop"),
+        })
+    }
+
     fn check(&self, endpoint: Endpoint, url: &str, answer: &Answer, context: &ErrorContext) -> Result<(), GitHubError> {
         if answer.status.is_success() {
             return Ok(());
@@ -821,30 +888,9 @@ impl GitHub for Client {
     }
 
     async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError> {
-        let mut url = self.base.url(&self.repo_path("/milestones?state=all&per_page=100"));
-        let mut milestones = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let (page, answer): (Vec<WireMilestone>, _) =
-                self.call(Endpoint::ListMilestones, &url, None, &ErrorContext::default()).await?;
-            milestones.extend(page.into_iter().map(Milestone::from));
-            let next =
-                answer.headers.get_all(http::header::LINK).iter().filter_map(|v| v.to_str().ok()).find_map(next_link);
-            match next {
-                Some(next) => {
-                    url = self.base.follow(&next).map_err(|message| GitHubError::Transport {
-                        method: "GET".into(),
-                        path: path_of(&url),
-                        message,
-                    })?;
-                }
-                None => return Ok(milestones),
-            }
-        }
-        Err(GitHubError::Transport {
-            method: "GET".into(),
-            path: self.repo_path("/milestones"),
-            message: format!("more than {MAX_PAGES} pages of milestones; the Link header may loop"),
-        })
+        let url = self.base.url(&self.repo_path("/milestones?state=all&per_page=100"));
+        let milestones: Vec<WireMilestone> = self.get_all_pages(Endpoint::ListMilestones, url, "milestones").await?;
+        Ok(milestones.into_iter().map(Milestone::from).collect())
     }
 
     async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError> {
@@ -962,6 +1008,29 @@ impl GitHub for Client {
 
     fn rate_limit(&self) -> Option<RateLimit> {
         *lock(&self.rate)
+    }
+
+    async fn list_issue_comments(&self, issue: u64) -> Result<Vec<IssueComment>, GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!("/issues/{issue}/comments?per_page=100")));
+        let comments: Vec<WireIssueComment> =
+            self.get_all_pages(Endpoint::ListIssueComments, url, "issue comments").await?;
+        Ok(comments.into_iter().map(IssueComment::from).collect())
+    }
+
+    async fn create_issue_comment(&self, issue: u64, body: &str) -> Result<IssueComment, GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!("/issues/{issue}/comments")));
+        let (comment, _): (WireIssueComment, _) = self
+            .call(Endpoint::CreateIssueComment, &url, Some(&json!({"body": body})), &ErrorContext::default())
+            .await?;
+        Ok(comment.into())
+    }
+
+    async fn update_issue_comment(&self, id: u64, body: &str) -> Result<IssueComment, GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!("/issues/comments/{id}")));
+        let (comment, _): (WireIssueComment, _) = self
+            .call(Endpoint::UpdateIssueComment, &url, Some(&json!({"body": body})), &ErrorContext::default())
+            .await?;
+        Ok(comment.into())
     }
 }
 

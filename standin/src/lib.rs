@@ -1,4 +1,5 @@
-//! A stateful stand-in for GitHub's REST API (milestones and the git database), for tests.
+//! A stateful stand-in for GitHub's REST API (milestones, the git database and issue
+//! comments), for tests.
 //!
 //! milestone-sync's integration tests run the real binary against this server instead of
 //! api.github.com. The value of a stand-in lies in being *faithful* where GitHub's behaviour
@@ -14,6 +15,7 @@
 //! ([`StandIn::hold_after_write`]), and simulate a concurrent push with
 //! [`StandIn::move_branch_when`].
 
+mod comments;
 mod faults;
 mod git;
 mod git_api;
@@ -79,6 +81,29 @@ impl Default for SeedMilestone {
     fn default() -> Self {
         SeedMilestone { title: String::new(), description: None, state: "open".to_string(), due_on: None }
     }
+}
+
+/// What an issue number holds: GitHub numbers issues and pull requests in one sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IssueKind {
+    Issue,
+    PullRequest,
+}
+
+/// A comment on an issue or pull request, as the stand-in stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentRecord {
+    /// Large, as GitHub's are today (beyond `u32::MAX`).
+    pub id: u64,
+    /// The issue or pull request number.
+    pub issue: u64,
+    pub body: String,
+    /// The author's login; comments made through the API are `github-actions[bot]`'s.
+    pub user: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// `https://github.com/{o}/{r}/pull/{n}#issuecomment-{id}` (or `/issues/…`).
+    pub html_url: String,
 }
 
 /// One request the stand-in answered, in the order they were answered.
@@ -190,6 +215,32 @@ impl StandIn {
     /// Simulates a person deleting the milestone on github.com. Returns whether it existed.
     pub fn delete_milestone(&self, number: u64) -> bool {
         self.lock().milestones.remove(&number).is_some()
+    }
+
+    /// Opens pull request `number`, so that its conversation takes comments (GitHub answers
+    /// 404 to comments on a number that is neither an issue nor a pull request).
+    pub fn open_pull_request(&self, number: u64) {
+        self.lock().issues.insert(number, IssueKind::PullRequest);
+    }
+
+    /// Simulates `login` commenting on issue or pull request `number` on github.com (nothing
+    /// is logged). Panics when there is no such issue or pull request.
+    pub fn add_comment(&self, number: u64, login: &str, body: &str) -> CommentRecord {
+        let mut state = self.lock();
+        assert!(state.issues.contains_key(&number), "add_comment: no issue or pull request #{number}");
+        comments::insert(&self.shared, &mut state, number, login, body.to_string())
+    }
+
+    /// The comments on issue or pull request `number`, oldest first.
+    pub fn comments(&self, number: u64) -> Vec<CommentRecord> {
+        self.lock().comments.values().filter(|c| c.issue == number).cloned().collect()
+    }
+
+    /// Makes the token read-only (or writable again), like the token of a workflow run for a
+    /// pull request from a fork: reads go on, every write answers 403 "Resource not
+    /// accessible by integration".
+    pub fn set_read_only(&self, read_only: bool) {
+        self.lock().read_only = read_only;
     }
 
     /// Every request served, in order, faulted ones included.

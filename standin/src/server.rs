@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::faults::{self, ChaosStrike, Fault};
 use crate::reply::Reply;
 use crate::state::{Shared, State};
-use crate::{RequestRecord, git_api, milestones, pagination, repository};
+use crate::{RequestRecord, comments, git_api, milestones, pagination, repository};
 
 /// What happens after a request was handled, besides answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +174,12 @@ fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> (Reply, After) 
         Some(Fault::SlowAnswer { delay, .. }) => after = After::Delay(delay),
         None => {}
     }
+    if state.read_only && is_write(&req.method) {
+        return (
+            Reply::error(403, "Resource not accessible by integration", "https://docs.github.com/rest"),
+            After::Answer,
+        );
+    }
     let write = is_write(&req.method);
     if after == After::Answer && !lose_answer {
         match state.chaos.as_mut().and_then(|c| c.strike(write)) {
@@ -251,6 +257,27 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
                 ("PATCH", []) => with_body(&mut |b| milestones::update(shared, state, n, b)),
                 ("DELETE", []) => milestones::delete(state, n),
                 ("GET", ["labels"]) if state.milestones.contains_key(&n) => Reply::ok(json!([])),
+                _ => Reply::not_found(),
+            }
+        }
+        (_, ["issues", "comments", id]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return Reply::not_found();
+            };
+            match method {
+                "GET" => comments::get(shared, state, id),
+                "PATCH" => with_body(&mut |b| comments::update(shared, state, id, b)),
+                "DELETE" => comments::delete(state, id),
+                _ => Reply::not_found(),
+            }
+        }
+        (_, ["issues", n, "comments"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return Reply::not_found();
+            };
+            match method {
+                "GET" => comments::list(shared, state, n, query),
+                "POST" => with_body(&mut |b| comments::create(shared, state, n, b)),
                 _ => Reply::not_found(),
             }
         }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::faults::{ChaosState, Protection};
 use crate::git::Git;
-use crate::{Config, Fault, MilestoneRecord, RequestRecord, Trigger};
+use crate::{CommentRecord, Config, Fault, IssueKind, MilestoneRecord, RequestRecord, Trigger};
 
 /// The numeric id GitHub would give the repository; it only shows in `/repositories/{id}`
 /// pagination links and the repository object.
@@ -105,6 +105,13 @@ pub(crate) struct State {
     pub writes_done: usize,
     /// Commits made through `POST git/commits` without a committer: GitHub signs those.
     pub signed_commits: HashSet<String>,
+    /// Issues and pull requests that exist, by number: only they take comments.
+    pub issues: BTreeMap<u64, IssueKind>,
+    /// Comments on issues and pull requests, by id (ids grow, so this is creation order).
+    pub comments: BTreeMap<u64, CommentRecord>,
+    pub last_comment_id: u64,
+    /// The token may only read, like a fork's on `pull_request`: writes answer 403.
+    pub read_only: bool,
 }
 
 /// The primary rate limit of the token: `limit` requests per `window`, as the

@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 
 use github_standin::{Config, MilestoneRecord, RequestRecord, StandIn};
 
+pub mod pull_request;
+
 pub const OWNER: &str = "acme";
 pub const REPO: &str = "plan";
 pub const TOKEN: &str = "ghs_test_token_never_printed_0123456789";
@@ -167,6 +169,11 @@ impl Repo {
     /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
     pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
         self.run_with(event, payload, inputs, &[])
+    }
+
+    /// Like [`Repo::run`], with runner variables set or replaced (`GITHUB_REF`, …).
+    pub fn run_with_env(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
+        self.run_with(event, payload, inputs, env)
     }
 
     /// Like [`Repo::run`], with extra environment variables (e.g. `MILESTONE_SYNC_LOG`).
