@@ -400,7 +400,10 @@ impl ProjectConfig {
 /// the key (as a dotted path, e.g. `github_integration.enable_sync`), the type it must have
 /// and the type it has, so the fix is plain without opening the README.
 fn config_error(path: &str, text: &str, key: Option<&serde_path_to_error::Path>, e: &toml::de::Error) -> Diagnostic {
-    let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    // An error at the very end (an unclosed `"""`) is shown on the last line, not on the
+    // empty one after the final newline.
+    let last = text.lines().count().max(1);
+    let line = e.span().map(|s| (text[..s.start.min(text.len())].matches('\n').count() + 1).min(last));
     let what = e.message().trim();
     let key = key.map(ToString::to_string).filter(|k| !k.is_empty() && k != ".");
     let message = match (&key, what.strip_prefix("invalid type: ").and_then(|w| w.split_once(", expected "))) {
@@ -525,6 +528,8 @@ mod tests {
                 "`github_integration.conflict_resolution` cannot be used: unknown variant `newest`, expected one of",
             ),
             ("[github_integration]\nenable_sync = true\nenable_sync = false\n", 3, "is not valid TOML: duplicate key"),
+            // Found by fuzzing: an error at the end of the text pointed past the last line.
+            ("[github_integration]\nrepo_owner = \"\"\"acme\n", 2, "is not valid TOML"),
         ];
         for (text, line, expected) in cases {
             let e = ProjectConfig::parse("p/project_config.toml", text).unwrap_err();
