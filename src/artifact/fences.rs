@@ -128,8 +128,10 @@ pub(crate) fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<Split<'a>, Diagno
         return Err(unclosed());
     };
 
-    let front_start = first_end + 1;
-    let mut pos = front_start;
+    // toml_edit drops a BOM at the start of its input and never prints it back: one at the
+    // start of the front matter stays outside the TOML text, with the opening fence's bytes.
+    let front_start = first_end + 1 + if text[first_end + 1..].starts_with(BOM) { BOM.len() } else { 0 };
+    let mut pos = first_end + 1;
     while pos < text.len() {
         let end = text[pos..].find('\n').map(|i| pos + i);
         let line = &text[pos..end.unwrap_or(text.len())];
