@@ -67,16 +67,28 @@ fn set(file: &[u8], f: &Fenced, key: &str, value: &str, at: &KeyAt, result: Resu
             let after = after.strip_suffix(b"\n").unwrap_or(after);
             let after = after.strip_suffix(b"\r").unwrap_or(after);
             let written = new[*line];
-            assert!(written.starts_with(before), "set {key}: the key or spacing changed: {:?}", String::from_utf8_lossy(written));
+            assert!(
+                written.starts_with(before),
+                "set {key}: the key or spacing changed: {:?}",
+                String::from_utf8_lossy(written)
+            );
             let body = written.strip_suffix(f.eol).expect("the file's line ending");
-            assert!(body.ends_with(after), "set {key}: the trailing comment changed: {:?}", String::from_utf8_lossy(written));
+            assert!(
+                body.ends_with(after),
+                "set {key}: the trailing comment changed: {:?}",
+                String::from_utf8_lossy(written)
+            );
         }
         KeyAt::Absent => {
             assert_eq!(new.len(), old.len() + 1, "set {key}: one line inserted");
             let i = (0..old.len()).find(|&i| old[i] != new[i]).unwrap_or(old.len());
             assert_eq!(new[i + 1..], old[i..], "set {key}: more than one line changed");
             assert!(i > 0 && i <= f.close_line, "set {key}: inserted outside the front matter, at line {i}");
-            assert!(new[i].starts_with(format!("{key} = \"").as_bytes()) && new[i].ends_with(f.eol), "{:?}", String::from_utf8_lossy(new[i]));
+            assert!(
+                new[i].starts_with(format!("{key} = \"").as_bytes()) && new[i].ends_with(f.eol),
+                "{:?}",
+                String::from_utf8_lossy(new[i])
+            );
         }
     }
     // The value reads back.

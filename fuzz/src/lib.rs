@@ -85,7 +85,12 @@ pub enum KeyAt {
     Table,
     /// A plain value: the key's line, the value's last line, and byte offsets (in the whole
     /// file) of the value's first and one-past-last byte.
-    Value { line: usize, last_line: usize, value: Range<usize>, as_str: Option<String> },
+    Value {
+        line: usize,
+        last_line: usize,
+        value: Range<usize>,
+        as_str: Option<String>,
+    },
 }
 
 /// Reads `key` from the front matter with toml_edit's spans. `None` when the front matter is
