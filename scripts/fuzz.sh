@@ -68,7 +68,7 @@ for target in "${targets[@]}"; do
     -print_final_stats=1 >"$log" 2>&1
   status=$?
   set -e
-  grep -E '^(#[0-9]+ +(INITED|DONE)|Done [0-9]+ runs)' "$log" || true
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|Done [0-9]+ runs)' "$log" || true
   [ "$status" -eq 0 ] || tail -n 60 "$log"
   runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)
   [ -n "$runs" ] || runs=$(grep -oE '^Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' || echo "?")
