@@ -346,6 +346,11 @@ async fn commit<G: GitHub>(
 fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
     for (path, file_edits) in &work.edits {
         let Some(base) = target.files.get(path) else { continue };
+        // Never write through a symbolic link: it could lead outside the workspace.
+        if let Err(d) = crate::workspace::refuse_links(target.workspace, path) {
+            out.diagnostics.push(d);
+            continue;
+        }
         match artifact::edit(path, base, file_edits) {
             Ok(new) if &new != base => match std::fs::write(target.workspace.join(path), &new) {
                 Ok(()) => out.files_changed.push(path.clone()),
@@ -357,7 +362,11 @@ fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
     }
     for (path, content) in &work.new_files {
         let full = target.workspace.join(path);
-        if full.exists() {
+        if std::fs::symlink_metadata(&full).is_ok() {
+            continue;
+        }
+        if let Err(d) = crate::workspace::refuse_links(target.workspace, path) {
+            out.diagnostics.push(d);
             continue;
         }
         match std::fs::create_dir_all(full.parent().unwrap_or(target.workspace))

@@ -8,6 +8,7 @@
 mod body;
 mod fences;
 mod front_matter;
+mod mojibake;
 #[cfg(test)]
 mod tests;
 
@@ -155,6 +156,12 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
 
     let base = optional(crate::base::KEY, "\"v1\"");
     let conflict = optional(crate::base::CONFLICT_KEY, "\"title\"");
+    for (key, value) in [(keys::TITLE, &title), (keys::STATUS, &status), (keys::TYPE, &kind)] {
+        if let Some(w) = damaged(path, key, value, line_of(key)) {
+            warnings.push(w);
+        }
+    }
+
     let (due, due_key) = front_matter::read_due(path, table, &key_lines, &mut warnings);
     let body = split.body();
     let description = normalize_text(description_section(body));
@@ -176,6 +183,49 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
         conflict,
         body_line,
     })
+}
+
+/// A warning for a value whose emoji were damaged by a wrong encoding, with the value it
+/// should hold when that can be worked out.
+fn damaged(path: &str, key: &str, value: &str, line: Option<usize>) -> Option<Diagnostic> {
+    let message = match mojibake::damage(value) {
+        mojibake::Damage::None => return None,
+        mojibake::Damage::Repairable(fixed) => format!(
+            "`{key}` holds {value:?}, whose emoji was damaged by a wrong encoding (the UTF-8 file \
+             was opened as Windows-1252 and saved): write `{key} = {fixed:?}`"
+        ),
+        mojibake::Damage::Lost => format!(
+            "`{key}` holds {value:?}: the characters shown as \u{fffd} were lost to a wrong \
+             encoding. Type them again (e.g. the emoji of the status) and save the file as UTF-8"
+        ),
+    };
+    Some(Diagnostic::warning(path, line, message))
+}
+
+/// Statuses IntelliManage defines, as [`normalize_label`] reduces them (emoji dropped): the
+/// open ones and [`CLOSED_STATUSES`].
+pub const KNOWN_STATUSES: [&str; 14] = [
+    "backlog",
+    "planned",
+    "to do",
+    "todo",
+    "ready",
+    "in progress",
+    "review",
+    "qa",
+    "review qa",
+    "blocked",
+    "done",
+    "completed",
+    "archived",
+    "closed",
+];
+
+/// True when `status` is one of [`KNOWN_STATUSES`] or of `custom` (the project's
+/// `custom_statuses` and configured statuses), compared as [`normalize_label`] reduces them.
+pub fn is_known_status(status: &str, custom: &[impl AsRef<str>]) -> bool {
+    let label = normalize_label(status);
+    KNOWN_STATUSES.contains(&label.as_str()) || custom.iter().any(|c| normalize_label(c.as_ref()) == label)
 }
 
 /// The file line of a top-level front-matter key, or `None` when the file cannot be read or

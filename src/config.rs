@@ -396,7 +396,10 @@ fn parse_bool(raw: &Inputs, name: &str, problems: &mut Vec<String>) -> bool {
 
 /// How a field changed on both sides since the last sync is settled (PRODUCT.md's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "one of the strings last_update_wins, prefer_local, prefer_github, manual_flag"
+)]
 pub enum ConflictResolution {
     /// The side changed last wins: the file's last commit time against the milestone's
     /// `updated_at`; ties go to the file.
@@ -440,6 +443,9 @@ pub struct ProjectConfig {
     pub archived_status: String,
     /// `pat_env_var_name`: the variable that holds a token, for runs from a terminal.
     pub pat_env_var_name: Option<String>,
+    /// Top-level `custom_statuses`: the statuses a project with a custom methodology adds to
+    /// IntelliManage's own (a status in neither list earns a warning).
+    pub custom_statuses: Vec<String>,
 }
 
 impl ProjectConfig {
@@ -460,13 +466,19 @@ impl ProjectConfig {
     }
 }
 
+// `expecting` names the TOML type in messages ("expected a table", not "expected struct
+// RawIntegration").
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a table")]
 struct RawFile {
     #[serde(default)]
     github_integration: Option<RawIntegration>,
+    #[serde(default)]
+    custom_statuses: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a table")]
 struct RawIntegration {
     #[serde(default)]
     enable_sync: Option<bool>,
@@ -487,6 +499,7 @@ struct RawIntegration {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a table")]
 struct RawMapping {
     #[serde(default)]
     milestone_type: Option<String>,
@@ -506,11 +519,10 @@ impl ProjectConfig {
     /// Parses `project_config.toml`. `path` is workspace-relative, for messages. A file
     /// without `[github_integration]` gives a config with sync disabled.
     pub fn parse(path: &str, text: &str) -> Result<ProjectConfig, Diagnostic> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let what = e.message().trim().to_string();
-            Diagnostic::error(path, line, format!("project_config.toml cannot be read: {what}. Fix the value at this line (see the [github_integration] keys in the README)"))
-        })?;
+        let raw: RawFile =
+            toml::Deserializer::parse(text).map_err(|e| config_error(path, text, None, &e)).and_then(|d| {
+                serde_path_to_error::deserialize(d).map_err(|e| config_error(path, text, Some(e.path()), e.inner()))
+            })?;
         let gi = raw.github_integration.unwrap_or_default();
         let mapping = gi.mapping.unwrap_or_default();
         Ok(ProjectConfig {
@@ -529,8 +541,43 @@ impl ProjectConfig {
             reopened_status: mapping.reopened_status.unwrap_or_else(|| DEFAULT_REOPENED_STATUS.into()),
             archived_status: mapping.archived_status.unwrap_or_else(|| DEFAULT_ARCHIVED_STATUS.into()),
             pat_env_var_name: gi.pat_env_var_name.filter(|v| !v.trim().is_empty()),
+            custom_statuses: raw.custom_statuses.unwrap_or_default(),
         })
     }
+}
+
+/// One diagnostic for a `project_config.toml` that cannot be read: the line of the bad value,
+/// the key (as a dotted path, e.g. `github_integration.enable_sync`), the type it must have
+/// and the type it has, so the fix is plain without opening the README.
+fn config_error(path: &str, text: &str, key: Option<&serde_path_to_error::Path>, e: &toml::de::Error) -> Diagnostic {
+    // An error at the very end (an unclosed `"""`) is shown on the last line, not on the
+    // empty one after the final newline.
+    let last = text.lines().count().max(1);
+    let line = e.span().map(|s| (text[..s.start.min(text.len())].matches('\n').count() + 1).min(last));
+    let what = e.message().trim();
+    let key = key.map(ToString::to_string).filter(|k| !k.is_empty() && k != ".");
+    let message = match (&key, what.strip_prefix("invalid type: ").and_then(|w| w.split_once(", expected "))) {
+        (Some(key), Some((found, expected))) => format!(
+            "project_config.toml: `{key}` must be {expected}, but it is {}: fix the value at this line \
+             (see the [github_integration] keys in the README)",
+            with_article(found)
+        ),
+        (Some(key), None) => format!(
+            "project_config.toml: `{key}` cannot be used: {what}. Fix the value at this line (see the \
+             [github_integration] keys in the README)"
+        ),
+        (None, _) => format!(
+            "project_config.toml is not valid TOML: {what}. Fix this line (quote text values as \
+             `key = \"value\"` and write each key once)"
+        ),
+    };
+    Diagnostic::error(path, line, message)
+}
+
+/// `string "yes"` → `a string "yes"`, `integer `5`` → `an integer `5``, as serde names types.
+fn with_article(found: &str) -> String {
+    let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {found}")
 }
 
 #[cfg(test)]
@@ -636,6 +683,52 @@ mod tests {
         let e = ProjectConfig::parse("x/project_config.toml", "[github_integration]\n\nenable_sync = \"yes\"\n")
             .unwrap_err();
         assert_eq!(e.line, Some(3));
-        assert!(e.message.contains("bool") || e.message.contains("boolean"), "{}", e.message);
+        assert_eq!(
+            e.message,
+            "project_config.toml: `github_integration.enable_sync` must be a boolean, but it is a string \"yes\": \
+             fix the value at this line (see the [github_integration] keys in the README)"
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_the_key_and_the_expected_type() {
+        let cases = [
+            ("github_integration = 3\n", 1, "`github_integration` must be a table, but it is an integer `3`"),
+            (
+                "[github_integration]\nrepo_owner = 5\n",
+                2,
+                "`github_integration.repo_owner` must be a string, but it is an integer `5`",
+            ),
+            (
+                "[github_integration]\nmapping = \"x\"\n",
+                2,
+                "`github_integration.mapping` must be a table, but it is a string \"x\"",
+            ),
+            (
+                "[github_integration.mapping]\n\nsync_milestone_due_date = \"no\"\n",
+                3,
+                "`github_integration.mapping.sync_milestone_due_date` must be a boolean, but it is a string \"no\"",
+            ),
+            (
+                "custom_statuses = [\"🚀 Shipped\", 3]\n",
+                1,
+                "`custom_statuses[1]` must be a string, but it is an integer `3`",
+            ),
+            (
+                "[github_integration]\nconflict_resolution = \"newest\"\n",
+                2,
+                "`github_integration.conflict_resolution` cannot be used: unknown variant `newest`, expected one of",
+            ),
+            ("[github_integration]\nenable_sync = true\nenable_sync = false\n", 3, "is not valid TOML: duplicate key"),
+            // Found by fuzzing: an error at the end of the text pointed past the last line.
+            ("[github_integration]\nrepo_owner = \"\"\"acme\n", 2, "is not valid TOML"),
+        ];
+        for (text, line, expected) in cases {
+            let e = ProjectConfig::parse("p/project_config.toml", text).unwrap_err();
+            assert_eq!(e.line, Some(line), "{text}: {}", e.message);
+            assert!(e.message.contains(expected), "{text}: {}", e.message);
+        }
+        let c = ProjectConfig::parse("p", "custom_statuses = [\"🚀 Shipped\"]\n").unwrap();
+        assert_eq!(c.custom_statuses, ["🚀 Shipped"]);
     }
 }

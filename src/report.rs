@@ -83,8 +83,8 @@ pub fn plan_lines(plan: &Plan) -> Vec<String> {
         .map(|c| {
             format!(
                 "{} ({}): {}{}",
-                c.artifact_id,
-                c.path,
+                one_line(&c.artifact_id),
+                one_line(&c.path),
                 describe(c),
                 milestone_ref(c).map(|n| format!(" #{n}")).unwrap_or_default()
             )
@@ -120,6 +120,12 @@ pub fn plan_table(plan: &Plan) -> Vec<String> {
         format!("{}  {}  {}  {}", pad(0), pad(1), pad(2), r[3])
     };
     std::iter::once(line(&header)).chain(rows.iter().map(line)).collect()
+}
+
+/// Text from a file or from GitHub, made one log line: a line break in an ID could otherwise
+/// start a line the runner reads as a workflow command (`::…::`).
+fn one_line(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 fn milestone_ref(c: &Change) -> Option<u64> {
@@ -207,7 +213,7 @@ pub struct Links<'a> {
 impl Links<'_> {
     /// A Markdown link to `path` on the branch, or the path in code when no branch is known.
     fn file(&self, path: &str) -> String {
-        let shown = format!("`{}`", cell(path).replace('`', "'"));
+        let shown = format!("`{}`", code(path));
         match self.branch {
             Some(branch) => format!(
                 "[{shown}]({}/{}/blob/{}/{})",
@@ -278,7 +284,7 @@ pub fn summary_body(
     let t = totals(plan, outcome, diagnostics);
     let mut s = String::new();
     for note in notes {
-        let _ = writeln!(s, "{}\n", cell(note));
+        let _ = writeln!(s, "{}\n", prose(note));
     }
     let problems: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level != Level::Notice).collect();
     if plan.is_empty() {
@@ -296,8 +302,8 @@ pub fn summary_body(
                 format!("**{}** {} ({})", cell(&c.artifact_id), cell(&c.artifact_title), links.file(&c.path));
             // A link, not a bare `#n`: in a pull request comment `#n` would name issue n.
             let milestone = match (&result, milestone_ref(c), milestone_url(c)) {
-                (Ok((n, url)), _, _) => format!("[#{n}]({})", url.replace(')', "%29")),
-                (_, Some(n), Some(url)) => format!("[#{n}]({})", url.replace(')', "%29")),
+                (Ok((n, url)), _, _) => format!("[#{n}]({})", link_target(url)),
+                (_, Some(n), Some(url)) => format!("[#{n}]({})", link_target(url)),
                 (_, Some(n), None) => format!("#{n}"),
                 (_, None, _) => "new".into(),
             };
@@ -344,7 +350,7 @@ pub fn summary_body(
                 s,
                 "| **{}** (`{}`) | {} | {} | {} | {} |",
                 cell(&c.artifact_id),
-                cell(&c.path),
+                code(&c.path),
                 crate::plan::field_name(x.field),
                 cell(&x.local),
                 cell(&x.github),
@@ -363,7 +369,7 @@ pub fn summary_body(
             let place = d
                 .file
                 .as_deref()
-                .map(|f| format!("`{}{}`: ", cell(f), d.line.map(|l| format!(":{l}")).unwrap_or_default()))
+                .map(|f| format!("`{}{}`: ", code(f), d.line.map(|l| format!(":{l}")).unwrap_or_default()))
                 .unwrap_or_default();
             let _ = writeln!(s, "- {} {place}{}", if d.level == Level::Error { "❌" } else { "⚠️" }, cell(&d.message));
         }
@@ -389,8 +395,8 @@ fn stopped_section(s: &mut String, o: &Outcome, reason: &str) {
                 "| **{}** {} (`{}`) | {} |",
                 cell(&c.artifact_id),
                 cell(&c.artifact_title),
-                cell(&c.path),
-                describe(c)
+                code(&c.path),
+                cell(&describe(c))
             );
         }
         let _ = writeln!(
@@ -400,28 +406,74 @@ fn stopped_section(s: &mut String, o: &Outcome, reason: &str) {
     }
 }
 
-/// Makes text safe inside a Markdown table cell: no line breaks, no pipes, no HTML, bounded
-/// length.
+/// A sentence of ours for the summary (its Markdown kept): only what could break out of the
+/// paragraph (a line break) or inject HTML is neutralised, since it may quote a value.
+fn prose(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;").replace(['\r', '\n'], " ")
+}
+
+/// The most characters of one value a summary shows; longer text ends with `…`.
+const CELL_MAX: usize = 300;
+
+/// Makes text safe inside a Markdown table cell (or a list item): it shows as the literal
+/// text it is. No line breaks, no pipes, no HTML, no Markdown (emphasis, links, images,
+/// headings, code spans), bounded length. Titles and descriptions come from GitHub and from
+/// files anyone with push access writes: they must never break the summary's table.
 pub fn cell(text: &str) -> String {
-    const MAX: usize = 300;
-    let mut out = String::with_capacity(text.len().min(MAX + 8));
+    bounded(text, |ch, out| match ch {
+        '|' => out.push_str("\\|"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        '\\' | '`' | '*' | '_' | '[' | ']' | '~' | '#' | '!' => {
+            out.push('\\');
+            out.push(ch);
+        }
+        c => out.push(c),
+    })
+}
+
+/// Makes text safe inside a code span (`` `…` `` in a table cell): backslash escapes and
+/// entities would show literally there, so only what ends the span or the cell is changed.
+pub fn code(text: &str) -> String {
+    bounded(text, |ch, out| match ch {
+        '|' => out.push_str("\\|"),
+        '`' => out.push('\''),
+        c => out.push(c),
+    })
+}
+
+/// Applies `escape` to every character of the first [`CELL_MAX`] of `text`, with line breaks
+/// turned into spaces (a line break ends a table row).
+fn bounded(text: &str, escape: impl Fn(char, &mut String)) -> String {
+    let mut out = String::with_capacity(text.len().min(CELL_MAX + 8));
     for (i, ch) in text.chars().enumerate() {
-        if i >= MAX {
+        if i >= CELL_MAX {
             out.push('…');
             break;
         }
         match ch {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
             '\r' => {}
-            '\n' => out.push(' '),
-            '`' => out.push('\''),
-            c => out.push(c),
+            '\n' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            c => escape(c, &mut out),
         }
     }
     out
+}
+
+/// A URL made safe as a Markdown link target inside a table cell.
+fn link_target(url: &str) -> String {
+    url.chars()
+        .map(|c| match c {
+            '(' => "%28".to_string(),
+            ')' => "%29".to_string(),
+            '|' => "%7C".to_string(),
+            '<' => "%3C".to_string(),
+            '>' => "%3E".to_string(),
+            c if c.is_whitespace() => "%20".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// The step outputs, in the `GITHUB_OUTPUT` file format (multi-line values as heredocs).
@@ -479,8 +531,67 @@ mod tests {
     #[test]
     fn hostile_text_cannot_break_a_table_cell() {
         let c = cell("a | b\n<script>x</script> `c`");
-        assert_eq!(c, "a \\| b &lt;script&gt;x&lt;/script&gt; 'c'");
+        assert_eq!(c, "a \\| b &lt;script&gt;x&lt;/script&gt; \\`c\\`");
         assert!(cell(&"x".repeat(1000)).chars().count() <= 301);
+        assert_eq!(
+            cell("**bold** _it_ [link](javascript:x) ![img](http://t/x.png) ~~s~~ # h \\"),
+            "\\*\\*bold\\*\\* \\_it\\_ \\[link\\](javascript:x) \\!\\[img\\](http://t/x.png) \\~\\~s\\~\\~ \\# h \\\\"
+        );
+        assert_eq!(code("a|b`c\r\nd <e>"), "a\\|b'c d <e>");
+        assert_eq!(link_target("https://x/m/1) | y"), "https://x/m/1%29%20%7C%20y");
+    }
+
+    /// Every table row has as many unescaped `|` as its header.
+    fn rows_intact(summary: &str) {
+        let pipes = |l: &str| l.replace("\\\\", "").replace("\\|", "").matches('|').count();
+        let mut header = None;
+        for line in summary.lines() {
+            if !line.starts_with('|') {
+                header = None;
+                continue;
+            }
+            let n = pipes(line);
+            assert_eq!(*header.get_or_insert(n), n, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_conflict_with_hostile_values_keeps_its_table() {
+        use crate::plan::{Conflict, Field};
+        let hostile = format!("x | **y** <b>z</b> [l](u)\n| a | b |\r\n{}", "long ".repeat(250));
+        let change = Change {
+            project: "demo".into(),
+            artifact_id: "EPIC-1 | <i>".into(),
+            artifact_title: hostile.clone(),
+            path: ".ruru/projects/demo/epics/a|`b`.md".into(),
+            action: Action::Update {
+                number: 3,
+                html_url: "https://github.com/acme/plan/milestone/3".into(),
+                patch: Default::default(),
+            },
+            file_edits: vec![],
+            file_fields: vec![],
+            conflicts: vec![Conflict {
+                field: Field::Title,
+                local: hostile.clone(),
+                github: hostile,
+                resolution: crate::plan::Resolution::Flagged,
+            }],
+        };
+        let plan = Plan { changes: vec![change], ..Default::default() };
+        let s = summary(
+            &Links { server_url: "https://github.com", repository: "acme/plan", branch: Some("main") },
+            &plan,
+            None,
+            &[Diagnostic::error("a|b.md", Some(2), "bad `x` | <y>")],
+            true,
+            &[],
+        );
+        assert!(s.contains("### Conflicts"), "{s}");
+        rows_intact(&s);
+        assert!(!s.contains("<b>") && !s.contains("<i>") && !s.contains("**y**"), "{s}");
+        assert!(s.lines().all(|l| l.chars().count() < 1500), "{s}");
+        assert!(s.contains("(`.ruru/projects/demo/epics/a\\|'b'.md`)"), "{s}");
     }
 
     #[test]

@@ -44,10 +44,22 @@ pub struct Workspace {
 pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) -> Workspace {
     let mut out = Workspace::default();
     let root_dir = workspace.join(root);
+    if let Err(d) = refuse_links(workspace, root) {
+        out.diagnostics.push(d);
+        return out;
+    }
     let mut slugs: Vec<String> = match std::fs::read_dir(&root_dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
-            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter(|e| match e.file_type() {
+                Ok(t) if t.is_symlink() => {
+                    let path = format!("{root}/{}", e.file_name().to_string_lossy());
+                    out.diagnostics.push(link_refused(workspace, &path));
+                    false
+                }
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            })
             .filter_map(|e| e.file_name().into_string().ok())
             .collect(),
         Err(_) => {
@@ -71,7 +83,27 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
     for slug in slugs.into_iter().filter(|s| only.is_none_or(|o| o == s)) {
         let dir = format!("{root}/{slug}");
         let config_path = format!("{dir}/project_config.toml");
-        let Ok(text) = std::fs::read_to_string(workspace.join(&config_path)) else { continue };
+        if std::fs::symlink_metadata(workspace.join(&config_path)).is_err() {
+            continue;
+        }
+        let text = match read_file(workspace, &config_path).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|e| {
+                let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+                Diagnostic::error(
+                    &config_path,
+                    Some(line),
+                    format!(
+                        "line {line} holds bytes that are not valid UTF-8: save project_config.toml with UTF-8 encoding"
+                    ),
+                )
+            })
+        }) {
+            Ok(text) => text,
+            Err(d) => {
+                out.diagnostics.push(d);
+                continue;
+            }
+        };
         let config = match ProjectConfig::parse(&config_path, &text) {
             Ok(c) => c,
             Err(d) => {
@@ -97,6 +129,16 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
 fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConfig, out: &mut Workspace) -> Project {
     let folder = format!("{dir}/{}", config.artifact_folder());
     let kind = config.milestone_kind();
+    let statuses: Vec<String> = config
+        .custom_statuses
+        .iter()
+        .chain([&config.closed_status, &config.reopened_status, &config.archived_status])
+        .cloned()
+        .collect();
+    if let Err(d) = refuse_links(workspace, &folder) {
+        out.diagnostics.push(d);
+        return Project { slug, dir, config, artifacts: Vec::new(), broken: Vec::new() };
+    }
     let mut names: Vec<String> = std::fs::read_dir(workspace.join(&folder))
         .map(|entries| {
             entries
@@ -112,7 +154,10 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
         let path = format!("{folder}/{name}");
         match read_file(workspace, &path) {
             Ok(bytes) => match artifact::parse(&path, &bytes) {
-                Ok(a) if normalize_label(&a.kind) == kind => {
+                Ok(mut a) if normalize_label(&a.kind) == kind => {
+                    if !a.status.trim().is_empty() && !artifact::is_known_status(&a.status, &statuses) {
+                        a.warnings.push(unknown_status(&a));
+                    }
                     out.files.insert(path, bytes);
                     project.artifacts.push(a);
                 }
@@ -131,28 +176,75 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
     project
 }
 
-/// Reads one artifact file, refusing symlinks (they could lead outside the workspace) and
-/// oversized files.
+/// Reads one file of the workspace (an artifact or a project config), refusing symbolic
+/// links anywhere on its path (they could lead outside the workspace: a link is never
+/// followed) and files over [`MAX_ARTIFACT_BYTES`].
 pub fn read_file(workspace: &Path, path: &str) -> Result<Vec<u8>, Diagnostic> {
+    refuse_links(workspace, path)?;
     let full = workspace.join(path);
     let meta = std::fs::symlink_metadata(&full)
-        .map_err(|e| Diagnostic::error(path, None, format!("cannot read the file: {e}")))?;
-    if meta.file_type().is_symlink() {
-        return Err(Diagnostic::warning(
-            path,
-            None,
-            "is a symbolic link; links are never followed. Replace it with the file itself",
-        ));
+        .map_err(|e| Diagnostic::error(path, Some(1), format!("cannot read the file: {e}")))?;
+    if !meta.is_file() {
+        return Err(Diagnostic::error(path, Some(1), "is not a regular file: an artifact must be a Markdown file"));
     }
     if meta.len() > MAX_ARTIFACT_BYTES {
         return Err(Diagnostic::error(
             path,
-            None,
+            Some(1),
             format!(
-                "is {} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit for an artifact. Move long material into a linked document",
+                "is {} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit for a file the sync reads: move long \
+                 material into a linked document and keep the file under 1 MiB",
                 meta.len()
             ),
         ));
     }
-    std::fs::read(&full).map_err(|e| Diagnostic::error(path, None, format!("cannot read the file: {e}")))
+    std::fs::read(&full).map_err(|e| Diagnostic::error(path, Some(1), format!("cannot read the file: {e}")))
+}
+
+/// Refuses a workspace-relative path when the file or any folder on the way to it is a
+/// symbolic link. Checking each part (not only the last) matters: a linked `epics/` folder
+/// would lead every file under it outside the workspace.
+pub fn refuse_links(workspace: &Path, path: &str) -> Result<(), Diagnostic> {
+    let mut part = String::new();
+    for name in path.split('/').filter(|n| !n.is_empty() && *n != ".") {
+        if !part.is_empty() {
+            part.push('/');
+        }
+        part.push_str(name);
+        match std::fs::symlink_metadata(workspace.join(&part)) {
+            Ok(meta) if meta.file_type().is_symlink() => return Err(link_refused(workspace, &part)),
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+fn link_refused(workspace: &Path, path: &str) -> Diagnostic {
+    let target =
+        std::fs::read_link(workspace.join(path)).map(|t| format!(" (to `{}`)", t.display())).unwrap_or_default();
+    Diagnostic::error(
+        path,
+        Some(1),
+        format!(
+            "is a symbolic link{target}; links are never followed (one could lead outside the \
+             workspace), so nothing is read through it: replace it with the file or folder itself"
+        ),
+    )
+}
+
+/// The warning for a status IntelliManage does not define: the file still syncs, and its
+/// milestone stays open.
+fn unknown_status(a: &Artifact) -> Diagnostic {
+    Diagnostic::warning(
+        &a.path,
+        a.key_lines.get(artifact::keys::STATUS).copied(),
+        format!(
+            "`status = {:?}` is not an IntelliManage status, so its milestone stays open: use one \
+             of ⚪️ Backlog, ⚪️ Planned, 🟡 To Do, 🟡 Ready, 🔵 In Progress, 🟣 Review, 🟣 QA, \
+             🚧 Blocked, 🟢 Done, 🟢 Completed, 🧊 Archived, 🧊 Closed, or list it in \
+             `custom_statuses` in project_config.toml",
+            a.status
+        ),
+    )
 }

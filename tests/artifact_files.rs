@@ -291,12 +291,22 @@ fn edge_files_read_as_expected() {
     assert!(is_closed_status(&a.status));
 
     assert_eq!(normalize_text(&parse("edge/valid/empty-body.md").description), "");
+
+    // Damaged emoji still read as what they mean, with a warning that says the repair.
+    let a = parse("edge/valid/damaged-emoji.md");
+    assert!(is_closed_status(&a.status));
+    assert_eq!(normalize_label(&a.kind), "epic");
+    let warned: Vec<(Option<usize>, &str)> = a.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(warned[0].0 == Some(4) && warned[0].1.contains("write `status = \"🟢 Done\"`"), "{warned:?}");
+    assert!(warned[1].0 == Some(5) && warned[1].1.contains("write `type = \"🗺 Epic\"`"), "{warned:?}");
 }
 
 #[test]
 fn broken_files_are_refused_on_the_right_line() {
     let cases = [
         ("no-opening-fence.md", 1, "exactly `+++`"),
+        ("front-matter-not-at-top.md", 3, "starts on line 3, but it must start on line 1"),
         ("yaml-front-matter.md", 1, "YAML"),
         ("no-closing-fence.md", 1, "add a line holding exactly `+++` after the front matter"),
         ("broken-toml.md", 4, "not valid TOML"),

@@ -176,7 +176,7 @@ fn a_pull_request_that_touches_no_artifact_says_so_without_a_comment_or_a_reques
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.summary.starts_with("## 🔎 Preview: merging #3 would change nothing\n"), "{}", run.summary);
     assert!(
-        run.summary.contains("Pull request #3 changes no artifact that syncs under '.ruru/projects'."),
+        run.summary.contains("Pull request #3 changes no artifact that syncs under `.ruru/projects`."),
         "{}",
         run.summary
     );

@@ -52,6 +52,20 @@ fn is_fence(line: &str) -> bool {
     line.strip_suffix('\r').unwrap_or(line) == "+++"
 }
 
+/// The line (1-based) of the first fence line after line 1 that opens a block of TOML-looking
+/// lines closed by another fence: front matter that is there, just not at the top (a title or
+/// a blank line was put above it). `None` when there is no such block.
+fn later_fence(text: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let open = lines.iter().skip(1).position(|l| is_fence(l))? + 1;
+    let close = lines[open + 1..].iter().position(|l| is_fence(l))? + open + 1;
+    let tomlish = lines[open + 1..close].iter().any(|l| {
+        let l = l.trim();
+        !l.starts_with('#') && l.contains('=')
+    });
+    tomlish.then_some(open + 1)
+}
+
 /// Checks the encoding and finds the fences. Errors carry the line to look at and the fix.
 pub(crate) fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<Split<'a>, Diagnostic> {
     let whole = std::str::from_utf8(bytes).map_err(|e| {
@@ -73,6 +87,17 @@ pub(crate) fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<Split<'a>, Diagno
     let first_end = text.find('\n');
     let first = &text[..first_end.unwrap_or(text.len())];
     if !is_fence(first) {
+        if let Some(line) = later_fence(text) {
+            return Err(Diagnostic::error(
+                path,
+                Some(line),
+                format!(
+                    "the front matter starts on line {line}, but it must start on line 1: move \
+                     the `+++` block to the top of the file (nothing, not even a blank line, may \
+                     come before it)"
+                ),
+            ));
+        }
         let hint = if first.trim() == "---" {
             " (this looks like YAML front matter; IntelliManage front matter is TOML between \
              `+++` lines)"
@@ -103,8 +128,10 @@ pub(crate) fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<Split<'a>, Diagno
         return Err(unclosed());
     };
 
-    let front_start = first_end + 1;
-    let mut pos = front_start;
+    // toml_edit drops a BOM at the start of its input and never prints it back: one at the
+    // start of the front matter stays outside the TOML text, with the opening fence's bytes.
+    let front_start = first_end + 1 + if text[first_end + 1..].starts_with(BOM) { BOM.len() } else { 0 };
+    let mut pos = first_end + 1;
     while pos < text.len() {
         let end = text[pos..].find('\n').map(|i| pos + i);
         let line = &text[pos..end.unwrap_or(text.len())];

@@ -521,3 +521,27 @@ fn remove_before_a_dotted_key_keeps_comment_order() {
     assert_eq!(edited(src, &[remove("k")]), "+++\nid = \"E\"\n# about k\n# about a\na.b = 1\nz = 2\n+++\n");
     assert_eq!(edited(src, &[set("new", "x")]), src.replace("z = 2\n", "z = 2\nnew = \"x\"\n"));
 }
+
+/// Found by fuzzing: toml_edit drops a byte order mark at the start of the text it is given,
+/// so a BOM at the start of the front matter (line 2) vanished on any edit, even an edit
+/// that changed nothing.
+#[test]
+fn a_bom_at_the_start_of_the_front_matter_stays() {
+    let src = "+++\n\u{feff}# comment\nid = \"EPIC-001\"\ntitle = \"Old\"\n+++\nbody\n";
+    let remove_absent = [FieldEdit::Remove { key: "target_date".into() }];
+    assert_eq!(edit("x.md", src.as_bytes(), &remove_absent).unwrap(), src.as_bytes());
+    let out =
+        edit("x.md", src.as_bytes(), &[FieldEdit::SetString { key: "title".into(), value: "New".into() }]).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), src.replace("Old", "New"));
+    let a = ok(src);
+    assert_eq!((a.key_lines["id"], a.key_lines["title"]), (3, 4));
+}
+
+/// A BOM before `+++` on line 2 does not make that line a fence.
+#[test]
+fn a_bom_before_a_fence_line_is_not_a_fence() {
+    let src = "+++\n\u{feff}+++\nid = \"E\"\ntitle = \"T\"\n+++\nbody\n";
+    let d = parse("x.md", src.as_bytes()).expect_err("`\u{feff}+++` is not TOML");
+    assert_eq!(d.line, Some(2));
+    assert_eq!(edit("x.md", src.as_bytes(), &[]).unwrap_err(), d);
+}
