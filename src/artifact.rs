@@ -322,6 +322,13 @@ pub fn normalize_text(text: &str) -> String {
     body::normalize_text(text)
 }
 
+/// A description in the form the Description section holds it: normalised ([`normalize_text`]),
+/// `## ` headings turned into `### ` and an open code block closed, so that it reads back
+/// from the file unchanged. Descriptions are compared in this form on both sides.
+pub fn section_text(text: &str) -> String {
+    body::section_safe(text)
+}
+
 /// Reduces a `type` or `status` value to lower-case ASCII letters and digits separated by
 /// single spaces, dropping emoji, variation selectors and damaged encodings of them:
 /// `"🗺️ Epic"`, `"🗺 Epic"` and `"Epic"` all give `"epic"`.

@@ -269,3 +269,50 @@ fn two_events_in_quick_succession_both_land() {
     let after = repo.file_at_head(E1).unwrap();
     assert!(after.contains("title = \"Alpha 2\"") && after.contains("status = \"🟢 Done\""), "{after}");
 }
+
+#[test]
+fn a_description_with_its_own_headings_comes_back_whole_and_is_not_sent_back() {
+    let (repo, n, _) = synced();
+    repo.standin.edit_milestone(n, |m| {
+        m.description = Some(
+            "Typed in the browser.\r\n\r\n## Details\r\nMore text.\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo".into(),
+        )
+    });
+    run_event(&repo, &repo.milestone_event("edited", n, json!({"description": {"from": "x"}})), &[]);
+    let after = repo.file_at_head(E1).unwrap();
+    // `## Details` would end the Description section: it is kept as a sub-heading.
+    assert!(
+        after.contains(
+            "## Description ✍️\n\nTyped in the browser.\n\n### Details\nMore text.\n\n## Acceptance Criteria ✅"
+        ),
+        "{after}"
+    );
+    // A reconcile finds both sides equal: GitHub's text is not cut or rewritten.
+    repo.pull();
+    repo.standin.clear_requests();
+    let run = repo.run("workflow_dispatch", "{}", &[]);
+    assert_eq!(run.code(), 0, "{}", run.stdout);
+    assert!(repo.writes().is_empty(), "{:?}\n{}", repo.writes(), run.stdout);
+    assert!(repo.milestones()[0].description.as_deref().unwrap().contains("## Details"));
+}
+
+#[test]
+fn an_event_for_a_milestone_marked_for_another_artifact_writes_nothing() {
+    let (repo, n, _) = synced();
+    let payload = repo.push(&[("epics/EPIC-002_beta.md", Some(&epic("EPIC-002", "Beta", "🟡 To Do", "")))], "beta");
+    assert_eq!(repo.run("push", &payload, &[]).code(), 0);
+    repo.standin.edit_milestone(n, |m| {
+        m.title = "Alpha renamed".into();
+        m.description = Some("x\n\nIntelliManage-ID: EPIC-002\nIntelliManage-Project: demo".into());
+    });
+    let head = repo.head();
+    let run = repo.run("milestone", &repo.milestone_event("edited", n, json!({"title": {"from": "Alpha"}})), &[]);
+    assert_eq!(run.code(), 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("::error file=.ruru/projects/demo/epics/EPIC-001_alpha.md,line=")
+            && run.stdout.contains("marks it as EPIC-002"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(repo.head(), head, "no commit");
+}

@@ -69,6 +69,36 @@ pub(crate) fn normalize_text(text: &str) -> String {
     lines.join("\n").trim().to_owned()
 }
 
+/// `text` (normalised) in the form the Description section can hold and give back
+/// unchanged: a line that would end the section (`## …` outside a code block) becomes a
+/// `### ` heading, and a code block left open is closed (an open fence would swallow the
+/// sections after it). A description typed on GitHub with its own `## ` headings therefore
+/// reads back from the file as it was written, instead of cut short and sent back cut.
+pub(crate) fn section_safe(text: &str) -> String {
+    let text = normalize_text(text);
+    let mut open_fence: Option<&str> = None;
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split('\n') {
+        if is_code_fence(line) {
+            let marker = if line.trim_start().starts_with("```") { "```" } else { "~~~" };
+            open_fence = match open_fence {
+                None => Some(marker),
+                Some(m) if m == marker => None,
+                other => other,
+            };
+            out.push(line.to_string());
+        } else if open_fence.is_none() && line.starts_with("## ") {
+            out.push(format!("#{line}"));
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    if let Some(marker) = open_fence {
+        out.push(marker.to_string());
+    }
+    out.join("\n")
+}
+
 /// The line ending of a body's first line (`"\n"` when it has none).
 pub(crate) fn detect_eol(text: &str) -> &'static str {
     match text.find('\n') {
@@ -84,7 +114,7 @@ pub(crate) fn detect_eol(text: &str) -> &'static str {
 /// ends with a newline only if the body did.
 pub(crate) fn replace_description(body: &str, new_text: &str, eol: &str) -> String {
     let section = find_section(body);
-    let new_norm = normalize_text(new_text);
+    let new_norm = section_safe(new_text);
     if normalize_text(&body[section.text.clone()]) == new_norm {
         return body.to_owned();
     }
@@ -108,4 +138,24 @@ pub(crate) fn replace_description(body: &str, new_text: &str, eol: &str) -> Stri
     }
     out.push_str(&body[section.text.end..]);
     out
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+
+    #[test]
+    fn text_with_its_own_headings_reads_back_as_written() {
+        let body = "# EPIC: A\n\n## Description ✍️\n\nOld.\n\n## Acceptance Criteria ✅\n\n- [ ] ok\n";
+        for typed in
+            ["Intro.\r\n\r\n## Details\r\nMore.", "Code:\n```sh\n## not a heading\n", "~~~\n## inside\n~~~\n## outside"]
+        {
+            let new = replace_description(body, typed, "\n");
+            assert_eq!(description_section(&new).trim(), section_safe(typed), "{typed:?} in {new}");
+            assert!(new.ends_with("## Acceptance Criteria ✅\n\n- [ ] ok\n"), "{new}");
+            assert_eq!(replace_description(&new, typed, "\n"), new, "stable");
+        }
+        assert_eq!(section_safe("a\n## b"), "a\n### b");
+        assert_eq!(section_safe("```\n## b"), "```\n## b\n```");
+    }
 }

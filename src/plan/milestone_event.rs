@@ -74,6 +74,26 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
             .collect(),
         None => Vec::new(),
     };
+    // The milestone's marker names another artifact that exists: which one it belongs to is
+    // for a person to decide, as on a push. (A marker of an artifact that exists nowhere is
+    // put right by the next push or reconcile: the link wins.)
+    if let (Some(mk), Some((lp, la))) = (&marker, linked.first())
+        && action != MilestoneAction::Deleted
+        && !(mk.id == la.id && mk.project.as_deref().is_none_or(|s| s == lp.slug))
+        && !by_marker.is_empty()
+    {
+        out.diagnostics.push(Diagnostic::error(
+            &la.path,
+            la.key_lines.get(keys::RELATED_MILESTONE).copied(),
+            format!(
+                "links milestone #{}, whose description marks it as {}{}, another artifact; fix the link or the milestone's marker lines (nothing was written)",
+                m.number,
+                mk.id,
+                mk.project.as_deref().map(|p| format!(" of project {p}")).unwrap_or_default()
+            ),
+        ));
+        return out;
+    }
     let target =
         linked.first().copied().or_else(|| if by_marker.len() == 1 { by_marker.first().copied() } else { None });
 

@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::artifact::{Artifact, DueKey, FieldEdit, is_closed_status, keys, normalize_text};
+use crate::artifact::{Artifact, DueKey, FieldEdit, is_closed_status, keys, section_text};
 use crate::base::{self, SyncBase, Values, fingerprint};
 use crate::config::{ConflictResolution, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Level};
@@ -262,7 +262,7 @@ fn settle(policy: ConflictResolution, a: &Artifact, m: &Milestone, options: &Opt
 pub fn local_values(project: &Project, a: &Artifact) -> Values {
     Values {
         title: a.title.clone(),
-        description: normalize_text(&a.description),
+        description: section_text(&a.description),
         closed: is_closed_status(&a.status),
         due: if project.config.sync_due_date { a.due } else { None },
     }
@@ -272,7 +272,7 @@ pub fn local_values(project: &Project, a: &Artifact) -> Values {
 pub fn remote_values(m: &Milestone) -> Values {
     Values {
         title: m.title.clone(),
-        description: link::synced_text(m.description.as_deref().unwrap_or_default()),
+        description: section_text(&link::synced_text(m.description.as_deref().unwrap_or_default())),
         closed: m.state == MilestoneState::Closed,
         due: m.due_on.map(due_date::from_github),
     }
