@@ -16,12 +16,26 @@
 //!   `updated_at`, ties to the file);
 //! - a milestone event writes only the file: a field the file wins is left as it is.
 //!
-//! After every step the file at the branch head and the milestone must show the model's
-//! values, the conflict flag must name the model's flagged fields, and the run must have
-//! written exactly what the model says (a PATCH per milestone whose values changed, a commit
-//! exactly when a file changed). At the end one more reconcile must leave every artifact with
-//! exactly one milestone, both sides equal except for flagged conflicts, and a second
-//! reconcile must write nothing.
+//! Operations: an edit of one field in a file, committed and pushed, then the push run or
+//! none (a missed run); an edit of one field on the milestone (`StandIn::edit_milestone`,
+//! descriptions typed with CRLF), then the milestone event's run or none; a clash (both sides
+//! edit the same field, the first side's run missed) so that conflicts are common; and a
+//! `workflow_dispatch` reconcile. A run may be made with a PAT: its own commit then comes back
+//! as a push run, and that chain must end.
+//!
+//! After every step:
+//! - the file at the branch head and the milestone show the model's values, field by field;
+//! - `sync_conflict` names exactly the model's flagged fields;
+//! - the run wrote exactly what the model says: one PATCH per milestone the model changes,
+//!   no other milestone request, a commit exactly when the model changes a file (values,
+//!   base or flag), `updated_date` set to today exactly when the file took a value from GitHub;
+//! - each artifact links its own milestone, which carries exactly its marker lines, and there
+//!   is one milestone per artifact;
+//! - nothing else in any file changed (comments, other keys, other sections).
+//!
+//! At the end one more reconcile must leave both sides equal for every field (with
+//! `manual_flag`: exactly the flagged fields differ), and a second reconcile must write
+//! nothing.
 //!
 //! `last_update_wins` cannot be predicted from the order of the operations: both clocks have
 //! a resolution of one second (most steps of a case fall within the same second), and the
@@ -29,7 +43,9 @@
 //! clocks the rule is defined over (the artifact's last commit time in the checkout, the
 //! milestone's `updated_at`) right before each run and applies the rule to them. That checks
 //! the rule and everything downstream of it exactly; what it cannot check is that the rule's
-//! winner is the edit a person made last, which one-second clocks cannot tell.
+//! winner is the edit a person made last, which one-second clocks cannot tell (the stand-in
+//! also keeps `updated_at` strictly increasing, so quick edits move it ahead of the wall
+//! clock).
 //!
 //! `PROPTEST_CASES` sets the number of cases (default [`DEFAULT_CASES`]).
 
@@ -46,10 +62,10 @@ use serde_json::json;
 
 /// Cases per run when `PROPTEST_CASES` is not set: enough to meet every policy several
 /// times, few enough for a debug build on a busy two-core machine.
-const DEFAULT_CASES: u32 = 24;
+const DEFAULT_CASES: u32 = 12;
 /// Most steps per case (a step is one operation, or two for a clash), before the final
 /// reconciles.
-const MAX_STEPS: usize = 7;
+const MAX_STEPS: usize = 6;
 
 // ---------------------------------------------------------------------------------------
 // Values
@@ -207,9 +223,9 @@ impl Change {
 #[derive(Clone, Debug)]
 enum Op {
     /// Edit the file, commit and push; then the push run, or not.
-    Local { artifact: usize, edit: Change, trigger: Trigger },
+    Local { artifact: usize, change: Change, trigger: Trigger },
     /// Edit the milestone on "github.com"; then the milestone event's run, or not.
-    Github { artifact: usize, edit: Change, trigger: Trigger },
+    Github { artifact: usize, change: Change, trigger: Trigger },
     /// A `workflow_dispatch` run.
     Reconcile { pat: bool },
 }
@@ -235,7 +251,7 @@ fn field_strategy() -> impl Strategy<Value = Field> {
     prop_oneof![Just(Field::Title), Just(Field::Description), Just(Field::State), Just(Field::Due)]
 }
 
-fn edit_strategy() -> impl Strategy<Value = Change> {
+fn change_strategy() -> impl Strategy<Value = Change> {
     (field_strategy(), 1..=3u8).prop_map(|(field, step)| Change { field, step })
 }
 
@@ -249,7 +265,7 @@ fn artifact_strategy() -> impl Strategy<Value = usize> {
 }
 
 /// Two edits of the same field (one per side).
-fn edit_pair_strategy() -> impl Strategy<Value = (Change, Change)> {
+fn change_pair_strategy() -> impl Strategy<Value = (Change, Change)> {
     (field_strategy(), 1..=3u8, 1..=3u8)
         .prop_map(|(field, a, b)| (Change { field, step: a }, Change { field, step: b }))
 }
@@ -259,14 +275,14 @@ fn edit_pair_strategy() -> impl Strategy<Value = (Change, Change)> {
 /// a field changed on both sides. Without clashes, random edits rarely meet.
 fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
     prop_oneof![
-        3 => (artifact_strategy(), edit_strategy(), trigger_strategy())
-            .prop_map(|(artifact, edit, trigger)| vec![Op::Local { artifact, edit, trigger }]),
-        3 => (artifact_strategy(), edit_strategy(), trigger_strategy())
-            .prop_map(|(artifact, edit, trigger)| vec![Op::Github { artifact, edit, trigger }]),
-        3 => (artifact_strategy(), edit_pair_strategy(), any::<bool>(), trigger_strategy()).prop_map(
+        3 => (artifact_strategy(), change_strategy(), trigger_strategy())
+            .prop_map(|(artifact, change, trigger)| vec![Op::Local { artifact, change, trigger }]),
+        3 => (artifact_strategy(), change_strategy(), trigger_strategy())
+            .prop_map(|(artifact, change, trigger)| vec![Op::Github { artifact, change, trigger }]),
+        3 => (artifact_strategy(), change_pair_strategy(), any::<bool>(), trigger_strategy()).prop_map(
             |(artifact, (local, github), local_first, trigger)| {
-                let l = |trigger| Op::Local { artifact, edit: local, trigger };
-                let g = |trigger| Op::Github { artifact, edit: github, trigger };
+                let l = |trigger| Op::Local { artifact, change: local, trigger };
+                let g = |trigger| Op::Github { artifact, change: github, trigger };
                 if local_first { vec![l(Trigger::Missed), g(trigger)] } else { vec![g(Trigger::Missed), l(trigger)] }
             }
         ),
@@ -288,11 +304,11 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                 .into_iter()
                 .flatten()
                 .map(|op| match op {
-                    Op::Local { artifact, edit, trigger } => {
-                        Op::Local { artifact: artifact % artifacts, edit, trigger }
+                    Op::Local { artifact, change, trigger } => {
+                        Op::Local { artifact: artifact % artifacts, change, trigger }
                     }
-                    Op::Github { artifact, edit, trigger } => {
-                        Op::Github { artifact: artifact % artifacts, edit, trigger }
+                    Op::Github { artifact, change, trigger } => {
+                        Op::Github { artifact: artifact % artifacts, change, trigger }
                     }
                     op => op,
                 })
@@ -917,7 +933,7 @@ impl World {
 
     fn play(&mut self, i: usize, op: &Op) -> Step {
         match *op {
-            Op::Local { artifact: a, edit: change, trigger } => {
+            Op::Local { artifact: a, change, trigger } => {
                 let f = change.field;
                 let old = self.repo.file_at_head(&path(a)).unwrap();
                 let current = self.model[a].get(f).local;
@@ -953,7 +969,7 @@ impl World {
                 }
                 Ok(())
             }
-            Op::Github { artifact: a, edit: change, trigger } => {
+            Op::Github { artifact: a, change, trigger } => {
                 let f = change.field;
                 let v = change.from(self.model[a].get(f).github, value_count(f));
                 let edit = match f {
@@ -1137,8 +1153,8 @@ fn the_model_applies_the_table() {
 #[test]
 fn every_policy_settles_conflicts_in_every_kind_of_run() {
     use Field::*;
-    let local = |artifact, field, step, trigger| Op::Local { artifact, edit: Change { field, step }, trigger };
-    let github = |artifact, field, step, trigger| Op::Github { artifact, edit: Change { field, step }, trigger };
+    let local = |artifact, field, step, trigger| Op::Local { artifact, change: Change { field, step }, trigger };
+    let github = |artifact, field, step, trigger| Op::Github { artifact, change: Change { field, step }, trigger };
     let ops = vec![
         // Title of EPIC-001 changed on both sides; the milestone event's run meets it.
         local(0, Title, 1, Trigger::Missed),
