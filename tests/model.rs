@@ -781,6 +781,7 @@ impl World {
             self.note(format!("clocks before the run: {}", shown.join("; ")));
         }
         self.note(format!("model after {what}:\n{}", self.state_line()));
+        self.check(what)?;
         // Writes: PATCHes of milestones, no POST/DELETE of milestones, a commit iff a file changed.
         let writes = self.repo.writes();
         let mut patched: BTreeMap<u64, usize> = BTreeMap::new();
@@ -820,7 +821,7 @@ impl World {
                 return Err(fail(
                     self,
                     format!(
-                        "{what}: {} has updated_date {date:?} (was {:?}); the file took {:?} from GitHub",
+                        "{what}: {} has updated_date {date:?} (was {:?}); in the model the file takes {:?} from GitHub",
                         id(*a),
                         dates[*a],
                         e.to_file
@@ -828,7 +829,6 @@ impl World {
                 ));
             }
         }
-        self.check(what)?;
         Ok(effects)
     }
 
