@@ -14,14 +14,18 @@
 //!   `prefer_github`, `manual_flag` (write neither, flag the field in `sync_conflict`) or
 //!   `last_update_wins` (the later of the file's last commit and the milestone's
 //!   `updated_at`, ties to the file);
-//! - a milestone event writes only the file: a field the file wins is left as it is.
+//! - a milestone event writes only the file: a field the file wins is left as it is;
+//! - without a base (for a field, or the whole line), only the run's own knowledge tells: a
+//!   push's fields are local changes, an event's fields GitHub changes, and a reconcile takes
+//!   every difference for a conflict.
 //!
 //! Operations: an edit of one field in a file, committed and pushed, then the push run or
 //! none (a missed run); an edit of one field on the milestone (`StandIn::edit_milestone`,
 //! descriptions typed with CRLF), then the milestone event's run or none; a clash (both sides
-//! edit the same field, the first side's run missed) so that conflicts are common; and a
-//! `workflow_dispatch` reconcile. A run may be made with a PAT: its own commit then comes back
-//! as a push run, and that chain must end.
+//! edit the same field, the first side's run missed) so that conflicts are common; the
+//! removal of a file's `milestone_sync_base` line (a file linked before the base existed),
+//! pushed, then the push run or none; and a `workflow_dispatch` reconcile. A run may be made
+//! with a PAT: its own commit then comes back as a push run, and that chain must end.
 //!
 //! After every step:
 //! - the file at the branch head and the milestone show the model's values, field by field;
@@ -226,6 +230,9 @@ enum Op {
     Local { artifact: usize, change: Change, trigger: Trigger },
     /// Edit the milestone on "github.com"; then the milestone event's run, or not.
     Github { artifact: usize, change: Change, trigger: Trigger },
+    /// Remove `milestone_sync_base` from the file (as a file linked before the base existed
+    /// looks), commit and push; then the push run, or not.
+    DropBase { artifact: usize, trigger: Trigger },
     /// A `workflow_dispatch` run.
     Reconcile { pat: bool },
 }
@@ -286,6 +293,8 @@ fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
                 if local_first { vec![l(Trigger::Missed), g(trigger)] } else { vec![g(Trigger::Missed), l(trigger)] }
             }
         ),
+        1 => (artifact_strategy(), trigger_strategy())
+            .prop_map(|(artifact, trigger)| vec![Op::DropBase { artifact, trigger }]),
         1 => any::<bool>().prop_map(|pat| vec![Op::Reconcile { pat }]),
     ]
 }
@@ -310,6 +319,7 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                     Op::Github { artifact, change, trigger } => {
                         Op::Github { artifact: artifact % artifacts, change, trigger }
                     }
+                    Op::DropBase { artifact, trigger } => Op::DropBase { artifact: artifact % artifacts, trigger },
                     op => op,
                 })
                 .collect();
@@ -322,14 +332,22 @@ fn case_strategy() -> impl Strategy<Value = Case> {
 // The model
 // ---------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// One field: the sync base (`None`: unknown, e.g. a file linked before the base existed or
+/// whose base line was removed), the file's value and GitHub's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Triple {
-    base: u8,
+    base: Option<u8>,
     local: u8,
     github: u8,
 }
 
-#[derive(Clone, Debug, Default)]
+impl Triple {
+    fn synced(v: u8) -> Triple {
+        Triple { base: Some(v), local: v, github: v }
+    }
+}
+
+#[derive(Clone, Debug)]
 struct ArtifactModel {
     fields: [Triple; 4],
     flagged: BTreeSet<Field>,
@@ -382,13 +400,19 @@ fn model_reconcile(m: &mut ArtifactModel, evidence: &Evidence, policy: Policy, c
     for f in FIELDS {
         let t = m.get_mut(f);
         if t.local == t.github {
-            t.base = t.local;
+            t.base = Some(t.local);
             continue;
         }
         let pushed = matches!(evidence, Evidence::Push(set) if set.contains(&f));
         let evented = matches!(evidence, Evidence::Event(set) if set.contains(&f));
-        let local_changed = t.local != t.base || pushed;
-        let github_changed = t.github != t.base || evented;
+        let (local_changed, github_changed) = match (t.base, evidence) {
+            (Some(b), _) => (t.local != b || pushed, t.github != b || evented),
+            // Without a base only the run's own knowledge tells; a reconcile knows nothing,
+            // so every difference is a conflict.
+            (None, Evidence::Full) => (true, true),
+            (None, Evidence::Push(_)) => (pushed, false),
+            (None, Evidence::Event(_)) => (false, evented),
+        };
         #[derive(PartialEq)]
         enum Win {
             Local,
@@ -414,12 +438,12 @@ fn model_reconcile(m: &mut ArtifactModel, evidence: &Evidence, policy: Policy, c
             Win::Local if file_only => {} // held: an event run does not write GitHub
             Win::Local => {
                 t.github = t.local;
-                t.base = t.local;
+                t.base = Some(t.local);
                 effect.to_github.insert(f);
             }
             Win::Github => {
                 t.local = t.github;
-                t.base = t.github;
+                t.base = Some(t.github);
                 effect.to_file.insert(f);
             }
             Win::Flag => {
@@ -658,21 +682,21 @@ impl World {
             .collect();
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
         let repo = Repo::new(&refs);
-        let initial = ArtifactModel::default();
+        let model = (0..n)
+            .map(|a| ArtifactModel {
+                fields: [Triple::synced(0), Triple::synced(0), Triple::synced(0), Triple::synced(initial_due(a))],
+                flagged: BTreeSet::new(),
+            })
+            .collect();
         let mut world = World {
             repo,
             policy,
             n,
             numbers: Vec::new(),
-            model: vec![initial; n],
+            model,
             skeletons: files.iter().map(|(_, c)| skeleton(c)).collect(),
             transcript: String::new(),
         };
-        for (a, m) in world.model.iter_mut().enumerate() {
-            m.get_mut(Field::Due).local = initial_due(a);
-            m.get_mut(Field::Due).github = initial_due(a);
-            m.get_mut(Field::Due).base = initial_due(a);
-        }
         let run = world.repo.run("workflow_dispatch", "{}", &world.inputs());
         world.log("setup: workflow_dispatch creates the milestones", &run);
         if run.code() != 0 || world.repo.milestones().len() != n {
@@ -712,7 +736,7 @@ impl World {
                 let t = m.get(f);
                 out.push_str(&format!(
                     " {f:?}[base {} | file {} | github {}]",
-                    show(a, f, t.base),
+                    t.base.map_or("unknown".to_string(), |b| show(a, f, b)),
                     show(a, f, t.local),
                     show(a, f, t.github)
                 ));
@@ -931,6 +955,21 @@ impl World {
         Ok(())
     }
 
+    /// Commits and pushes a new version of artifact `a`, then runs the push (or not).
+    fn push_and_run(&mut self, i: usize, a: usize, content: &str, pushed: BTreeSet<Field>, trigger: Trigger) -> Step {
+        let payload = self.repo.push(&[(&path(a), Some(content))], &format!("op {i}: edit {}", id(a)));
+        if trigger == Trigger::Missed {
+            return self.check(&format!("op {i} (no run)"));
+        }
+        let head_before = self.repo.head();
+        let effects =
+            self.run_and_apply(&format!("op {i}: push run"), "push", &payload, &[(a, Evidence::Push(pushed))])?;
+        if trigger == Trigger::RunPat {
+            self.follow_own_commits(head_before, effects)?;
+        }
+        Ok(())
+    }
+
     fn play(&mut self, i: usize, op: &Op) -> Step {
         match *op {
             Op::Local { artifact: a, change, trigger } => {
@@ -956,18 +995,20 @@ impl World {
                 let changed = t.local != edit.value();
                 t.local = edit.value();
                 self.note(format!("op {i}: {op:?}: {} {f:?} ← {} in the file", id(a), show(a, f, edit.value())));
-                let payload = self.repo.push(&[(&path(a), Some(&new))], &format!("edit {} {f:?}", id(a)));
-                if trigger == Trigger::Missed {
-                    return self.check(&format!("op {i} (no run)"));
-                }
-                let head_before = git(&self.repo.bare(), &["rev-parse", "main"]);
                 let pushed = if changed { BTreeSet::from([f]) } else { BTreeSet::new() };
-                let effects =
-                    self.run_and_apply(&format!("op {i}: push run"), "push", &payload, &[(a, Evidence::Push(pushed))])?;
-                if trigger == Trigger::RunPat {
-                    self.follow_own_commits(head_before, effects)?;
+                self.push_and_run(i, a, &new, pushed, trigger)
+            }
+            Op::DropBase { artifact: a, trigger } => {
+                let old = self.repo.file_at_head(&path(a)).unwrap();
+                let Some(new) = replace_line(&old, "milestone_sync_base = ", None) else {
+                    self.note(format!("op {i}: {op:?}: {} has no base line; skipped", path(a)));
+                    return Ok(());
+                };
+                for f in FIELDS {
+                    self.model[a].get_mut(f).base = None;
                 }
-                Ok(())
+                self.note(format!("op {i}: {op:?}: {} loses its sync base", id(a)));
+                self.push_and_run(i, a, &new, BTreeSet::new(), trigger)
             }
             Op::Github { artifact: a, change, trigger } => {
                 let f = change.field;
@@ -1119,7 +1160,7 @@ proptest! {
 /// The model itself, on the rules' table (no binary): a quick guard for the oracle.
 #[test]
 fn the_model_applies_the_table() {
-    let synced = |v: u8| Triple { base: v, local: v, github: v };
+    let synced = Triple::synced;
     let mut m = ArtifactModel { fields: [synced(0); 4], flagged: BTreeSet::new() };
     m.get_mut(Field::Title).local = 1; // file only
     m.get_mut(Field::Description).github = 1; // GitHub only
@@ -1134,8 +1175,8 @@ fn the_model_applies_the_table() {
     let mut em = m.clone();
     let e = model_reconcile(&mut em, &Evidence::Event(BTreeSet::from([Field::Due])), Policy::PreferLocal, None);
     assert!(e.to_github.is_empty(), "an event run writes only the file");
-    assert_eq!(em.get(Field::Title), Triple { base: 0, local: 1, github: 0 }, "held");
-    assert_eq!(em.get(Field::Due), Triple { base: 0, local: 1, github: 2 }, "held");
+    assert_eq!(em.get(Field::Title), Triple { base: Some(0), local: 1, github: 0 }, "held");
+    assert_eq!(em.get(Field::Due), Triple { base: Some(0), local: 1, github: 2 }, "held");
     let mut pm = m.clone();
     model_reconcile(&mut pm, &Evidence::Full, Policy::PreferGithub, None);
     assert_eq!(pm.get(Field::Due), synced(2));
@@ -1149,7 +1190,8 @@ fn the_model_applies_the_table() {
 /// The same checks on one fixed sequence per policy, so that every run a conflict is met
 /// and settled in each kind of run, whatever the random cases happen to draw: in a milestone
 /// event run (where a file win is held), in a push run, in a reconcile with a PAT (whose own
-/// commit comes back as a push), plus a revert pushed against a GitHub edit.
+/// commit comes back as a push), a revert pushed against a GitHub edit, and a reconcile of
+/// a file without a base.
 #[test]
 fn every_policy_settles_conflicts_in_every_kind_of_run() {
     use Field::*;
@@ -1170,6 +1212,10 @@ fn every_policy_settles_conflicts_in_every_kind_of_run() {
         local(1, Title, 1, Trigger::Missed),
         github(1, Title, 2, Trigger::Missed),
         local(1, Title, 2, Trigger::Run),
+        // Without a base, a reconcile takes every difference for a conflict.
+        Op::DropBase { artifact: 1, trigger: Trigger::Missed },
+        github(1, State, 1, Trigger::Missed),
+        Op::Reconcile { pat: false },
     ];
     for policy in [Policy::PreferLocal, Policy::PreferGithub, Policy::ManualFlag, Policy::LastUpdateWins] {
         let case = Case { policy, artifacts: 2, ops: ops.clone() };
