@@ -31,7 +31,7 @@
 //! - the file at the branch head and the milestone show the model's values, field by field;
 //! - `sync_conflict` names exactly the model's flagged fields;
 //! - the run wrote exactly what the model says: one PATCH per milestone the model changes,
-//!   no other milestone request, a commit exactly when the model changes a file (values,
+//!   no other milestone request, one commit exactly when the model changes a file (values,
 //!   base or flag), `updated_date` set to today exactly when the file took a value from GitHub;
 //! - each artifact links its own milestone, which carries exactly its marker lines, and there
 //!   is one milestone per artifact;
@@ -827,6 +827,9 @@ impl World {
         }
         let committed = self.repo.head() != head;
         let expect_commit = effects.iter().any(|(_, e)| e.file_changed);
+        if committed && git(&self.repo.bare(), &["rev-parse", "main^"]) != head {
+            return Err(fail(self, format!("{what}: more than one commit for one run")));
+        }
         if committed != expect_commit {
             return Err(fail(
                 self,
