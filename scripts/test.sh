@@ -20,6 +20,10 @@ if ((${#missing[@]})); then
 fi
 command -v cargo >/dev/null || { echo "test: cargo is missing; install Rust from https://rustup.rs" >&2; exit 1; }
 
+# The model-based test (tests/model.rs) plays this many random cases; 12 when unset. CI can
+# afford more: each case is a few runs of the binary.
+export PROPTEST_CASES="${PROPTEST_CASES:-32}"
+
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
