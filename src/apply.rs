@@ -71,6 +71,14 @@ impl Outcome {
 /// A run that dies between the two heals on the next run: the new milestone carries the
 /// artifact's marker, and the planner adopts it.
 pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outcome {
+    let (mut out, files) = apply_milestones(gh, plan).await;
+    apply_files(gh, target, files, &mut out).await;
+    out
+}
+
+/// The milestone side of [`apply`]: every change in plan order, one request at a time; what
+/// the files must say afterwards is collected in the returned [`FileWork`].
+pub async fn apply_milestones<G: GitHub>(gh: &G, plan: &Plan) -> (Outcome, FileWork) {
     let mut out = Outcome::default();
     let mut files = FileWork::default();
     for (i, change) in plan.changes.iter().enumerate() {
@@ -100,13 +108,19 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
             break;
         }
     }
+    (out, files)
+}
+
+/// The file side of [`apply`]: one commit on the branch's current head (or the workspace,
+/// with `commit: false`) holding every file change the milestone side left in `files`.
+pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: FileWork, out: &mut Outcome) {
     files.retain_writable(target, &mut out.diagnostics);
     if files.is_empty() {
-        return out;
+        return;
     }
     if !target.commit {
-        write_workspace(target, &files, &mut out);
-        return out;
+        write_workspace(target, &files, out);
+        return;
     }
     match commit(gh, target, &files).await {
         Ok((sha, changed)) => {
@@ -118,7 +132,6 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
             format!("committing the file changes to {} failed: {e}. Milestones already changed are found again by their markers on the next run", target.branch),
         )),
     }
-    out
 }
 
 /// An error after which every later change would fail the same way: the run stops there.
@@ -154,7 +167,7 @@ fn stop(out: &mut Outcome, reason: String, rest: &[Change]) {
 /// The file side of a plan: edits of existing artifacts, new artifact files, and one line per
 /// change for the commit message.
 #[derive(Debug, Default)]
-struct FileWork {
+pub struct FileWork {
     edits: BTreeMap<String, Vec<FieldEdit>>,
     new_files: BTreeMap<String, String>,
     lines: Vec<String>,
@@ -186,7 +199,8 @@ impl FileWork {
         self.ids.push(change.artifact_id.clone());
     }
 
-    fn is_empty(&self) -> bool {
+    /// Whether no file needs a change.
+    pub fn is_empty(&self) -> bool {
         self.edits.is_empty() && self.new_files.is_empty()
     }
 

@@ -160,11 +160,28 @@ async fn apply_and_report<G: GitHub>(
             files: &ws.files,
             commit: settings.commit,
         };
-        let outcome = apply::apply(gh, &plan, &target).await;
-        if let Some(sha) = &outcome.commit_sha {
-            let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
-        }
+        let (mut outcome, files) = apply::apply_milestones(gh, &plan).await;
         let _ = writeln!(out, "::endgroup::");
+        if !files.is_empty() {
+            let _ = writeln!(out, "::group::Commit");
+            apply::apply_files(gh, &target, files, &mut outcome).await;
+            match &outcome.commit_sha {
+                Some(sha) => {
+                    let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
+                }
+                None if !settings.commit => {
+                    let _ = writeln!(
+                        out,
+                        "wrote {} file(s) into the workspace (commit: false)",
+                        outcome.files_changed.len()
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "no file needed a change");
+                }
+            }
+            let _ = writeln!(out, "::endgroup::");
+        }
         diagnostics.extend(outcome.diagnostics.iter().cloned());
         Some(outcome)
     };

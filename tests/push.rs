@@ -78,6 +78,10 @@ fn a_push_creates_milestones_and_commits_the_links() {
 
     assert_eq!(run.output("created").as_deref(), Some("2"));
     assert_eq!(run.output("commit-sha").as_deref(), Some(repo.head().as_str()));
+    // The log is grouped by stage, each group closed.
+    let groups: Vec<&str> = run.stdout.lines().filter_map(|l| l.strip_prefix("::group::")).collect();
+    assert_eq!(groups, ["Read", "Plan", "Apply", "Commit"], "{}", run.stdout);
+    assert_eq!(run.stdout.matches("::endgroup::").count(), 4);
     assert!(run.summary.contains("| **EPIC-001** Alpha ([`.ruru/projects/demo/epics/EPIC-001_alpha.md`](https://github.com/acme/plan/blob/main/.ruru/projects/demo/epics/EPIC-001_alpha.md)) | [#"), "{}", run.summary);
 }
 
