@@ -245,6 +245,8 @@ fn url_path(s: &str) -> String {
         .collect()
 }
 
+/// The job summary: a heading with the run's outcome, then [`summary_body`]; one short line
+/// when there was nothing to do and nothing to report.
 pub fn summary(
     links: &Links<'_>,
     plan: &Plan,
