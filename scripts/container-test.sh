@@ -139,7 +139,7 @@ check_image() {
     cfg=$("${PODMAN[@]}" image inspect --format '{{json .Config.Entrypoint}} {{.Config.User}}|{{.Architecture}}|{{.Os}}' "$image")
     [ "$cfg" = "[\"/milestone-sync\"] |$arch|linux" ] \
         || fail "image config is '$cfg', want exec-form entrypoint [\"/milestone-sync\"], no USER, $arch/linux"
-    ctr=$("${BUILDAH[@]}" from -q "$image")
+    ctr=$("${BUILDAH[@]}" from -q --arch "$arch" "$image")
     mnt=$("${BUILDAH[@]}" mount "$ctr")
     files=$(cd "$mnt" && find . -type f -o -type l | sort | tr '\n' ' ')
     [ "$files" = "./etc/ssl/certs/ca-certificates.crt ./milestone-sync " ] \
@@ -302,7 +302,10 @@ run_bare() {
     : > "$dir/runner/file_commands/output"; : > "$dir/runner/file_commands/summary"
     mapfile -t envs < <(runner_env "$api" "$dir/runner/workspace" "$dir/runner/workflow" \
         "$dir/runner/file_commands" "$dir/runner/home")
-    (cd "$dir/runner/workspace" && env -i PATH=/nonexistent "${envs[@]}" "$@")
+    local cmd
+    cmd=$(command -v "$1") || fail "$1 not found"
+    shift
+    (cd "$dir/runner/workspace" && env -i PATH=/nonexistent "${envs[@]}" "$cmd" "$@")
 }
 # expect_run NAME RC OUT: show the log, fail unless the exit code is 0.
 expect_run() {
