@@ -233,7 +233,7 @@ start_standin() {
     "$STANDIN_BIN" --owner "$OWNER" --repo "$REPO" --token "$TOKEN" --git-dir "$dir/plan.git" \
         --default-branch main --port 0 --port-file "$dir/standin.url" > "$dir/standin.log" 2>&1 &
     PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$dir/standin.url" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -s "$dir/standin.url" ] && break; sleep 0.1; done
     [ -s "$dir/standin.url" ] || { cat "$dir/standin.log" >&2; fail "the stand-in did not start"; }
     STANDIN_URL=$(cat "$dir/standin.url")
 }
@@ -462,7 +462,7 @@ REQLOG=$WORK/requests.log
 : > "$REQLOG"
 python3 "$WORK/listener.py" "$REQLOG" "$WORK/listener.url" > "$WORK/listener.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do [ -s "$WORK/listener.url" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$WORK/listener.url" ] && break; sleep 0.1; done
 [ -s "$WORK/listener.url" ] || fail "the timing listener did not start"
 LISTENER=$(cat "$WORK/listener.url")
 first_request_after() { # first_request_after T0 -> ms from T0 to the first request stamped after it
