@@ -219,6 +219,15 @@ fn a_push_of_300_files_or_more_treats_every_artifact_as_touched() {
     assert!(run.summary.contains("Every artifact is treated as touched"), "{}", run.summary);
     assert_eq!(count(&repo, "GET /compare/"), 1);
     assert_eq!(count(&repo, "GET /contents/"), 0, "no earlier version is read for a list that may be cut");
+    // The removal cannot be seen, but the open milestone whose artifact is gone is reported.
+    let beta = repo.milestones().into_iter().find(|m| m.title == "Beta").unwrap();
+    assert_eq!(beta.state, "open");
+    let warning = run.stdout.lines().find(|l| l.starts_with("::warning") && l.contains("EPIC-002")).unwrap_or_default();
+    assert!(
+        warning.contains(&format!("milestone #{} ", beta.number)) && warning.contains("removed or renamed?"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Synced Alpha whose title was renamed on GitHub, then a push that renames it in the file
