@@ -52,6 +52,7 @@ pub(crate) async fn touched<G: GitHub>(
                 out,
                 "The checkout's history cannot tell which files the push changed ({gap}); asking GitHub's compare API."
             );
+            // A gap is only reported for a push with two comparable ends: `before` is there.
             let base = before.unwrap_or_default();
             match changes_from_github(gh, ws, base, &push.after, OldAt::MergeBase, true).await {
                 Ok(remote) => {
