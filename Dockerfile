@@ -69,9 +69,9 @@ RUN touch src/main.rs src/lib.rs \
 # -------------------------------------------------------------------------------------------
 # scratch + a static binary: nothing else is needed at run time (no libc, no loader), and
 # there is nothing in the image for a scanner to flag. No shell and no git inside: commits
-# go through the Git Database API, and without git a push run treats every artifact as
-# touched (it says so in the log); each field's change is still attributed by the sync base
-# in the artifact, so this costs reads, not correctness.
+# go through the Git Database API, and without git a push run asks GitHub's compare API which
+# files the push changed (one request, plus one contents read per changed or removed
+# artifact; it says so in the log). See docs/no-git.md.
 FROM scratch
 
 # The release adds org.opencontainers.image.source/version/revision (docker/metadata-action);

@@ -17,12 +17,15 @@
 #   4. runs the image with podman the way a GitHub runner runs a Docker action (INPUT_* with
 #      hyphens for every input action.yml declares, GITHUB_* variables, the
 #      /github/{workspace,workflow,file_commands,home} mounts owned by the runner's uid 1001,
-#      workdir /github/workspace, --rm) against the stand-in, three times:
+#      workdir /github/workspace, --rm) against the stand-in, four times:
 #        A. push adding EPIC-001: exit 0, one milestone with the right due date and marker,
 #           one commit on main adding only the link, created=1;
 #        B. the push of that commit (a PAT would trigger it): nothing written, no commit;
 #        C. milestone `edited` (renamed on GitHub) with `commit: false`: the title flows into
 #           the workspace file, which keeps its owner; nothing else changes;
+#        D. a push that removes EPIC-001's file: with no git in the image, GitHub's compare
+#           API says what the push removed (one compare, one contents read of the file's
+#           earlier version), and the milestone is closed; closed=1, no commit;
 #   5. checks the CA bundle is required (no bundle: the client refuses to start);
 #   6. measures image size, binary size and start-to-first-request, and prints a summary.
 #   With --arm64: cross-builds the arm64 binary (same script), builds the arm64 image and
@@ -319,6 +322,8 @@ check_push_a() {
     local dir=$1 api=$2 name=$3 milestones info count html_url due head
     grep -q "git is not available in this environment" "$dir/run-a.out" \
         || fail "$name: the log does not say git is missing (expected: the image has no git)"
+    grep -q "asking GitHub's compare API" "$dir/run-a.out" \
+        || fail "$name: the log does not say GitHub's compare API was asked for the push's files"
     [ "$(output_of created "$dir")" = 1 ] \
         || { cat "$dir/runner/file_commands/output" >&2; fail "$name: outputs lack created=1"; }
     [ -s "$dir/runner/file_commands/summary" ] || fail "$name: the job summary is empty"
@@ -417,6 +422,31 @@ other=$(grep '^[<>]' <<< "$c_diff" | grep -vE '^[<>] (title|updated_date|milesto
 [ "$(output_of files "$S")" = 1 ] || fail "C: output files is '$(output_of files "$S")', want 1"
 grep -qx "$EPIC" "$S/runner/file_commands/output" || fail "C: artifacts-changed does not list $EPIC"
 echo "ok: C: exit 0, workspace file follows the rename (changed keys: ${changed% }), still owned by $RUNNER_UID, no commit, files=1" >&2
+
+say "D. podman run, a push that removes EPIC-001: the milestone is closed without git"
+# C left its change in the workspace (commit: false): drop it, then push the removal.
+w() { git -C "$S/runner/workspace" -c safe.directory='*' -c user.name=Dev -c user.email=dev@example.com -c commit.gpgsign=false "$@"; }
+w checkout -q -- "$EPIC"
+w rm -q "$EPIC"
+w commit -q -m "Drop EPIC-001"
+w push -q origin main
+D_AFTER=$(w rev-parse HEAD)
+chown -R "$RUNNER_UID:$RUNNER_UID" "$S/runner/workspace"
+push_event "$S" "$SYNC_HEAD" "$D_AFTER"
+EVENT_NAME=push EVENT_SHA=$D_AFTER
+t=$(date +%s%N)
+set +e; run_container "$API" "$S" > "$S/run-d.out" 2>&1; rc=$?; set -e
+RUNS_MS=$(( RUNS_MS + $(ms_since "$t") ))
+expect_run D "$rc" "$S/run-d.out"
+grep -q "git is not available in this environment); asking GitHub's compare API" "$S/run-d.out" \
+    || fail "D: the log does not say GitHub's compare API was asked (no git in the image)"
+grep -q "1 of them artifact(s) that sync; 1 earlier version(s) read through the contents API; 2 request(s) in all" "$S/run-d.out" \
+    || fail "D: the log does not show one compare and one contents read"
+[ "$(api_get "$API/repos/$OWNER/$REPO/milestones/1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = closed ] \
+    || fail "D: the milestone of the removed artifact is not closed"
+[ "$(output_of closed "$S")" = 1 ] || fail "D: output closed is '$(output_of closed "$S")', want 1"
+[ "$(git --git-dir "$S/plan.git" rev-parse main)" = "$D_AFTER" ] || fail "D: a commit was made"
+echo "ok: D: exit 0, one compare + one contents read, milestone #1 closed, closed=1, no commit" >&2
 
 # ----------------------------------------------------------------------------- CA bundle
 say "without the CA bundle the client must refuse to start (native roots, not webpki)"
@@ -524,12 +554,13 @@ entrypoint / user     ["/milestone-sync"] (exec form) / root (no USER)
 A push, new epic      exit 0, 1 milestone, main +1 commit adding only the link, created=1
 B push of that commit exit 0, nothing to change, no commit
 C milestone edited    exit 0, title flows into the workspace file (commit: false), owner kept
+D push removing it    exit 0, milestone closed (compare + 1 contents read, no git), no commit
 start→first request   bare binary: median $BARE_MS ms (runs: ${bare[*]})
                       podman run:  median $CONT_MS ms (runs: ${cont[*]})
   method              t0 = date +%s%N just before exec / \`podman run\`; t1 = wall clock
                       when a local HTTP listener has read the first request's headers
                       (it answers 401 so the binary stops). Same env as the real runs.
 arm64                 $ARM_NOTE
-times                 build ${BUILD_MS} ms, buildah bud ${IMAGE_BUILD_MS} ms, runs A-C ${RUNS_MS} ms, total $(ms_since "$SCRIPT_START") ms
+times                 build ${BUILD_MS} ms, buildah bud ${IMAGE_BUILD_MS} ms, runs A-D ${RUNS_MS} ms, total $(ms_since "$SCRIPT_START") ms
 ================================================================
 EOF

@@ -20,6 +20,22 @@ pub struct Push {
     /// The push deleted the branch or tag.
     pub deleted: bool,
     pub default_branch: Option<String>,
+    /// The pushed commits as the payload lists them, oldest first (`commits`, then
+    /// `head_commit` when the list lacks it): when the checkout has no history, their times
+    /// are the file side's clock for `last_update_wins`.
+    pub commits: Vec<PushedCommit>,
+}
+
+/// One pushed commit, as the push payload describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedCommit {
+    pub id: String,
+    /// The payload's `timestamp` (ISO 8601 with an offset); `None` when missing or unreadable.
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Repository-relative paths the commit added, modified and removed.
+    pub added: Vec<String>,
+    pub modified: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 impl Push {
@@ -57,6 +73,49 @@ struct RawPush {
     #[serde(default)]
     deleted: bool,
     repository: Option<RawRepository>,
+    #[serde(default)]
+    commits: Option<Vec<RawCommit>>,
+    #[serde(default)]
+    head_commit: Option<RawCommit>,
+}
+
+/// A commit of a push payload; every field optional, so that an odd entry costs its time,
+/// never the run.
+#[derive(Deserialize)]
+struct RawCommit {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    added: Option<Vec<String>>,
+    #[serde(default)]
+    modified: Option<Vec<String>>,
+    #[serde(default)]
+    removed: Option<Vec<String>>,
+}
+
+impl From<RawCommit> for PushedCommit {
+    fn from(raw: RawCommit) -> Self {
+        PushedCommit {
+            id: raw.id.unwrap_or_default(),
+            timestamp: raw.timestamp.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc)),
+            added: raw.added.unwrap_or_default(),
+            modified: raw.modified.unwrap_or_default(),
+            removed: raw.removed.unwrap_or_default(),
+        }
+    }
+}
+
+/// The payload's commits, oldest first, with `head_commit` at the end unless listed already.
+fn pushed_commits(commits: Option<Vec<RawCommit>>, head: Option<RawCommit>) -> Vec<PushedCommit> {
+    let mut out: Vec<PushedCommit> = commits.unwrap_or_default().into_iter().map(PushedCommit::from).collect();
+    if let Some(head) = head.map(PushedCommit::from)
+        && !out.iter().any(|c| c.id == head.id)
+    {
+        out.push(head);
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -209,6 +268,7 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
                 forced: raw.forced,
                 deleted: raw.deleted,
                 default_branch: raw.repository.and_then(|r| r.default_branch),
+                commits: pushed_commits(raw.commits, raw.head_commit),
             }))
         }
         "milestone" => {
@@ -286,6 +346,40 @@ mod tests {
         assert_eq!(p.before, None);
         assert_eq!(p.branch(), None);
         assert_eq!(p.default_branch.as_deref(), Some("master"));
+    }
+
+    #[test]
+    fn a_push_lists_its_commits_with_times_and_files() {
+        const PUSH_BRANCH: &str = include_str!("../tests/fixtures/webhooks/push.example.5.json");
+        let Event::Push(p) = parse("push", PUSH_BRANCH).unwrap() else { panic!() };
+        assert_eq!(
+            p.commits,
+            vec![PushedCommit {
+                id: "6113728f27ae82c7b1a177c8d03f9e96e0adf246".into(),
+                timestamp: DateTime::parse_from_rfc3339("2019-05-15T15:19:25Z").ok().map(|t| t.with_timezone(&Utc)),
+                added: vec!["README.md".into()],
+                modified: vec![],
+                removed: vec![],
+            }],
+            "head_commit is the listed commit: not twice"
+        );
+        // A tag push lists no commits, only its head commit.
+        let Event::Push(tag) = parse("push", PUSH_TAG).unwrap() else { panic!() };
+        assert_eq!(tag.commits.len(), 1);
+        assert_eq!(tag.commits[0].added, [".gitignore"]);
+        // Offsets are read; odd entries cost their time, never the run.
+        let mut v: serde_json::Value = serde_json::from_str(PUSH_BRANCH).unwrap();
+        v["commits"] = serde_json::json!([
+            {"id": "a", "timestamp": "2026-03-01T10:00:00+02:00", "modified": ["x.md"]},
+            {"id": "b", "timestamp": "yesterday", "added": null},
+            {}
+        ]);
+        v["head_commit"] = serde_json::Value::Null;
+        let Event::Push(p) = parse("push", &v.to_string()).unwrap() else { panic!() };
+        assert_eq!(p.commits.len(), 3);
+        assert_eq!(p.commits[0].timestamp.map(|t| t.to_rfc3339()), Some("2026-03-01T08:00:00+00:00".to_string()));
+        assert_eq!((p.commits[1].timestamp, p.commits[1].added.len()), (None, 0));
+        assert_eq!(p.commits[2].id, "");
     }
 
     #[test]

@@ -85,6 +85,52 @@ pub struct IssueComment {
     pub html_url: String,
 }
 
+/// How GitHub's compare API says a file changed (the `status` of a diff entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    Added,
+    Removed,
+    Modified,
+    /// Moved from [`ChangedFile::previous_path`] (and maybe changed too).
+    Renamed,
+    /// A new file copied from another one: new, as far as the sync is concerned.
+    Copied,
+    /// Its mode or type changed (GitHub's `changed`): read as modified.
+    Changed,
+    Unchanged,
+}
+
+/// One entry of a comparison's file list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// Repository-relative path, at the head side.
+    pub path: String,
+    pub status: FileStatus,
+    /// For [`FileStatus::Renamed`] (and [`FileStatus::Copied`]): where the file came from.
+    pub previous_path: Option<String>,
+}
+
+/// What `GET /repos/{o}/{r}/compare/{base}...{head}` says about the changes on `head` since
+/// it left `base`: the fallback for a checkout whose history cannot list a push's (or a pull
+/// request's) files, such as the container image, which has no git.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// `ahead`, `behind`, `diverged` or `identical`: how `head` relates to `base`.
+    pub status: String,
+    /// The best common ancestor: the file list is the diff from it to `head`.
+    pub merge_base: String,
+    pub files: Vec<ChangedFile>,
+    /// GitHub lists at most [`Comparison::MAX_FILES`] files: a list that long may be cut
+    /// short, so it cannot prove that a file is *not* among the changes.
+    pub capped: bool,
+}
+
+impl Comparison {
+    /// GitHub's cap on the files of one comparison (documented: "up to 300 changed files for
+    /// the entire comparison"; pagination only pages the commits).
+    pub const MAX_FILES: usize = 300;
+}
+
 /// Which permission a refused request lacked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -182,6 +228,10 @@ pub trait GitHub {
     async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError>;
     /// `GET /repos/{o}/{r}/contents/{path}?ref={commit}`: a file's bytes, `None` when absent.
     async fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitHubError>;
+    /// `GET /repos/{o}/{r}/compare/{base}...{head}`: the files changed on `head` since its
+    /// merge base with `base` (three-dot), each with its status. One request, whatever the
+    /// number of commits; the list is [capped](Comparison::capped) at 300 files.
+    async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GitHubError>;
     /// `POST /repos/{o}/{r}/git/trees` with `base_tree` and the files inline (no blob calls).
     async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError>;
     /// `POST /repos/{o}/{r}/git/commits` with one parent.

@@ -3,8 +3,10 @@
 //! Runs the `git` program with arguments (never through a shell) and
 //! `-c safe.directory=*`, because in a container the workspace belongs to another user and
 //! git would refuse it as "dubious ownership". When the history cannot tell (a new branch, a
-//! shallow clone, a forced push, no git at all), every artifact counts as touched; the
-//! reason is returned so the log can say it.
+//! forced push), every artifact counts as touched; the reason is returned so the log can say
+//! it. When only this checkout lacks what it takes (no git at all, as in the container image,
+//! or a shallow clone without the push's commits), [`local_changes`] says so apart, and
+//! [`crate::push_scope`] asks GitHub's compare API instead.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,40 +34,38 @@ pub enum Touched {
 /// Reads the changes under `root` (workspace-relative) between two commits of the checkout
 /// at `workspace`.
 pub fn touched(workspace: &Path, root: &str, before: Option<&str>, after: &str, forced: bool) -> Touched {
-    let Some(before) = before else {
-        return Touched::All {
-            reason: "the push created the branch, so there is no earlier commit to compare with".into(),
-        };
+    local_changes(workspace, root, before, after, forced).unwrap_or_else(|reason| Touched::All { reason })
+}
+
+/// Like [`touched`], but tells the two kinds of "cannot tell" apart: `Ok(Touched::All)` when
+/// no history can list the push's changes (a new branch, a forced push, a payload value that
+/// is not a commit id), `Err(reason)` when only this checkout lacks what it takes (git
+/// itself, or a commit of the push, as in a shallow clone): GitHub's compare API can still
+/// tell then (see [`crate::push_scope`]).
+pub fn local_changes(
+    workspace: &Path,
+    root: &str,
+    before: Option<&str>,
+    after: &str,
+    forced: bool,
+) -> Result<Touched, String> {
+    let before = match comparable(before, after, forced) {
+        Ok(before) => before,
+        Err(all) => return Ok(all),
     };
-    if forced {
-        return Touched::All {
-            reason: "the push was forced, so its history cannot be trusted to list every change".into(),
-        };
-    }
     for commit in [before, after] {
-        // The payload names the commits; only an object id goes on git's command line, so no
-        // value can be read as an option.
-        if !is_object_id(commit) {
-            return Touched::All { reason: format!("the push names {commit:?}, which is not a commit id") };
-        }
         match git(workspace, &["cat-file", "-e", &format!("{commit}^{{commit}}")]) {
             Ok(_) => {}
-            Err(GitError::Missing) => {
-                return Touched::All { reason: "git is not available in this environment".into() };
-            }
+            Err(GitError::Missing) => return Err("git is not available in this environment".into()),
             Err(GitError::Failed(_)) => {
-                return Touched::All {
-                    reason: format!(
-                        "commit {commit} is not in the checkout (a shallow clone? use actions/checkout with `fetch-depth: 0`)"
-                    ),
-                };
+                return Err(format!(
+                    "commit {commit} is not in the checkout (a shallow clone? use actions/checkout with `fetch-depth: 0`)"
+                ));
             }
         }
     }
-    let listing = match git(workspace, &["diff", "--name-status", "--no-renames", "-z", before, after, "--", root]) {
-        Ok(out) => out,
-        Err(e) => return Touched::All { reason: format!("git diff failed: {e}") },
-    };
+    let listing = git(workspace, &["diff", "--name-status", "--no-renames", "-z", before, after, "--", root])
+        .map_err(|e| format!("git diff failed: {e}"))?;
     let mut files = Vec::new();
     let mut fields = listing.split(|b| *b == 0).filter(|f| !f.is_empty());
     while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
@@ -78,7 +78,36 @@ pub fn touched(workspace: &Path, root: &str, before: Option<&str>, after: &str, 
         };
         files.push((path, change));
     }
-    Touched::Files(files)
+    Ok(Touched::Files(files))
+}
+
+/// The push's `before`, when the two ends of the push can be compared at all; otherwise
+/// [`Touched::All`] with the reason, because no history, local or GitHub's, can list the
+/// push's changes: a new branch has no earlier commit, a forced push may have dropped commits
+/// whose changes a diff of its two ends no longer shows, and a value that is not a full
+/// commit id never reaches git's command line or a URL.
+pub fn comparable<'a>(before: Option<&'a str>, after: &str, forced: bool) -> Result<&'a str, Touched> {
+    let Some(before) = before else {
+        return Err(Touched::All {
+            reason: "the push created the branch, so there is no earlier commit to compare with".into(),
+        });
+    };
+    if forced {
+        return Err(Touched::All {
+            reason: "the push was forced, so its history cannot be trusted to list every change".into(),
+        });
+    }
+    match [before, after].into_iter().find(|commit| !is_object_id(commit)) {
+        Some(commit) => Err(Touched::All { reason: format!("the push names {commit:?}, which is not a commit id") }),
+        None => Ok(before),
+    }
+}
+
+/// Whether the checkout holds its whole history: git is there and the clone is not shallow.
+/// Only then is [`last_change_times`] the time of each file's last change (a shallow clone's
+/// oldest commit seems to add every file).
+pub fn has_full_history(workspace: &Path) -> bool {
+    git(workspace, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|out| out.trim_ascii() == b"false")
 }
 
 /// The commit time of the last commit that changed each file under `root`, from one
@@ -110,14 +139,55 @@ pub fn local_tree(workspace: &Path, commit: &str) -> Option<String> {
     Some(String::from_utf8(out).ok()?.trim().to_string())
 }
 
-/// The commit the checkout's HEAD points at, when git can tell.
+/// The commit the checkout's HEAD points at, when git can tell; without git (the container
+/// image), as `.git/HEAD` names it (see [`head_from_files`]).
 pub fn local_head(workspace: &Path) -> Option<String> {
-    let out = git(workspace, &["rev-parse", "--verify", "HEAD"]).ok()?;
-    Some(String::from_utf8(out).ok()?.trim().to_string())
+    match git(workspace, &["rev-parse", "--verify", "HEAD"]) {
+        Ok(out) => Some(String::from_utf8(out).ok()?.trim().to_string()),
+        Err(GitError::Missing) => head_from_files(workspace),
+        Err(GitError::Failed(_)) => None,
+    }
+}
+
+/// The commit `.git/HEAD` names, read without git: a detached HEAD holds the commit id itself
+/// (actions/checkout's checkout of a pull request or a commit), an attached one names a branch
+/// whose commit is in `.git/refs/heads/…` or `.git/packed-refs`. Anything else (a `.git` file
+/// of a worktree, a ref outside `refs/heads/`, a damaged file) is `None`: unknown, never a
+/// guess.
+pub fn head_from_files(workspace: &Path) -> Option<String> {
+    let dir = workspace.join(".git");
+    if !std::fs::symlink_metadata(&dir).ok()?.is_dir() {
+        return None;
+    }
+    let head = std::fs::read_to_string(dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    if is_object_id(head) {
+        return Some(head.to_ascii_lowercase());
+    }
+    let name = head.strip_prefix("ref:")?.trim();
+    let branch = name.strip_prefix("refs/heads/")?;
+    if branch.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return None;
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+        return Some(text.trim().to_ascii_lowercase()).filter(|id| is_object_id(id));
+    }
+    // `<id> <ref>` lines; `#` starts the header, `^` a peeled tag.
+    let packed = std::fs::read_to_string(dir.join("packed-refs")).ok()?;
+    packed
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .find(|(id, r)| *r == name && is_object_id(id))
+        .map(|(id, _)| id.to_ascii_lowercase())
+}
+
+/// Whether the `git` program can be run here (the container image has none).
+pub fn available() -> bool {
+    !matches!(git(Path::new("."), &["--version"]), Err(GitError::Missing))
 }
 
 /// A full git object id: 40 (SHA-1) or 64 (SHA-256) hexadecimal digits.
-fn is_object_id(text: &str) -> bool {
+pub fn is_object_id(text: &str) -> bool {
     matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -236,6 +306,75 @@ mod tests {
         assert_eq!(local_tree(d, &after).map(|t| t.len()), Some(40));
         let times = last_change_times(d, "p");
         assert!(times.contains_key("p/epics/a.md") && times.contains_key("p/epics/c.md"));
+    }
+
+    #[test]
+    fn a_missing_commit_is_a_gap_but_a_new_branch_or_forced_push_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a"), "1").unwrap();
+        run(d, &["add", "."]);
+        run(d, &["commit", "-qm", "one"]);
+        let head = run(d, &["rev-parse", "HEAD"]);
+        let unknown = "1234567890123456789012345678901234567890";
+        match local_changes(d, "p", Some(unknown), &head, false) {
+            Err(reason) => assert!(reason.contains("not in the checkout") && reason.contains(unknown), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(local_changes(d, "p", None, &head, false), Ok(Touched::All { .. })));
+        assert!(matches!(local_changes(d, "p", Some(&head), &head, true), Ok(Touched::All { .. })));
+        assert!(matches!(local_changes(d, "p", Some("HEAD"), &head, false), Ok(Touched::All { .. })));
+        assert_eq!(local_changes(d, "p", Some(&head), &head, false), Ok(Touched::Files(vec![])));
+        assert_eq!(comparable(Some(&head), &head, false).ok(), Some(head.as_str()));
+    }
+
+    #[test]
+    fn a_shallow_clone_lacks_full_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = dir.path().join("origin");
+        std::fs::create_dir(&origin).unwrap();
+        run(&origin, &["init", "-q", "-b", "main"]);
+        for n in ["1", "2"] {
+            std::fs::write(origin.join("a"), n).unwrap();
+            run(&origin, &["add", "."]);
+            run(&origin, &["commit", "-qm", n]);
+        }
+        assert!(has_full_history(&origin));
+        let shallow = dir.path().join("shallow");
+        let url = format!("file://{}", origin.display());
+        run(dir.path(), &["clone", "-q", "--depth", "1", &url, shallow.to_str().unwrap()]);
+        assert!(!has_full_history(&shallow));
+        assert!(!has_full_history(dir.path()), "not a checkout at all");
+    }
+
+    #[test]
+    fn head_is_read_from_the_files_as_git_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a"), "1").unwrap();
+        run(d, &["add", "."]);
+        run(d, &["commit", "-qm", "one"]);
+        let head = run(d, &["rev-parse", "HEAD"]);
+        // On a branch, the loose ref.
+        assert_eq!(head_from_files(d), Some(head.clone()));
+        // Packed.
+        run(d, &["pack-refs", "--all"]);
+        assert!(!d.join(".git/refs/heads/main").exists());
+        assert_eq!(head_from_files(d), Some(head.clone()));
+        // Detached, as actions/checkout leaves a pull request's merge.
+        run(d, &["checkout", "-q", "--detach"]);
+        assert_eq!(head_from_files(d), Some(head.clone()));
+        assert_eq!(local_head(d), head_from_files(d));
+        // Names that lead elsewhere are not followed.
+        std::fs::write(d.join(".git/HEAD"), "ref: refs/heads/../../../etc/passwd\n").unwrap();
+        assert_eq!(head_from_files(d), None);
+        std::fs::write(d.join(".git/HEAD"), "ref: refs/remotes/origin/main\n").unwrap();
+        assert_eq!(head_from_files(d), None);
+        std::fs::write(d.join(".git/HEAD"), "not a head\n").unwrap();
+        assert_eq!(head_from_files(d), None);
+        assert_eq!(head_from_files(&d.join("nowhere")), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod history;
 pub mod link;
 pub mod plan;
 pub mod preview;
+pub mod push_scope;
 pub mod report;
 pub mod run;
 pub mod workspace;

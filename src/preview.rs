@@ -12,6 +12,12 @@
 //! head commit instead, compared from where it left the base branch. On
 //! `pull_request_target` the default checkout is the base branch, which holds none of the
 //! pull request's changes: that run says so and previews nothing.
+//!
+//! When the checkout's history cannot tell (no git, as in the container image, or a shallow
+//! clone), GitHub's three-dot compare of the pull request's base and head lists its changes
+//! ([`crate::push_scope`]): one request, plus one contents read per changed or removed
+//! artifact for its earlier version (at the base for the test merge, at the merge base for the
+//! head). Without git, which commit is checked out is read from `.git/HEAD`.
 
 use std::io::Write;
 use std::path::Path;
@@ -22,6 +28,7 @@ use crate::event::PullRequest;
 use crate::github::{GitHub, GitHubError};
 use crate::history::{self, Touched};
 use crate::plan::{self, Plan, Scope};
+use crate::push_scope::{self, OldAt};
 use crate::report::{self, Totals};
 use crate::run;
 use crate::workspace::{self, Workspace};
@@ -77,16 +84,27 @@ pub(crate) async fn run<G: GitHub>(
         settings.project.as_deref(),
     );
     let mut notes = Vec::new();
-    let (scope, head) = match changes {
+    let (touched, head) = match changes {
         Changes::Between { from, to } => {
             let _ = writeln!(out, "changes of #{number}: {}..{}", short(&from), short(&to));
-            let scope = match history::touched(&settings.workspace, &settings.projects_root, Some(&from), &to, false) {
-                Touched::All { reason } => every_artifact(out, &mut notes, &reason),
-                Touched::Files(files) => run::scope_of_push(&ws, files),
-            };
-            (scope, to)
+            let touched =
+                match history::local_changes(&settings.workspace, &settings.projects_root, Some(&from), &to, false) {
+                    Ok(touched) => touched,
+                    Err(gap) => from_github(gh, &ws, pr, OldAt::Commit(from.clone()), &gap, out).await,
+                };
+            (touched, to)
         }
-        Changes::Unknown { reason, head } => (every_artifact(out, &mut notes, &reason), head),
+        Changes::Unknown { reason, head } => {
+            // The pull request's head checked out on its own: its files are compared with
+            // where it left the base. Otherwise it is the test merge, whose changes are
+            // against the base it was made on.
+            let old_at = if head == pr.head_sha { OldAt::MergeBase } else { OldAt::Commit(pr.base_sha.clone()) };
+            (from_github(gh, &ws, pr, old_at, &reason, out).await, head)
+        }
+    };
+    let scope = match touched {
+        Touched::All { reason } => every_artifact(out, &mut notes, &reason),
+        Touched::Files(files) => run::scope_of_push(&ws, files),
     };
     let touched = touched_artifacts(&ws, &scope);
     if touched == Some(0) {
@@ -174,8 +192,35 @@ pub(crate) async fn run<G: GitHub>(
     Ok(if t.errors > 0 || failed_on_conflict { 1 } else { 0 })
 }
 
-/// History cannot tell which artifacts the pull request changes: all are in scope, as on a
-/// push with missing history, and the summary says why.
+/// The checkout's history cannot tell which files the pull request changes (`gap` says why):
+/// GitHub's three-dot compare of its base and head can, since it lists exactly the changes on
+/// the head since it left the base. Earlier versions come from `old_at` (one contents request
+/// per changed or removed artifact); the log says what it cost. When GitHub cannot tell
+/// either, every artifact is in scope.
+async fn from_github<G: GitHub>(
+    gh: &G,
+    ws: &Workspace,
+    pr: &PullRequest,
+    old_at: OldAt,
+    gap: &str,
+    out: &mut dyn Write,
+) -> Touched {
+    let _ = writeln!(
+        out,
+        "The checkout's history cannot tell which files #{} changes ({gap}); asking GitHub's compare API.",
+        pr.number
+    );
+    match push_scope::changes_from_github(gh, ws, &pr.base_sha, &pr.head_sha, old_at, false).await {
+        Ok(remote) => {
+            let _ = writeln!(out, "{}", remote.describe(&pr.base_sha, &pr.head_sha));
+            Touched::Files(remote.files)
+        }
+        Err(reason) => Touched::All { reason: format!("{gap}, and GitHub could not tell either: {reason}") },
+    }
+}
+
+/// Neither history nor GitHub can tell which artifacts the pull request changes: all are in
+/// scope, as on a push with missing history, and the summary says why.
 fn every_artifact(out: &mut dyn Write, notes: &mut Vec<String>, reason: &str) -> Scope {
     let note = format!("Every artifact is treated as touched: {reason}.");
     let _ = writeln!(out, "{note}");
@@ -224,6 +269,9 @@ fn changes(workspace: &Path, sha: Option<&str>, pr: &PullRequest) -> Result<Chan
         // The pull request's own commit: its changes are those since it left the base branch.
         return Ok(match history::merge_base(workspace, &pr.base_sha, &head) {
             Some(from) => Changes::Between { from, to: head },
+            None if !history::available() => {
+                Changes::Unknown { reason: "git is not available in this environment".into(), head }
+            }
             None => Changes::Unknown {
                 reason: format!(
                     "the base commit {} is not in the checkout (a shallow clone? use actions/checkout with `fetch-depth: 0`)",
@@ -237,23 +285,33 @@ fn changes(workspace: &Path, sha: Option<&str>, pr: &PullRequest) -> Result<Chan
         // GitHub's test merge: its first parent is the base branch it was merged into, so
         // the merge's changes are what a push of the merge to the base branch would bring.
         Some(parents) if parents.len() >= 2 => Ok(Changes::Between { from: parents[0].clone(), to: head }),
-        Some(_) => {
-            let how = if pr.target {
-                "; on `pull_request_target` actions/checkout checks out the base branch unless given `ref: refs/pull/<number>/merge`"
-            } else {
-                ""
-            };
-            Err(format!(
-                "the checkout ({}) is neither pull request #{}'s merge commit nor its head ({}), so it holds none of its changes and there is nothing to preview{how}",
-                short(&head),
-                pr.number,
-                short(&pr.head_sha)
-            ))
+        Some(_) => Err(not_the_pull_request(&head, pr)),
+        // No git (the container image): the checkout is told by its commit alone. The base
+        // the payload names holds none of the pull request's changes; any other commit is
+        // taken for GitHub's test merge, actions/checkout's default.
+        None if !history::available() && head == pr.base_sha => Err(not_the_pull_request(&head, pr)),
+        None if !history::available() => {
+            Ok(Changes::Unknown { reason: "git is not available in this environment".into(), head })
         }
         None => {
             Ok(Changes::Unknown { reason: format!("git cannot read the checked-out commit {}", short(&head)), head })
         }
     }
+}
+
+/// Why a checkout of `head` cannot be previewed, and how to fix the workflow.
+fn not_the_pull_request(head: &str, pr: &PullRequest) -> String {
+    let how = if pr.target {
+        "; on `pull_request_target` actions/checkout checks out the base branch unless given `ref: refs/pull/<number>/merge`"
+    } else {
+        ""
+    };
+    format!(
+        "the checkout ({}) is neither pull request #{}'s merge commit nor its head ({}), so it holds none of its changes and there is nothing to preview{how}",
+        short(head),
+        pr.number,
+        short(&pr.head_sha)
+    )
 }
 
 /// The first 7 characters of a commit id, as GitHub shows them.

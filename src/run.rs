@@ -87,14 +87,9 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         &settings.repository,
         settings.project.as_deref(),
     );
+    let mut push_times = BTreeMap::new();
     let scope = match push {
-        Some(push) => match history::touched(
-            &settings.workspace,
-            &settings.projects_root,
-            push.before.as_deref(),
-            &push.after,
-            push.forced,
-        ) {
+        Some(push) => match crate::push_scope::touched(settings, gh, &ws, push, out, &mut push_times).await {
             Touched::All { reason } => {
                 let note = format!("Every artifact is treated as touched: {reason}.");
                 let _ = writeln!(out, "{note}");
@@ -112,7 +107,8 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
     let _ = writeln!(out, "::endgroup::");
 
-    let options = plan_options(settings);
+    let mut options = plan_options(settings);
+    options.local_times.extend(push_times);
     let plan = plan::plan(&plan::Input {
         repository: &settings.repository,
         projects: &ws.projects,

@@ -267,14 +267,44 @@ fn the_head_checked_out_is_compared_from_where_it_left_main() {
 }
 
 #[test]
-fn missing_history_previews_every_artifact_and_says_why() {
+fn a_shallow_checkout_previews_the_pull_requests_files_through_githubs_compare() {
     let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
     let pr = repo.open_pull_request(6, "plan-beta", &[(E2, Some(&epic("EPIC-002", "Beta", "🟡 To Do", "")))]);
     repo.shallow_checkout(&pr);
+    repo.standin.clear_requests();
+    let run = preview(&repo, &pr, "opened", &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("is not in the checkout"), "{}", run.stdout);
+    assert!(run.stdout.contains("asking GitHub's compare API"), "{}", run.stdout);
+    assert!(!run.summary.contains("Every artifact is treated as touched"), "{}", run.summary);
+    assert_eq!(plan_actions(&run), vec![("EPIC-002".to_string(), "create".to_string())]);
+    // One compare; an added artifact needs no earlier version; then the milestones.
+    let reads: Vec<String> = repo.standin.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(
+        reads,
+        vec![
+            format!("GET /repos/{OWNER}/{REPO}/compare/{}...{}", pr.base_sha, pr.head_sha),
+            format!("GET /repos/{OWNER}/{REPO}/milestones"),
+        ]
+    );
+    assert_eq!(repo.writes(), vec![]);
+}
+
+#[test]
+fn missing_history_github_cannot_fill_previews_every_artifact_and_says_why() {
+    let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
+    let pr = repo.open_pull_request(6, "plan-beta", &[(E2, Some(&epic("EPIC-002", "Beta", "🟡 To Do", "")))]);
+    repo.shallow_checkout(&pr);
+    repo.standin.fail_next(Fault::Status {
+        trigger: Trigger::new("GET", "/compare/"),
+        status: 404,
+        body: serde_json::json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
+    });
     let run = preview(&repo, &pr, "opened", &[]);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.summary.contains("Every artifact is treated as touched"), "{}", run.summary);
     assert!(run.summary.contains("fetch-depth"), "{}", run.summary);
+    assert!(run.summary.contains("GitHub could not tell either"), "{}", run.summary);
     assert_eq!(
         plan_actions(&run),
         vec![("EPIC-001".to_string(), "create".to_string()), ("EPIC-002".to_string(), "create".to_string())]

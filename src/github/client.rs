@@ -40,8 +40,8 @@ use serde_json::{Map, Value, json};
 
 use crate::due_date;
 use crate::github::{
-    GitHub, GitHubError, IssueComment, Milestone, MilestonePatch, MilestoneState, NewMilestone, Permission, RateLimit,
-    TreeFile,
+    ChangedFile, Comparison, FileStatus, GitHub, GitHubError, IssueComment, Milestone, MilestonePatch, MilestoneState,
+    NewMilestone, Permission, RateLimit, TreeFile,
 };
 
 /// How long to wait for a TCP/TLS connection.
@@ -76,10 +76,11 @@ enum Endpoint {
     ListIssueComments,
     CreateIssueComment,
     UpdateIssueComment,
+    Compare,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 15] = [
+    const ALL: [Endpoint; 16] = [
         Endpoint::Repo,
         Endpoint::ListMilestones,
         Endpoint::GetMilestone,
@@ -95,6 +96,7 @@ impl Endpoint {
         Endpoint::ListIssueComments,
         Endpoint::CreateIssueComment,
         Endpoint::UpdateIssueComment,
+        Endpoint::Compare,
     ];
 
     fn index(self) -> usize {
@@ -109,7 +111,8 @@ impl Endpoint {
             | Endpoint::BranchHead
             | Endpoint::GetCommit
             | Endpoint::Contents
-            | Endpoint::ListIssueComments => Method::GET,
+            | Endpoint::ListIssueComments
+            | Endpoint::Compare => Method::GET,
             Endpoint::CreateMilestone
             | Endpoint::CreateTree
             | Endpoint::CreateCommit
@@ -137,6 +140,7 @@ impl Endpoint {
             Endpoint::ListIssueComments => "GET /repos/{o}/{r}/issues/{n}/comments",
             Endpoint::CreateIssueComment => "POST /repos/{o}/{r}/issues/{n}/comments",
             Endpoint::UpdateIssueComment => "PATCH /repos/{o}/{r}/issues/comments/{id}",
+            Endpoint::Compare => "GET /repos/{o}/{r}/compare/{basehead}",
         }
     }
 
@@ -163,7 +167,8 @@ impl Endpoint {
             | Endpoint::Contents
             | Endpoint::CreateTree
             | Endpoint::CreateCommit
-            | Endpoint::UpdateRef => Permission::ContentsWrite,
+            | Endpoint::UpdateRef
+            | Endpoint::Compare => Permission::ContentsWrite,
             Endpoint::ListIssueComments | Endpoint::CreateIssueComment | Endpoint::UpdateIssueComment => {
                 Permission::PullRequestsWrite
             }
@@ -461,6 +466,50 @@ struct WireContents {
     content: Option<String>,
     #[serde(default)]
     encoding: Option<String>,
+}
+
+/// A comparison as GitHub sends it; only what the sync reads (the commits are ignored).
+#[derive(Debug, Deserialize)]
+struct WireComparison {
+    status: String,
+    merge_base_commit: WireSha,
+    /// Left out by GitHub on pages after the first; this client asks for the first.
+    #[serde(default)]
+    files: Vec<WireDiffEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireDiffEntry {
+    filename: String,
+    status: String,
+    #[serde(default)]
+    previous_filename: Option<String>,
+}
+
+impl WireComparison {
+    /// The plain value; a file status this client does not know is an unreadable answer
+    /// (GitHub documents seven), not something to guess about.
+    fn into_comparison(self) -> Result<Comparison, String> {
+        let capped = self.files.len() >= Comparison::MAX_FILES;
+        let files = self
+            .files
+            .into_iter()
+            .map(|f| {
+                let status = match f.status.as_str() {
+                    "added" => FileStatus::Added,
+                    "removed" => FileStatus::Removed,
+                    "modified" => FileStatus::Modified,
+                    "renamed" => FileStatus::Renamed,
+                    "copied" => FileStatus::Copied,
+                    "changed" => FileStatus::Changed,
+                    "unchanged" => FileStatus::Unchanged,
+                    other => return Err(format!("{} has the unknown status {other:?}", f.filename)),
+                };
+                Ok(ChangedFile { path: f.filename, status, previous_path: f.previous_filename })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Comparison { status: self.status, merge_base: self.merge_base_commit.sha, files, capped })
+    }
 }
 
 /// The request body for a new milestone; `due_on` is left out when there is none.
@@ -964,6 +1013,22 @@ impl GitHub for Client {
                 encoding.unwrap_or("missing")
             ))),
         }
+    }
+
+    async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GitHubError> {
+        // Three dots: the changes on `head` since its merge base with `base`. No `per_page`:
+        // pagination pages the commits only, and the files come on the first page anyway.
+        let url = self.base.url(&self.repo_path(&format!(
+            "/compare/{}...{}",
+            encode_component(base),
+            encode_component(head)
+        )));
+        let (wire, _): (WireComparison, _) = self.call(Endpoint::Compare, &url, None, &ErrorContext::default()).await?;
+        wire.into_comparison().map_err(|message| GitHubError::Transport {
+            method: "GET".into(),
+            path: path_of(&url),
+            message: format!("unexpected comparison: {message}"),
+        })
     }
 
     async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError> {

@@ -304,6 +304,119 @@ impl Git {
         self.update_ref(&full_ref, &commit, head.as_deref())?;
         Ok(commit)
     }
+
+    /// The best common ancestor of two commits, if they have one.
+    pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+        if !Git::is_sha(a) || !Git::is_sha(b) {
+            return None;
+        }
+        self.text(&["merge-base", a, b]).ok().filter(|s| Git::is_sha(s))
+    }
+
+    /// The commits reachable from `to` but not from `from` (`git rev-list from..to`), oldest
+    /// first, as GitHub's compare lists them.
+    pub fn commits_between(&self, from: &str, to: &str) -> Vec<String> {
+        if !Git::is_sha(from) || !Git::is_sha(to) {
+            return Vec::new();
+        }
+        self.text(&["rev-list", "--reverse", &format!("{from}..{to}")])
+            .map(|out| out.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// The files that differ from commit `from` to commit `to`, with renames detected (git's
+    /// default similarity, 50%) and line counts, in git's path order.
+    pub fn diff(&self, from: &str, to: &str) -> Result<Vec<DiffEntry>, String> {
+        if !Git::is_sha(from) || !Git::is_sha(to) {
+            return Err("not commit ids".into());
+        }
+        let mut c = self.command();
+        c.args(["diff-tree", "-r", "-z", "-M", "--no-abbrev", "--raw", from, to]);
+        let raw = self.run(c, None)?;
+        let mut c = self.command();
+        c.args(["diff-tree", "-r", "-z", "-M", "--numstat", from, to]);
+        let numstat = self.run(c, None)?;
+        let counts = parse_numstat(&numstat);
+        let mut entries = parse_raw_diff(&raw);
+        for e in &mut entries {
+            if let Some((added, deleted)) = counts.get(&e.path) {
+                e.additions = *added;
+                e.deletions = *deleted;
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// One file of `git diff-tree --raw`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiffEntry {
+    /// git's status letter: `A`, `D`, `M`, `R`, `C`, `T`.
+    pub status: char,
+    pub path: String,
+    /// For a rename or copy: where it came from.
+    pub previous_path: Option<String>,
+    pub old_sha: String,
+    pub new_sha: String,
+    /// Lines added and deleted (0 for a binary file, as GitHub counts it).
+    pub additions: u64,
+    pub deletions: u64,
+}
+
+/// Parses `diff-tree -z --raw`: `:old_mode new_mode old_sha new_sha STATUS\0path\0`, with a
+/// second path for renames and copies (`R086\0old\0new\0`).
+fn parse_raw_diff(out: &[u8]) -> Vec<DiffEntry> {
+    let text = String::from_utf8_lossy(out);
+    let mut fields = text.split('\0');
+    let mut entries = Vec::new();
+    while let Some(meta) = fields.next() {
+        let Some(meta) = meta.strip_prefix(':') else { continue };
+        let parts: Vec<&str> = meta.split(' ').collect();
+        let (Some(old_sha), Some(new_sha), Some(status)) = (parts.get(2), parts.get(3), parts.get(4)) else {
+            continue;
+        };
+        let letter = status.chars().next().unwrap_or('M');
+        let Some(first) = fields.next() else { break };
+        let (path, previous_path) = if matches!(letter, 'R' | 'C') {
+            let Some(second) = fields.next() else { break };
+            (second.to_string(), Some(first.to_string()))
+        } else {
+            (first.to_string(), None)
+        };
+        entries.push(DiffEntry {
+            status: letter,
+            path,
+            previous_path,
+            old_sha: old_sha.to_string(),
+            new_sha: new_sha.to_string(),
+            additions: 0,
+            deletions: 0,
+        });
+    }
+    entries
+}
+
+/// Parses `diff-tree -z --numstat` into (lines added, lines deleted) by (new) path:
+/// `added\tdeleted\tpath\0`, or `added\tdeleted\t\0old\0new\0` for a rename; `-` for binary.
+fn parse_numstat(out: &[u8]) -> std::collections::HashMap<String, (u64, u64)> {
+    let text = String::from_utf8_lossy(out);
+    let mut fields = text.split('\0');
+    let mut counts = std::collections::HashMap::new();
+    while let Some(record) = fields.next() {
+        let mut parts = record.splitn(3, '\t');
+        let (Some(added), Some(deleted), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let path = if path.is_empty() {
+            // A rename: the old path, then the new one.
+            let _old = fields.next();
+            fields.next().unwrap_or_default().to_string()
+        } else {
+            path.to_string()
+        };
+        counts.insert(path, (added.parse().unwrap_or(0), deleted.parse().unwrap_or(0)));
+    }
+    counts
 }
 
 /// Removes `path` from the scratch index: the file itself, or everything under `path/`.

@@ -302,3 +302,35 @@ fn issue_comment_answers_match_openapi_schemas() {
     }
     let _: octocrab::models::issues::Comment = serde_json::from_value(created.body).unwrap();
 }
+
+#[test]
+fn compare_answers_match_openapi_schemas() {
+    let env = start();
+    let first = env.head();
+    // A commit made through the API (signed, by the bot) and pushes by a person: added,
+    // modified, a file with a space and non-ASCII in its name (the URLs must stay URIs).
+    let (_, _, signed) = commit_through_api(&env);
+    env.patch(&repo_path("/git/refs/heads/main"), json!({"sha": signed}));
+    env.standin.push_files(vec![("plan/é x.md".into(), "one\n".into())], "add");
+    let last = env.standin.push_files(vec![("a/b.md".into(), "changed\n".into())], "change");
+    let r = env.get(&repo_path(&format!("/compare/{first}...{last}")));
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_matches_schema("GET /repos/{owner}/{repo}/compare/{basehead} 200", &r.body);
+    assert_eq!(r.body["commits"].as_array().unwrap().len(), 3);
+    assert_eq!(r.body["files"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["commits"][0]["commit"]["verification"]["verified"], json!(true));
+    // Every top-level key of GitHub's own example, and none its schema does not know.
+    let all = fixture("openapi-responses.json");
+    let op = &all["GET /repos/{owner}/{repo}/compare/{basehead} 200"];
+    for key in op["examples"]["default"].as_object().unwrap().keys() {
+        assert!(r.body.get(key).is_some(), "the comparison lacks {key}");
+    }
+    let known = op["schema"]["properties"].as_object().unwrap();
+    for key in r.body.as_object().unwrap().keys() {
+        assert!(known.contains_key(key), "{key} is not in GitHub's schema");
+    }
+    let _: octocrab::models::commits::CommitComparison = serde_json::from_value(r.body.clone()).unwrap();
+    let missing = env.get(&repo_path(&format!("/compare/{first}...1234567890123456789012345678901234567890")));
+    assert_eq!(missing.status, 404);
+    assert_matches_schema("GET /repos/{owner}/{repo}/compare/{basehead} 404", &missing.body);
+}

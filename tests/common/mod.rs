@@ -163,12 +163,26 @@ impl Repo {
         git(&ws, &["commit", "-qm", message]);
         git(&ws, &["push", "-q", "origin", "main"]);
         let after = git(&ws, &["rev-parse", "HEAD"]);
-        push_payload(&before, &after)
+        with_commits(&push_payload(&before, &after), &ws)
     }
 
     /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
     pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
         self.run_with(event, payload, inputs, &[])
+    }
+
+    /// Like [`Repo::run`], with no `git` the binary could find: its `PATH` is an empty folder,
+    /// as in the container image (the test itself still uses git).
+    pub fn run_without_git(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
+        let path = self.no_git_path();
+        self.run_with(event, payload, inputs, &[("PATH", &path)])
+    }
+
+    /// An empty folder, to be the binary's whole `PATH`: no git on it.
+    pub fn no_git_path(&self) -> String {
+        let dir = self.dir.path().join("no-git-bin");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.to_str().unwrap().to_string()
     }
 
     /// Like [`Repo::run`], with runner variables set or replaced (`GITHUB_REF`, …).
@@ -272,6 +286,45 @@ pub fn push_payload(before: &str, after: &str) -> String {
     v["repository"]["master_branch"] = "main".into();
     v["repository"]["full_name"] = format!("{OWNER}/{REPO}").into();
     v["repository"]["name"] = REPO.into();
+    v.to_string()
+}
+
+/// `payload` with `commits` and `head_commit` as GitHub fills them for the push of
+/// `before..after` in the checkout `ws`: each commit's id, committer time and the files it
+/// added, modified and removed, oldest first.
+pub fn with_commits(payload: &str, ws: &Path) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(payload).unwrap();
+    let (before, after) = (v["before"].as_str().unwrap().to_string(), v["after"].as_str().unwrap().to_string());
+    let range = if before.bytes().all(|b| b == b'0') { after.clone() } else { format!("{before}..{after}") };
+    let ids = git(ws, &["rev-list", "--reverse", &range]);
+    let commits: Vec<serde_json::Value> = ids
+        .lines()
+        .map(|id| {
+            let time = git(ws, &["show", "-s", "--format=%cI", id]);
+            let listing =
+                git(ws, &["diff-tree", "--root", "--no-commit-id", "-r", "--name-status", "--no-renames", id]);
+            let mut files = serde_json::json!({"added": [], "modified": [], "removed": []});
+            for line in listing.lines() {
+                let (status, path) = line.split_once('\t').unwrap();
+                let key = match status {
+                    "A" => "added",
+                    "D" => "removed",
+                    _ => "modified",
+                };
+                files[key].as_array_mut().unwrap().push(path.into());
+            }
+            serde_json::json!({
+                "id": id, "tree_id": git(ws, &["rev-parse", &format!("{id}^{{tree}}")]), "distinct": true,
+                "message": git(ws, &["show", "-s", "--format=%B", id]), "timestamp": time,
+                "url": format!("https://github.com/{OWNER}/{REPO}/commit/{id}"),
+                "author": {"name": "Dev", "email": "dev@example.com", "username": "dev"},
+                "committer": {"name": "Dev", "email": "dev@example.com", "username": "dev"},
+                "added": files["added"], "removed": files["removed"], "modified": files["modified"],
+            })
+        })
+        .collect();
+    v["head_commit"] = commits.last().cloned().unwrap_or(serde_json::Value::Null);
+    v["commits"] = commits.into();
     v.to_string()
 }
 
