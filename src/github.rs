@@ -232,6 +232,10 @@ pub trait GitHub {
     /// merge base with `base` (three-dot), each with its status. One request, whatever the
     /// number of commits; the list is [capped](Comparison::capped) at 300 files.
     async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GitHubError>;
+    /// `GET /repos/{o}/{r}/commits?sha={branch}&path={path}&per_page=1`: when the newest
+    /// commit on `branch` that changed `path` was made; `None` when none did. The file side's
+    /// clock for `last_update_wins` where the checkout has no history to ask.
+    async fn last_change(&self, branch: &str, path: &str) -> Result<Option<DateTime<Utc>>, GitHubError>;
     /// `POST /repos/{o}/{r}/git/trees` with `base_tree` and the files inline (no blob calls).
     async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError>;
     /// `POST /repos/{o}/{r}/git/commits` with one parent.

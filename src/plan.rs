@@ -221,6 +221,10 @@ pub struct Plan {
     pub diagnostics: Vec<Diagnostic>,
     /// Artifacts in scope whose milestone already matches.
     pub in_sync: usize,
+    /// Files whose conflicts `last_update_wins` settled without knowing when the file last
+    /// changed (ties go to the file): planning again with their times may settle otherwise.
+    #[serde(skip)]
+    pub wanted_times: Vec<String>,
 }
 
 impl Plan {
@@ -321,6 +325,8 @@ struct Planner<'a> {
     new_titles: BTreeSet<String>,
     diagnostics: Vec<Diagnostic>,
     in_sync: usize,
+    /// Files whose conflicts wanted their last change time (see [`Plan::wanted_times`]).
+    wanted_times: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -344,6 +350,7 @@ impl<'a> Planner<'a> {
             new_titles: BTreeSet::new(),
             diagnostics: Vec::new(),
             in_sync: 0,
+            wanted_times: Vec::new(),
         }
     }
 
@@ -439,6 +446,9 @@ impl<'a> Planner<'a> {
             };
             let r = reconcile::reconcile(project, a, m, evidence, self.input.options);
             self.diagnostics.extend(r.diagnostics.iter().cloned());
+            if r.needs_time {
+                self.wanted_times.push(a.path.clone());
+            }
             if r.is_empty() {
                 self.in_sync += 1;
             } else {
@@ -529,6 +539,9 @@ impl<'a> Planner<'a> {
         }
         let r = reconcile::reconcile(project, a, m, Evidence::Full, self.input.options);
         self.diagnostics.extend(r.diagnostics.iter().cloned());
+        if r.needs_time {
+            self.wanted_times.push(a.path.clone());
+        }
         let mut c =
             change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch: r.patch });
         c.file_edits = r.file_edits;
@@ -684,7 +697,7 @@ impl<'a> Planner<'a> {
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by(|a, b| (b.level, &a.file, a.line).cmp(&(a.level, &b.file, b.line)));
         diagnostics.dedup();
-        Plan { changes, diagnostics, in_sync: self.in_sync }
+        Plan { changes, diagnostics, in_sync: self.in_sync, wanted_times: self.wanted_times }
     }
 }
 

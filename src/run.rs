@@ -109,13 +109,19 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
 
     let mut options = plan_options(settings);
     options.local_times.extend(push_times);
-    let plan = plan::plan(&plan::Input {
-        repository: &settings.repository,
-        projects: &ws.projects,
-        milestones: &milestones,
-        scope: &scope,
-        options: &options,
-    });
+    let plan_with = |options: &plan::Options| {
+        plan::plan(&plan::Input {
+            repository: &settings.repository,
+            projects: &ws.projects,
+            milestones: &milestones,
+            scope: &scope,
+            options,
+        })
+    };
+    let mut plan = plan_with(&options);
+    if learn_times(gh, &branch, &plan, &mut options, out).await {
+        plan = plan_with(&options);
+    }
     apply_and_report(settings, gh, out, &ws, plan, &branch, notes).await
 }
 
@@ -223,17 +229,52 @@ async fn run_milestone_event<G: GitHub>(
         create_artifacts: settings.create_artifacts,
         project: settings.project.clone(),
     };
-    let options = plan_options(settings);
-    let plan = milestone_event::plan(&EventInput {
-        repository: &settings.repository,
-        projects: &ws.projects,
-        event,
-        exists,
-        today: options.today.unwrap_or_default(),
-        settings: &event_settings,
-        options: &options,
-    });
+    let mut options = plan_options(settings);
+    let plan_with = |options: &plan::Options| {
+        milestone_event::plan(&EventInput {
+            repository: &settings.repository,
+            projects: &ws.projects,
+            event,
+            exists,
+            today: options.today.unwrap_or_default(),
+            settings: &event_settings,
+            options,
+        })
+    };
+    let mut plan = plan_with(&options);
+    if learn_times(gh, &branch, &plan, &mut options, out).await {
+        plan = plan_with(&options);
+    }
     apply_and_report(settings, gh, out, &ws, plan, &branch, Vec::new()).await
+}
+
+/// `last_update_wins` compares the file's last commit time with the milestone's
+/// `updated_at`. Where the checkout could not tell a conflicting file's time (no git in the
+/// action's image, a shallow checkout), ask GitHub when the file last changed on the branch,
+/// one request per such file and only for files in conflict; true when the plan should be
+/// made again with what was learnt.
+async fn learn_times<G: GitHub>(
+    gh: &G,
+    branch: &str,
+    plan: &Plan,
+    options: &mut plan::Options,
+    out: &mut dyn Write,
+) -> bool {
+    let mut learnt = 0;
+    for path in &plan.wanted_times {
+        match gh.last_change(branch, path).await {
+            Ok(Some(time)) => {
+                options.local_times.insert(path.clone(), time);
+                learnt += 1;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("{path}: cannot learn when it last changed ({e}); a tie goes to the file"),
+        }
+    }
+    if learnt > 0 {
+        let _ = writeln!(out, "last_update_wins: asked GitHub when {learnt} file(s) in conflict last changed");
+    }
+    learnt > 0
 }
 
 /// The planner's run-level choices: inputs, today's date and each artifact's last commit

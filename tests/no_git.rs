@@ -371,3 +371,41 @@ fn pull_request_target_on_the_base_branch_without_git_says_how_to_check_out_the_
     assert_eq!(run.code(), 0, "{}", run.stdout);
     assert_eq!(actions(&run), [pair("EPIC-001", "create")]);
 }
+
+/// A conflict met by a reconcile without git: the checkout cannot say when the file last
+/// changed, so `last_update_wins` asks GitHub, for the file in conflict only (one request),
+/// and the later side wins as it would with git.
+#[test]
+fn a_reconcile_without_git_asks_github_when_a_conflicting_file_changed() {
+    for github_last in [true, false] {
+        let repo = Repo::new(&[]);
+        let payload = repo.push(&[(E1, Some(&alpha())), (E2, Some(&beta()))], "plan");
+        run_push(&repo, &payload, &[], Git::Off);
+        let number = repo.milestones().iter().find(|m| m.title == "Alpha").unwrap().number;
+        let rename_on_github = || repo.standin.edit_milestone(number, |m| m.title = "Alpha (GitHub)".into());
+        let rename_in_file = || {
+            let file = repo.file_at_head(E1).unwrap().replace("title = \"Alpha\"", "title = \"Alpha (file)\"");
+            repo.push(&[(E1, Some(&file))], "rename, no sync run");
+        };
+        // The stand-in's clock and git's have one-second steps: keep the two edits apart.
+        if github_last {
+            rename_in_file();
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            rename_on_github();
+        } else {
+            rename_on_github();
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            rename_in_file();
+        }
+        repo.pull();
+        repo.standin.clear_requests();
+        let run = repo.run_without_git("workflow_dispatch", "{}", &[("conflict-resolution", "last_update_wins")]);
+        assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+        assert_eq!(count(&repo, "GET /commits"), 1, "{:?}", requests(&repo));
+        assert!(run.stdout.contains("asked GitHub when 1 file(s) in conflict last changed"), "{}", run.stdout);
+        let expected = if github_last { "Alpha (GitHub)" } else { "Alpha (file)" };
+        assert_eq!(repo.milestones().iter().find(|m| m.number == number).unwrap().title, expected);
+        assert!(repo.file_at_head(E1).unwrap().contains(&format!("title = \"{expected}\"")), "{github_last}");
+        assert_eq!(run.output("conflicts").as_deref(), Some("1"));
+    }
+}

@@ -77,10 +77,11 @@ enum Endpoint {
     CreateIssueComment,
     UpdateIssueComment,
     Compare,
+    ListCommits,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 16] = [
+    const ALL: [Endpoint; 17] = [
         Endpoint::Repo,
         Endpoint::ListMilestones,
         Endpoint::GetMilestone,
@@ -97,6 +98,7 @@ impl Endpoint {
         Endpoint::CreateIssueComment,
         Endpoint::UpdateIssueComment,
         Endpoint::Compare,
+        Endpoint::ListCommits,
     ];
 
     fn index(self) -> usize {
@@ -112,7 +114,8 @@ impl Endpoint {
             | Endpoint::GetCommit
             | Endpoint::Contents
             | Endpoint::ListIssueComments
-            | Endpoint::Compare => Method::GET,
+            | Endpoint::Compare
+            | Endpoint::ListCommits => Method::GET,
             Endpoint::CreateMilestone
             | Endpoint::CreateTree
             | Endpoint::CreateCommit
@@ -141,6 +144,7 @@ impl Endpoint {
             Endpoint::CreateIssueComment => "POST /repos/{o}/{r}/issues/{n}/comments",
             Endpoint::UpdateIssueComment => "PATCH /repos/{o}/{r}/issues/comments/{id}",
             Endpoint::Compare => "GET /repos/{o}/{r}/compare/{basehead}",
+            Endpoint::ListCommits => "GET /repos/{o}/{r}/commits",
         }
     }
 
@@ -168,7 +172,8 @@ impl Endpoint {
             | Endpoint::CreateTree
             | Endpoint::CreateCommit
             | Endpoint::UpdateRef
-            | Endpoint::Compare => Permission::ContentsWrite,
+            | Endpoint::Compare
+            | Endpoint::ListCommits => Permission::ContentsWrite,
             Endpoint::ListIssueComments | Endpoint::CreateIssueComment | Endpoint::UpdateIssueComment => {
                 Permission::PullRequestsWrite
             }
@@ -443,6 +448,22 @@ impl From<WireIssueComment> for IssueComment {
 #[derive(Debug, Deserialize)]
 struct WireRepo {
     default_branch: String,
+}
+
+/// One commit of `GET commits`: only when it was committed matters here.
+#[derive(Deserialize)]
+struct WireListedCommit {
+    commit: WireCommitDetail,
+}
+
+#[derive(Deserialize)]
+struct WireCommitDetail {
+    committer: Option<WireSignature>,
+}
+
+#[derive(Deserialize)]
+struct WireSignature {
+    date: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1029,6 +1050,18 @@ impl GitHub for Client {
             path: path_of(&url),
             message: format!("unexpected comparison: {message}"),
         })
+    }
+
+    async fn last_change(&self, branch: &str, path: &str) -> Result<Option<DateTime<Utc>>, GitHubError> {
+        let url = self.base.url(&format!(
+            "{}?sha={}&path={}&per_page=1",
+            self.repo_path("/commits"),
+            encode_component(branch),
+            encode_component(path)
+        ));
+        let (commits, _): (Vec<WireListedCommit>, _) =
+            self.call(Endpoint::ListCommits, &url, None, &ErrorContext::default()).await?;
+        Ok(commits.into_iter().next().and_then(|c| c.commit.committer).and_then(|who| who.date))
     }
 
     async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError> {

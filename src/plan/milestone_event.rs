@@ -143,6 +143,9 @@ pub fn plan(input: &EventInput<'_>) -> Plan {
         let options = Options { direction: Direction::FromGithub, ..input.options.clone() };
         let r = reconcile(project, a, m, Evidence::Event(&changed), &options);
         out.diagnostics.extend(r.diagnostics.iter().cloned());
+        if r.needs_time {
+            out.wanted_times.push(a.path.clone());
+        }
         (r.file_edits, r.file_fields, r.conflicts)
     };
     if !is_linked && action != MilestoneAction::Deleted {

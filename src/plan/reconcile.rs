@@ -92,6 +92,9 @@ pub struct Reconciled {
     /// One annotation per conflict, at the field's line: a warning when flagged or held, a
     /// notice when the policy settled it.
     pub diagnostics: Vec<Diagnostic>,
+    /// `last_update_wins` settled a conflict without the file's time (a checkout without
+    /// history): the shell may learn it from GitHub and plan again.
+    pub needs_time: bool,
 }
 
 impl Reconciled {
@@ -142,7 +145,11 @@ pub fn reconcile(
         let winner = match (local_changed, github_changed) {
             (true, false) => Winner::Local,
             (false, true) => Winner::Github,
-            (true, true) => settle(policy, a, m, options),
+            (true, true) => {
+                out.needs_time |=
+                    policy == ConflictResolution::LastUpdateWins && !options.local_times.contains_key(&a.path);
+                settle(policy, a, m, options)
+            }
             (false, false) => Winner::Neither,
         };
         let allowed = match (winner, options.direction) {

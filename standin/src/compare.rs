@@ -120,7 +120,7 @@ fn person_json(i: &Ident) -> Value {
 
 /// A commit as the commits API (and compare) serves it: the git commit inside, and no
 /// GitHub user for author or committer (their emails belong to no account here).
-fn commit_json(shared: &Shared, state: &State, sha: &str, c: &CommitInfo) -> Value {
+pub(crate) fn commit_json(shared: &Shared, state: &State, sha: &str, c: &CommitInfo) -> Value {
     let api = shared.repo_api_url();
     let html = shared.html_url();
     let verification = if state.signed_commits.contains(sha) {

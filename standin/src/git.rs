@@ -313,6 +313,19 @@ impl Git {
         self.text(&["merge-base", a, b]).ok().filter(|s| Git::is_sha(s))
     }
 
+    /// The commits reachable from `commit`, newest first (`git rev-list`), only those that
+    /// changed `path` when given (git's history simplification, as GitHub's list does).
+    pub fn history(&self, commit: &str, path: Option<&str>) -> Vec<String> {
+        if !Git::is_sha(commit) {
+            return Vec::new();
+        }
+        let mut args = vec!["rev-list", commit];
+        if let Some(p) = path {
+            args.extend(["--", p]);
+        }
+        self.text(&args).map(|out| out.lines().map(str::to_string).collect()).unwrap_or_default()
+    }
+
     /// The commits reachable from `to` but not from `from` (`git rev-list from..to`), oldest
     /// first, as GitHub's compare lists them.
     pub fn commits_between(&self, from: &str, to: &str) -> Vec<String> {

@@ -16,6 +16,7 @@
 //! [`StandIn::move_branch_when`].
 
 mod comments;
+mod commits;
 mod compare;
 mod faults;
 mod git;

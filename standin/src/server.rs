@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::faults::{self, ChaosStrike, Fault};
 use crate::reply::Reply;
 use crate::state::{Shared, State};
-use crate::{RequestRecord, comments, compare, git_api, milestones, pagination, repository};
+use crate::{RequestRecord, comments, commits, compare, git_api, milestones, pagination, repository};
 
 /// What happens after a request was handled, besides answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,6 +303,7 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
         ("GET", ["git", "blobs", sha]) => git_api::get_blob(shared, sha),
         ("POST", ["git", "blobs"]) => with_body(&mut |b| git_api::create_blob(shared, b)),
         ("GET", ["compare", basehead @ ..]) if !basehead.is_empty() => compare::get(shared, state, &basehead.join("/")),
+        ("GET", ["commits"]) => commits::list(shared, state, query),
         ("GET", ["contents", p @ ..]) => {
             let git_ref =
                 pagination::query_param(query, "ref").map(|r| percent_decode_str(r).decode_utf8_lossy().into_owned());

@@ -334,3 +334,27 @@ fn compare_answers_match_openapi_schemas() {
     assert_eq!(missing.status, 404);
     assert_matches_schema("GET /repos/{owner}/{repo}/compare/{basehead} 404", &missing.body);
 }
+
+#[test]
+fn the_commits_of_a_path_match_openapi_schemas_newest_first_and_paged() {
+    let env = start();
+    let first = env.standin.push_files(vec![("plan/a b.md".into(), "one\n".into())], "add a");
+    env.standin.push_files(vec![("other.md".into(), "x\n".into())], "unrelated");
+    let last = env.standin.push_files(vec![("plan/a b.md".into(), "two\n".into())], "change a");
+    let r = env.get(&repo_path("/commits?sha=main&path=plan%2Fa%20b.md&per_page=1"));
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_matches_schema("GET /repos/{owner}/{repo}/commits 200", &r.body);
+    let list = r.body.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["sha"], json!(last), "the newest commit that changed the path");
+    assert!(list[0]["commit"]["committer"]["date"].as_str().is_some_and(|d| d.ends_with('Z')));
+    assert!(r.headers.iter().any(|(k, v)| k == "link" && v.contains("rel=\"next\"")), "{:?}", r.headers);
+    let _: Vec<octocrab::models::repos::RepoCommit> = serde_json::from_value(r.body.clone()).unwrap();
+    // Page 2 of the path: the commit that added it; a path never touched: nothing.
+    let r = env.get(&repo_path("/commits?sha=main&path=plan%2Fa%20b.md&per_page=1&page=2"));
+    assert_eq!(r.body[0]["sha"], json!(first));
+    let r = env.get(&repo_path("/commits?path=nowhere.md"));
+    assert_eq!(r.body, json!([]));
+    let r = env.get(&repo_path("/commits?sha=no-such-branch"));
+    assert_eq!(r.status, 404);
+}
