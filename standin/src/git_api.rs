@@ -301,6 +301,9 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
         Some(_) => return invalid("base_tree is not a valid tree oid"),
     };
     let mut changes = Vec::new();
+    // Inline contents are written as blobs in one batch once every entry is checked:
+    // (index in `changes`, content).
+    let mut contents: Vec<(usize, &[u8])> = Vec::new();
     for e in entries {
         let Some(path) = e.get("path").and_then(Value::as_str) else {
             return invalid("Invalid request.\n\n\"path\" wasn't supplied.");
@@ -337,15 +340,25 @@ pub(crate) fn create_tree(shared: &Shared, body: &Value) -> Reply {
                 }
                 s.clone()
             }
-            (None, Some(Value::String(c))) if kind == "blob" => match shared.git.write_blob(c.as_bytes()) {
-                Ok(s) => s,
-                Err(err) => return Reply::error(500, &err, DOC_TREES),
-            },
+            (None, Some(Value::String(c))) if kind == "blob" => {
+                contents.push((changes.len(), c.as_bytes()));
+                String::new()
+            }
             _ => {
                 return invalid("Invalid request.\n\nEither \"sha\" or \"content\" must be supplied, not both.");
             }
         };
         changes.push(TreeChange::Put { path: path.into(), mode: mode.into(), kind: kind.into(), sha });
+    }
+    let bytes: Vec<&[u8]> = contents.iter().map(|(_, c)| *c).collect();
+    let blobs = match shared.git.write_blobs(&bytes) {
+        Ok(shas) => shas,
+        Err(err) => return Reply::error(500, &err, DOC_TREES),
+    };
+    for ((i, _), blob) in contents.iter().zip(blobs) {
+        if let TreeChange::Put { sha, .. } = &mut changes[*i] {
+            *sha = blob;
+        }
     }
     match shared.git.build_tree(base.as_deref(), &changes) {
         Ok(sha) => match tree_json(shared, &sha, false) {

@@ -92,6 +92,43 @@ fn tree_commit_ref_round_trip_is_visible_to_git() {
 }
 
 #[test]
+fn a_tree_of_many_inline_files_replaces_files_and_directories_in_their_way() {
+    let env = start();
+    let base_tree = git(&env.git_dir(), &["rev-parse", "main^{tree}"]);
+    // Written in one batch: the blobs and the index entries.
+    let mut entries: Vec<serde_json::Value> = (0..300)
+        .map(|i| json!({"path": format!("plan/f{i:03}.md"), "mode": "100644", "type": "blob", "content": format!("file {i}\n")}))
+        .collect();
+    entries.push(json!({"path": "docs/a/b.txt", "mode": "100644", "type": "blob", "content": "deep\n"}));
+    let tree = env.post(&repo_path("/git/trees"), json!({"base_tree": base_tree, "tree": entries}));
+    assert_eq!(tree.status, 201, "{:?}", tree.body);
+    let first = tree.body["sha"].as_str().unwrap().to_string();
+    assert_eq!(git(&env.git_dir(), &["show", &format!("{first}:plan/f123.md")]), "file 123");
+    assert_eq!(git(&env.git_dir(), &["ls-tree", "-r", "--name-only", &first, "plan"]).lines().count(), 300);
+
+    // A file where a directory was, and a directory where a file was; later entries win.
+    let tree = env.post(
+        &repo_path("/git/trees"),
+        json!({"base_tree": first, "tree": [
+            {"path": "docs", "mode": "100644", "type": "blob", "content": "now a file\n"},
+            {"path": "plan/f000.md/inner.md", "mode": "100644", "type": "blob", "content": "inner\n"},
+            {"path": "plan/f001.md", "mode": "100644", "type": "blob", "content": "first\n"},
+            {"path": "plan/f001.md", "mode": "100755", "type": "blob", "content": "second\n"},
+        ]}),
+    );
+    assert_eq!(tree.status, 201, "{:?}", tree.body);
+    let second = tree.body["sha"].as_str().unwrap().to_string();
+    let gd = env.git_dir();
+    assert_eq!(git(&gd, &["cat-file", "-t", &format!("{second}:docs")]), "blob");
+    assert_eq!(git(&gd, &["show", &format!("{second}:docs")]), "now a file");
+    assert_eq!(git(&gd, &["cat-file", "-t", &format!("{second}:plan/f000.md")]), "tree");
+    assert_eq!(git(&gd, &["show", &format!("{second}:plan/f000.md/inner.md")]), "inner");
+    assert_eq!(git(&gd, &["show", &format!("{second}:plan/f001.md")]), "second");
+    assert!(git(&gd, &["ls-tree", &second, "plan/f001.md"]).starts_with("100755 blob"));
+    assert_eq!(git(&gd, &["show", &format!("{second}:README.md")]), "# planning");
+}
+
+#[test]
 fn ref_update_refuses_non_fast_forward_unless_forced() {
     let env = start();
     let head = env.head();
