@@ -9,7 +9,7 @@ pub mod reconcile;
 use reconcile::Evidence;
 pub use reconcile::{Conflict, Resolution, field_name};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -327,6 +327,16 @@ struct Planner<'a> {
     in_sync: usize,
     /// Files whose conflicts wanted their last change time (see [`Plan::wanted_times`]).
     wanted_times: Vec<String>,
+    /// Indexes built once, so that planning N artifacts against M milestones is not N scans
+    /// of M descriptions. Milestones by the ID of their marker (with the marker's project),
+    /// in list order.
+    by_marker: HashMap<String, Vec<(Option<String>, &'a Milestone)>>,
+    /// The first milestone with each title, in list order.
+    by_title: HashMap<&'a str, &'a Milestone>,
+    /// Project slug → artifact ID → paths of the artifacts with that ID.
+    ids: HashMap<&'a str, HashMap<&'a str, Vec<&'a str>>>,
+    /// Milestones adopted so far in this plan.
+    adopted: BTreeSet<u64>,
 }
 
 impl<'a> Planner<'a> {
@@ -335,6 +345,20 @@ impl<'a> Planner<'a> {
         for a in input.projects.iter().flat_map(|p| &p.artifacts) {
             if let Some(n) = a.link.as_deref().and_then(|l| link::milestone_number(l, input.repository)) {
                 linked.entry(n).or_default().push(a.path.clone());
+            }
+        }
+        let mut by_marker: HashMap<String, Vec<(Option<String>, &'a Milestone)>> = HashMap::new();
+        let mut by_title: HashMap<&'a str, &'a Milestone> = HashMap::new();
+        for m in input.milestones {
+            if let Some(mk) = link::marker(m.description.as_deref().unwrap_or_default()) {
+                by_marker.entry(mk.id).or_default().push((mk.project, m));
+            }
+            by_title.entry(m.title.as_str()).or_insert(m);
+        }
+        let mut ids: HashMap<&'a str, HashMap<&'a str, Vec<&'a str>>> = HashMap::new();
+        for p in input.projects {
+            for a in &p.artifacts {
+                ids.entry(p.slug.as_str()).or_default().entry(a.id.as_str()).or_default().push(a.path.as_str());
             }
         }
         Planner {
@@ -351,7 +375,26 @@ impl<'a> Planner<'a> {
             diagnostics: Vec::new(),
             in_sync: 0,
             wanted_times: Vec::new(),
+            by_marker,
+            by_title,
+            ids,
+            adopted: BTreeSet::new(),
         }
+    }
+
+    /// The milestones whose marker names `a` of `project` (see [`marker_is`]), in list order.
+    fn marked_for(&self, project: &Project, a: &Artifact) -> impl Iterator<Item = &'a Milestone> {
+        self.by_marker
+            .get(a.id.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|(p, _)| p.as_deref().is_none_or(|p| p == project.slug))
+            .map(|(_, m)| *m)
+    }
+
+    /// Whether project `slug` has an artifact with ID `id`.
+    fn has_id(&self, slug: &str, id: &str) -> bool {
+        self.ids.get(slug).is_some_and(|by_id| by_id.contains_key(id))
     }
 
     /// Two artifacts of one project with one ID would both claim one marker.
@@ -425,11 +468,8 @@ impl<'a> Planner<'a> {
                 ));
                 return;
             }
-            if let Some(other) = self.input.milestones.iter().find(|o| {
-                o.number != number
-                    && link::marker(o.description.as_deref().unwrap_or_default())
-                        .is_some_and(|mk| marker_is(&mk, project, a))
-            }) {
+            let duplicate = self.marked_for(project, a).find(|o| o.number != number);
+            if let Some(other) = duplicate {
                 self.diagnostics.push(Diagnostic::error(
                     &a.path,
                     line_of(a, "related_milestone"),
@@ -462,14 +502,7 @@ impl<'a> Planner<'a> {
         }
         // No link: adopt a milestone that carries the marker, else one with the same title,
         // else create.
-        let marked: Vec<&Milestone> = self
-            .input
-            .milestones
-            .iter()
-            .filter(|m| {
-                link::marker(m.description.as_deref().unwrap_or_default()).is_some_and(|mk| marker_is(&mk, project, a))
-            })
-            .collect();
+        let marked: Vec<&Milestone> = self.marked_for(project, a).collect();
         if marked.len() > 1 {
             let numbers: Vec<String> = marked.iter().map(|m| format!("#{}", m.number)).collect();
             self.diagnostics.push(Diagnostic::error(
@@ -483,12 +516,9 @@ impl<'a> Planner<'a> {
             self.adopt(project, a, m, AdoptBy::Marker);
             return;
         }
-        if let Some(m) = self.input.milestones.iter().find(|m| m.title == a.title) {
+        if let Some(m) = self.by_title.get(a.title.as_str()).copied() {
             let unmarked = link::marker(m.description.as_deref().unwrap_or_default()).is_none();
-            if unmarked
-                && !self.linked.contains_key(&m.number)
-                && !self.adoptions.iter().any(|c| adopted_number(c) == Some(m.number))
-            {
+            if unmarked && !self.linked.contains_key(&m.number) && !self.adopted.contains(&m.number) {
                 self.adopt(project, a, m, AdoptBy::Title);
                 return;
             }
@@ -547,6 +577,7 @@ impl<'a> Planner<'a> {
         c.file_edits = r.file_edits;
         c.file_fields = r.file_fields;
         c.conflicts = r.conflicts;
+        self.adopted.insert(m.number);
         self.adoptions.push(c);
     }
 
@@ -555,12 +586,10 @@ impl<'a> Planner<'a> {
     fn owns_marker_elsewhere(&self, marker: &Marker, project: &Project, a: &Artifact) -> bool {
         let slug = marker.project.as_deref().unwrap_or(&project.slug);
         let exists = self
-            .input
-            .projects
-            .iter()
-            .filter(|p| p.slug == slug)
-            .flat_map(|p| &p.artifacts)
-            .any(|o| o.id == marker.id && o.path != a.path);
+            .ids
+            .get(slug)
+            .and_then(|by_id| by_id.get(marker.id.as_str()))
+            .is_some_and(|paths| paths.iter().any(|p| *p != a.path));
         !exists
     }
 
@@ -574,7 +603,7 @@ impl<'a> Planner<'a> {
     fn plan_removed(&mut self, slug: &str, old: &Artifact) {
         let Some(project) = self.input.projects.iter().find(|p| p.slug == slug) else { return };
         // A file renamed or moved within the project keeps its ID: not a removal.
-        if project.artifacts.iter().any(|a| a.id == old.id) {
+        if self.has_id(slug, &old.id) {
             return;
         }
         let by_link = old
@@ -582,12 +611,7 @@ impl<'a> Planner<'a> {
             .as_deref()
             .and_then(|l| link::milestone_number(l, self.input.repository))
             .and_then(|n| self.by_number.get(&n).copied());
-        let by_marker = || {
-            self.input.milestones.iter().find(|m| {
-                link::marker(m.description.as_deref().unwrap_or_default())
-                    .is_some_and(|mk| marker_is(&mk, project, old))
-            })
-        };
+        let by_marker = || self.marked_for(project, old).next();
         let Some(m) = by_link.or_else(by_marker) else {
             self.diagnostics
                 .push(Diagnostic::notice(format!("{} ({}) was removed; it had no milestone", old.id, old.path)));
@@ -668,7 +692,7 @@ impl<'a> Planner<'a> {
         else {
             return; // another project's (or repository's) milestone
         };
-        let exists = project.artifacts.iter().any(|a| a.id == mk.id)
+        let exists = self.has_id(&project.slug, &mk.id)
             || project.broken.iter().any(|path| path.rsplit('/').next().is_some_and(|f| f.starts_with(&mk.id)));
         if exists || m.state == MilestoneState::Closed {
             return;
