@@ -32,12 +32,15 @@ struct Args {
     ns: Vec<usize>,
     latency: Duration,
     plan_repeats: usize,
+    /// Keep each N's repository and the stand-in's milestones (for profiling a run by hand).
+    keep: bool,
 }
 
-const USAGE: &str = "usage: cargo bench --bench sync -- [--n 100,1000,10000] [--latency-ms 50] [--plan-repeats 5]";
+const USAGE: &str =
+    "usage: cargo bench --bench sync -- [--n 100,1000,10000] [--latency-ms 50] [--plan-repeats 5] [--keep]";
 
 fn parse_args() -> Args {
-    let mut args = Args { ns: vec![100, 1000], latency: Duration::from_millis(50), plan_repeats: 5 };
+    let mut args = Args { ns: vec![100, 1000], latency: Duration::from_millis(50), plan_repeats: 5, keep: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().unwrap_or_else(|| panic!("{name} needs a value\n{USAGE}"));
@@ -54,6 +57,7 @@ fn parse_args() -> Args {
                 args.latency = Duration::from_millis(value("--latency-ms").parse().expect("--latency-ms: a number"));
             }
             "--plan-repeats" => args.plan_repeats = value("--plan-repeats").parse().expect("--plan-repeats: a number"),
+            "--keep" => args.keep = true,
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -78,6 +82,10 @@ struct Row {
 }
 
 fn main() {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some(measure::RUNNER_FLAG) {
+        measure::runner_main(&raw[1..]);
+    }
     let args = parse_args();
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_milestone-sync"));
     let started = Instant::now();
@@ -172,6 +180,12 @@ fn bench_n(binary: &Path, n: usize, args: &Args) -> (Vec<Row>, Duration) {
     let name = "reconcile, 1 % changed on each side";
     rows.push(run(&world, binary, name, "workflow_dispatch", &dispatch, calls::reconcile(n, c, c), planned));
     world.pull();
+    if args.keep {
+        let seed = world.dir.path().join("milestones.json");
+        std::fs::write(&seed, world.standin.milestones_json().to_string()).expect("milestones written");
+        let kept = world.dir.keep();
+        eprintln!("N = {n}: kept {} (serve it with github-standin --seed {})", kept.display(), seed.display());
+    }
     (rows, ttfr)
 }
 

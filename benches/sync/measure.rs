@@ -1,8 +1,8 @@
-//! Clocks and meters: the child's wall time, CPU time and peak RSS (from `wait4`, so they
+//! Clocks and meters: the binary's wall time, CPU time and peak RSS (from `wait4`, so they
 //! are the real process's, not an estimate), this thread's CPU clock for in-process
 //! measurements, and the time from spawning the binary to its first request.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,32 +17,61 @@ pub struct ChildRun {
     pub wall: Duration,
     /// User + system CPU of the binary and the processes it waited for (git).
     pub cpu: Duration,
-    /// Peak resident set size in bytes (the largest of the binary and its children).
+    /// Peak resident set size in bytes (the largest of the binary and the git processes it
+    /// ran).
     pub max_rss: u64,
 }
 
-/// Spawns `binary` with exactly `env` and waits for it with `wait4`.
+/// The hidden first argument that turns the bench into the runner ([`runner_main`]).
+pub const RUNNER_FLAG: &str = "--run-child";
+
+/// Runs `binary` with exactly `env` and measures it.
+///
+/// Linux carries the peak RSS of the memory a process had before `execve` into its
+/// `ru_maxrss`; a child spawned straight from this process (which holds a whole workspace
+/// by now) would report this process's peak, not its own. So the binary is started by a
+/// fresh, small runner process (this bench re-executed with [`RUNNER_FLAG`]), which waits
+/// for it with `wait4` and writes the figures to a file.
 pub fn run_child(binary: &Path, env: &[(String, String)]) -> ChildRun {
-    let mut cmd = Command::new(binary);
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let report = scratch.path().join("rusage");
+    let mut cmd = Command::new(std::env::current_exe().expect("the bench knows its path"));
+    cmd.arg(RUNNER_FLAG).arg(binary).arg(&report);
     cmd.env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let out = cmd.output().expect("the runner starts");
+    assert!(out.status.success(), "the runner failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&report).expect("the runner wrote its report");
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the runner's report lacks {name}: {text}"))
+    };
+    ChildRun {
+        code: field("code") as i32,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        wall: Duration::from_micros(field("wall_us")),
+        cpu: Duration::from_micros(field("cpu_us")),
+        // Linux reports ru_maxrss in kilobytes.
+        max_rss: field("maxrss_kb") * 1024,
+    }
+}
+
+/// The runner: `bench --run-child BINARY REPORT` runs BINARY with the runner's own
+/// environment and standard streams, waits for it with `wait4`, and writes its exit code,
+/// wall time, CPU time and peak RSS to REPORT.
+pub fn runner_main(args: &[String]) -> ! {
+    let [binary, report] = args else {
+        eprintln!("usage: {RUNNER_FLAG} BINARY REPORT");
+        std::process::exit(2);
+    };
     let start = Instant::now();
-    let mut child = cmd.spawn().expect("the binary starts");
+    let child = Command::new(binary).stdin(Stdio::null()).spawn().expect("the binary starts");
     let pid = child.id() as libc::pid_t;
-    let mut out_pipe = child.stdout.take().expect("stdout piped");
-    let mut err_pipe = child.stderr.take().expect("stderr piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out_pipe.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err_pipe.read_to_string(&mut s);
-        s
-    });
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our own child, which
     // nobody else waits for (std's `Child` is dropped without waiting).
@@ -52,16 +81,15 @@ pub fn run_child(binary: &Path, env: &[(String, String)]) -> ChildRun {
     assert_eq!(waited, pid, "wait4 failed: {}", std::io::Error::last_os_error());
     drop(child);
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    ChildRun {
-        code,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-        wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        // Linux reports ru_maxrss in kilobytes.
-        max_rss: usage.ru_maxrss as u64 * 1024,
-    }
+    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    let text = format!(
+        "code={code}\nwall_us={}\ncpu_us={}\nmaxrss_kb={}\n",
+        wall.as_micros(),
+        us(usage.ru_utime) + us(usage.ru_stime),
+        usage.ru_maxrss
+    );
+    std::fs::write(report, text).expect("the report is written");
+    std::process::exit(0);
 }
 
 /// CPU time this thread has used so far.
