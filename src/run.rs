@@ -279,7 +279,7 @@ async fn learn_times<G: GitHub>(
 
 /// The planner's run-level choices: inputs, today's date and each artifact's last commit
 /// time (the local side's clock for `last_update_wins`).
-pub(crate) fn plan_options(settings: &Settings) -> plan::Options {
+pub fn plan_options(settings: &Settings) -> plan::Options {
     plan::Options {
         on_removed: Some(settings.on_removed),
         policy: settings.conflict_resolution,
@@ -294,7 +294,7 @@ pub(crate) fn plan_options(settings: &Settings) -> plan::Options {
 
 /// Turns a push's file list into the planner's scope: which artifacts it touched, and which
 /// fields of each; removed artifacts as they were before the push.
-pub(crate) fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
+pub fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
     let mut touched = BTreeMap::new();
     let mut removed = Vec::new();
     let current: BTreeMap<&str, &artifact::Artifact> =

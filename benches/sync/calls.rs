@@ -85,6 +85,25 @@ pub fn total(calls: &Calls) -> u64 {
     calls.values().sum()
 }
 
+/// Requests that change something on GitHub (what the action paces).
+pub fn writes(calls: &Calls) -> u64 {
+    calls
+        .iter()
+        .filter(|(e, _)| {
+            matches!(
+                e,
+                Endpoint::CreateMilestone
+                    | Endpoint::UpdateMilestone
+                    | Endpoint::DeleteMilestone
+                    | Endpoint::CreateTree
+                    | Endpoint::CreateCommit
+                    | Endpoint::UpdateRef
+            )
+        })
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// `GET milestones ×10 · PATCH milestones/{n} ×10 · …`
 pub fn show(calls: &Calls) -> String {
     if calls.is_empty() {

@@ -115,6 +115,8 @@ pub struct World {
     pub dir: tempfile::TempDir,
     pub standin: StandIn,
     pub n: usize,
+    /// The `write-delay-ms` input runs get (the action's default is 1000).
+    pub write_delay_ms: u64,
 }
 
 impl World {
@@ -142,7 +144,7 @@ impl World {
             default_branch: "main".into(),
             git_dir: bare,
         });
-        World { dir, standin, n }
+        World { dir, standin, n, write_delay_ms: 0 }
     }
 
     pub fn workspace(&self) -> PathBuf {
@@ -245,6 +247,7 @@ impl World {
             env.push((format!("INPUT_{}", name.to_uppercase()), default.to_string()));
         }
         env.push(("INPUT_GITHUB-TOKEN".to_string(), TOKEN.to_string()));
+        env.push(("INPUT_WRITE-DELAY-MS".to_string(), self.write_delay_ms.to_string()));
         env
     }
 }

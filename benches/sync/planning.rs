@@ -4,19 +4,18 @@
 //! clock. The planner does no I/O and runs on one thread, so the thread clock sees all of it
 //! and nothing else (no start-up, no HTTP, no git).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use github_standin::MilestoneRecord;
-use milestone_sync::artifact;
 use milestone_sync::config::{Inputs, Settings};
 use milestone_sync::event::{self, Event};
 use milestone_sync::github::{Milestone, MilestoneState};
 use milestone_sync::history;
 use milestone_sync::plan::milestone_event::{self, EventInput, EventSettings};
-use milestone_sync::plan::{self, Plan, Scope, Touch};
+use milestone_sync::plan::{self, Plan, Scope};
+use milestone_sync::run;
 use milestone_sync::workspace::{self, Workspace};
 
 use crate::fixture::{REPOSITORY, ROOT};
@@ -63,19 +62,11 @@ pub fn sync(
     let scope = match event::parse(&settings.event_name, payload).expect("the payload parses") {
         Event::Push(push) => match history::touched(ws_dir, ROOT, push.before.as_deref(), &push.after, push.forced) {
             history::Touched::All { .. } => Scope::All,
-            history::Touched::Files(files) => scope_of_push(&ws, files),
+            history::Touched::Files(files) => run::scope_of_push(&ws, files),
         },
         _ => Scope::All,
     };
-    let options = plan::Options {
-        on_removed: Some(settings.on_removed),
-        policy: settings.conflict_resolution,
-        direction: settings.direction,
-        closed_status: settings.closed_status.clone(),
-        reopened_status: settings.reopened_status.clone(),
-        local_times: history::last_change_times(ws_dir, ROOT),
-        today: Some(Utc::now().date_naive()),
-    };
+    let options = run::plan_options(&settings);
     let (cpu, plan) = measure::median_cpu(repeats, || {
         plan::plan(&plan::Input {
             repository: REPOSITORY,
@@ -99,22 +90,18 @@ pub fn milestone_event(ws_dir: &Path, env: &[(String, String)], payload: &str, r
     let event_settings = EventSettings {
         on_deleted: Some(settings.on_milestone_deleted),
         create_artifacts: settings.create_artifacts,
-        closed_status: settings.closed_status.clone(),
-        reopened_status: settings.reopened_status.clone(),
         project: settings.project.clone(),
-        policy: settings.conflict_resolution,
     };
-    let local_times = history::last_change_times(ws_dir, ROOT);
-    let today = Utc::now().date_naive();
+    let options = run::plan_options(&settings);
     let (cpu, plan) = measure::median_cpu(repeats, || {
         milestone_event::plan(&EventInput {
             repository: REPOSITORY,
             projects: &ws.projects,
             event: &event,
             exists: true,
-            today,
+            today: options.today.unwrap_or_default(),
             settings: &event_settings,
-            local_times: &local_times,
+            options: &options,
         })
     });
     Planned { cpu, read, plan }
@@ -122,23 +109,4 @@ pub fn milestone_event(ws_dir: &Path, env: &[(String, String)], payload: &str, r
 
 fn read_workspace(ws_dir: &Path) -> Workspace {
     workspace::read(ws_dir, ROOT, REPOSITORY, None)
-}
-
-/// The run's own translation of a push's file list into the planner's scope (src/run.rs),
-/// for the modified and added files a scenario makes.
-fn scope_of_push(ws: &Workspace, files: Vec<(String, history::FileChange)>) -> Scope {
-    let current: BTreeMap<&str, &artifact::Artifact> =
-        ws.projects.iter().flat_map(|p| &p.artifacts).map(|a| (a.path.as_str(), a)).collect();
-    let mut touched = BTreeMap::new();
-    for (path, change) in files {
-        let touch = match change {
-            history::FileChange::Modified { old } => match (artifact::parse(&path, &old), current.get(path.as_str())) {
-                (Ok(old), Some(new)) => Touch::Fields(plan::changed_fields(&old, new)),
-                _ => Touch::Whole,
-            },
-            _ => Touch::Whole,
-        };
-        touched.insert(path, touch);
-    }
-    Scope::Files { touched, removed: Vec::new() }
 }
