@@ -1,7 +1,7 @@
 //! One run, start to end: read the event, the workspace and GitHub; plan; apply; report.
 //! This is the imperative shell around the pure planner.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use crate::apply::{self, Target};
@@ -9,8 +9,9 @@ use crate::artifact;
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::event::{self, Event, MilestoneAction, MilestoneEvent};
-use crate::github::GitHub;
+use crate::github::{GitHub, GitHubError, Milestone};
 use crate::history::{self, FileChange, Touched};
+use crate::link;
 use crate::plan::milestone_event::{self, EventInput, EventSettings};
 use crate::plan::{self, Plan, Scope, Touch};
 use crate::report;
@@ -100,8 +101,11 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         },
         None => Scope::All,
     };
-    let milestones =
-        if ws.projects.is_empty() { Vec::new() } else { gh.list_milestones().await.map_err(|e| e.to_string())? };
+    let milestones = if ws.projects.is_empty() {
+        Vec::new()
+    } else {
+        milestones_for(gh, &ws, &scope, &settings.repository).await.map_err(|e| e.to_string())?
+    };
     let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
     let _ =
         writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
@@ -209,28 +213,13 @@ async fn run_milestone_event<G: GitHub>(
         &settings.repository,
         settings.project.as_deref(),
     );
-    // The payload is the truth for the event, but a milestone deleted right after it is
-    // handled as deleted. One read; a `deleted` event needs none.
-    let exists = match event.action {
-        MilestoneAction::Deleted => false,
-        _ if ws.projects.is_empty() => true,
-        _ => gh.get_milestone(event.milestone.number).await.map_err(|e| e.to_string())?.is_some(),
-    };
-    let _ = writeln!(
-        out,
-        "milestone #{} {:?}{}",
-        event.milestone.number,
-        event.action,
-        if exists || event.action == MilestoneAction::Deleted { "" } else { " (no longer exists: handled as deleted)" }
-    );
-    let _ = writeln!(out, "::endgroup::");
     let event_settings = EventSettings {
         on_deleted: Some(settings.on_milestone_deleted),
         create_artifacts: settings.create_artifacts,
         project: settings.project.clone(),
     };
     let mut options = plan_options(settings);
-    let plan_with = |options: &plan::Options| {
+    let plan_with = |exists: bool, options: &plan::Options| {
         milestone_event::plan(&EventInput {
             repository: &settings.repository,
             projects: &ws.projects,
@@ -241,9 +230,28 @@ async fn run_milestone_event<G: GitHub>(
             options,
         })
     };
-    let mut plan = plan_with(&options);
+    // The payload is the truth for the event, but a milestone deleted right after it is
+    // handled as deleted. That takes one read, made only when the event would write: an
+    // event with nothing to do (a replay, the echo of the sync's own update) costs no
+    // request, and a `deleted` event needs none.
+    let mut exists = event.action != MilestoneAction::Deleted;
+    let mut plan = plan_with(exists, &options);
+    if exists && !plan.is_empty() {
+        exists = gh.get_milestone(event.milestone.number).await.map_err(|e| e.to_string())?.is_some();
+        if !exists {
+            plan = plan_with(false, &options);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "milestone #{} {:?}{}",
+        event.milestone.number,
+        event.action,
+        if exists || event.action == MilestoneAction::Deleted { "" } else { " (no longer exists: handled as deleted)" }
+    );
+    let _ = writeln!(out, "::endgroup::");
     if learn_times(gh, &branch, &plan, &mut options, out).await {
-        plan = plan_with(&options);
+        plan = plan_with(exists, &options);
     }
     apply_and_report(settings, gh, out, &ws, plan, &branch, Vec::new()).await
 }
@@ -275,6 +283,61 @@ async fn learn_times<G: GitHub>(
         let _ = writeln!(out, "last_update_wins: asked GitHub when {learnt} file(s) in conflict last changed");
     }
     learnt > 0
+}
+
+/// Which milestones a run reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MilestoneReads {
+    /// The whole list (`GET milestones`, every page).
+    All,
+    /// Only these, one `GET milestones/{n}` each (none at all when empty).
+    Each(BTreeSet<u64>),
+}
+
+/// The milestones the planner needs, in as few requests as GitHub allows.
+///
+/// A push that touched only linked artifacts (and removed only linked ones) needs only their
+/// milestones: when they are fewer than the pages the whole list takes (at least one page per
+/// 100 linked artifacts), each is read on its own, so a push that changes one artifact of
+/// 10,000 reads one milestone, not 100 pages, and a push that touches no artifact reads
+/// nothing. Everything else (a full reconcile, a push with a new artifact to adopt or create)
+/// reads the whole list. What a push then does not see, a duplicate of an artifact's marker
+/// on some other milestone, is reported by the next full reconcile.
+pub fn milestone_reads(ws: &Workspace, scope: &Scope, repository: &str) -> MilestoneReads {
+    let Scope::Files { touched, removed } = scope else { return MilestoneReads::All };
+    let number = |a: &artifact::Artifact| a.link.as_deref().and_then(|l| link::milestone_number(l, repository));
+    let mut numbers = BTreeSet::new();
+    // Touched paths that are not artifacts of the milestone type are not planned. An artifact
+    // without a link may adopt a milestone found by marker or title: that takes the list.
+    for a in ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| touched.contains_key(&a.path)) {
+        let Some(n) = number(a) else { return MilestoneReads::All };
+        numbers.insert(n);
+    }
+    for (_, old) in removed {
+        let Some(n) = number(old) else { return MilestoneReads::All };
+        numbers.insert(n);
+    }
+    let linked = ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
+    if numbers.len() < linked.div_ceil(100) { MilestoneReads::Each(numbers) } else { MilestoneReads::All }
+}
+
+async fn milestones_for<G: GitHub>(
+    gh: &G,
+    ws: &Workspace,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Vec<Milestone>, GitHubError> {
+    match milestone_reads(ws, scope, repository) {
+        MilestoneReads::All => gh.list_milestones().await,
+        MilestoneReads::Each(numbers) => {
+            let mut out = Vec::with_capacity(numbers.len());
+            for number in numbers {
+                // A milestone deleted on GitHub is absent, as it would be from the list.
+                out.extend(gh.get_milestone(number).await?);
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// The planner's run-level choices: inputs, today's date and each artifact's last commit

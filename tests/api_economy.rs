@@ -1,0 +1,123 @@
+//! API economy: runs that have little to do send few requests. These check which requests
+//! a run sends (from the stand-in's log), not how long they take: speed is measured by the
+//! benchmark (`cargo bench --bench sync`, docs/benchmarks.md), never in tests.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// (method, path) of every request the stand-in served since it was last cleared.
+fn requests(repo: &Repo) -> Vec<(String, String)> {
+    repo.standin.requests().into_iter().map(|r| (r.method, r.path)).collect()
+}
+
+/// `n` Epics pushed and synced (one push, one run); the workspace at the head with the links.
+fn synced(n: usize) -> Repo {
+    let repo = Repo::new(&[]);
+    let files: Vec<(String, String)> = (1..=n)
+        .map(|i| {
+            (format!("epics/EPIC-{i:03}_e{i}.md"), epic(&format!("EPIC-{i:03}"), &format!("Epic {i}"), "🟡 To Do", ""))
+        })
+        .collect();
+    let changes: Vec<(&str, Option<&str>)> = files.iter().map(|(p, c)| (p.as_str(), Some(c.as_str()))).collect();
+    let payload = repo.push(&changes, "plan");
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(repo.milestones().len(), n);
+    repo.pull();
+    repo
+}
+
+#[test]
+fn a_push_that_touches_no_artifact_sends_no_request() {
+    let repo = synced(1);
+    let ws = repo.workspace();
+    write(&ws.join("src/main.rs"), "fn main() {}\n");
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "-qm", "code, not plan"]);
+    let before = git(&ws, &["rev-parse", "HEAD^"]);
+    let after = git(&ws, &["rev-parse", "HEAD"]);
+    git(&ws, &["push", "-q", "origin", "main"]);
+    repo.standin.clear_requests();
+    let run = repo.run("push", &push_payload(&before, &after), &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(requests(&repo), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn a_push_that_changes_one_of_many_linked_artifacts_reads_only_its_milestone() {
+    // 101 linked artifacts: the whole list takes two pages, one milestone one request.
+    let repo = synced(101);
+    let path = "epics/EPIC-007_e7.md";
+    let file = repo.file_at_head(path).unwrap();
+    let number = repo.milestones().iter().find(|m| m.title == "Epic 7").unwrap().number;
+    let payload =
+        repo.push(&[(path, Some(&file.replace("title = \"Epic 7\"", "title = \"Epic 7, renamed\"")))], "rename");
+    repo.standin.clear_requests();
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let milestone = format!("/repos/{OWNER}/{REPO}/milestones/{number}");
+    let reqs = requests(&repo);
+    assert_eq!(reqs[0], ("GET".to_string(), milestone.clone()), "{reqs:?}");
+    assert_eq!(reqs[1], ("PATCH".to_string(), milestone), "{reqs:?}");
+    // Then one commit for the new sync base: head, tree, commit, ref.
+    assert_eq!(reqs.len(), 6, "{reqs:?}");
+    assert!(reqs[2..].iter().all(|(_, p)| p.contains("/git/")), "{reqs:?}");
+    assert_eq!(repo.milestones().iter().find(|m| m.number == number).unwrap().title, "Epic 7, renamed");
+
+    // A GitHub-side edit of another field of that milestone still flows into the file: the
+    // single read sees it as the list would.
+    repo.pull();
+    repo.standin.edit_milestone(number, |m| m.due_on = Some("2027-03-01T12:00:00Z".into()));
+    let file = repo.file_at_head(path).unwrap();
+    let payload = repo.push(&[(path, Some(&file.replace("🟡 To Do", "🔵 In Progress")))], "progress");
+    repo.standin.clear_requests();
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!requests(&repo).iter().any(|(_, p)| p.ends_with("/milestones")), "{:?}", requests(&repo));
+    assert!(repo.file_at_head(path).unwrap().contains("target_date = \"2027-03-01\""));
+}
+
+#[test]
+fn a_push_with_a_new_artifact_still_reads_the_list_to_adopt_by_title() {
+    let repo = synced(101);
+    let existing = repo
+        .standin
+        .seed_milestone(github_standin::SeedMilestone { title: "Made by hand".into(), ..Default::default() });
+    let payload =
+        repo.push(&[("epics/EPIC-200_hand.md", Some(&epic("EPIC-200", "Made by hand", "🟡 To Do", "")))], "new");
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        repo.file_at_head("epics/EPIC-200_hand.md").unwrap().contains(&format!("/milestone/{}\"", existing.number)),
+        "adopted, not duplicated"
+    );
+    assert_eq!(repo.milestones().len(), 102);
+}
+
+#[test]
+fn a_milestone_event_with_nothing_to_change_sends_no_request() {
+    let repo = synced(1);
+    let number = repo.milestones()[0].number;
+    // The event GitHub sends for the sync's own update of the milestone, or a redelivery.
+    let payload =
+        repo.milestone_event("edited", number, json!({"title": {"from": "Epic 1 (before a push renamed it)"}}));
+    repo.standin.clear_requests();
+    let run = repo.run("milestone", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(requests(&repo), Vec::<(String, String)>::new());
+    assert!(run.stdout.contains("nothing to change"), "{}", run.stdout);
+
+    // An event that changes the file still checks that the milestone exists (one read), then
+    // commits.
+    repo.standin.edit_milestone(number, |m| m.title = "Epic 1, renamed".into());
+    let payload = repo.milestone_event("edited", number, json!({"title": {"from": "Epic 1"}}));
+    repo.standin.clear_requests();
+    let run = repo.run("milestone", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let reqs = requests(&repo);
+    assert_eq!(reqs[0], ("GET".to_string(), format!("/repos/{OWNER}/{REPO}/milestones/{number}")), "{reqs:?}");
+    assert_eq!(reqs.len(), 5, "{reqs:?}");
+    assert!(repo.file_at_head("epics/EPIC-001_e1.md").unwrap().contains("title = \"Epic 1, renamed\""));
+}
