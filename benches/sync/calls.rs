@@ -161,12 +161,16 @@ pub fn steady(m: usize) -> Calls {
     Calls::from([(Endpoint::ListMilestones, pages(m))])
 }
 
-/// A push that changes a synced field of `k` linked artifacts among `m` milestones: the
+/// A push that changes a synced field of `k` linked artifacts among `m` milestones (0: a
+/// push that touches no artifact, such as a change of the code beside the plan): the
 /// link names each milestone, but its current values must be read to tell a GitHub-side
 /// edit since the last sync (a conflict, or a value to bring into the file) from none. The
 /// cheaper of `k` single reads and the whole list; one update each; one commit for the new
 /// bases.
 pub fn push(k: usize, m: usize) -> Calls {
+    if k == 0 {
+        return Calls::new(); // a push that touches no artifact has nothing to read or write
+    }
     let reads = if (k as u64) < pages(m) {
         Calls::from([(Endpoint::GetMilestone, k as u64)])
     } else {

@@ -151,6 +151,12 @@ fn bench_n(binary: &Path, n: usize, args: &Args) -> (Vec<Row>, Duration) {
             measure::time_to_first_request(binary, |url| world.runner_env("workflow_dispatch", &dispatch, url))
         }));
 
+    // A push that touches no artifact (most pushes to a repository with code in it).
+    let payload =
+        world.push(&[("../../../README.md".to_string(), "# plan\n\nNow with a README.\n".to_string())], "docs");
+    rows.push(push_row(&world, binary, "push touching no artifact", &payload, 0, reps));
+    world.pull();
+
     // A push that changes one artifact, then the milestone event GitHub sends back for the
     // sync's own update (with a PAT or App token): nothing to do.
     let old_title = epic_title(1);

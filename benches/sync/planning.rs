@@ -58,13 +58,19 @@ pub fn sync(
     let settings = settings(env);
     let read = measure::median_wall(repeats.min(3), || read_workspace(ws_dir));
     let ws = read_workspace(ws_dir);
-    let milestones: Vec<Milestone> = milestones.iter().map(milestone).collect();
     let scope = match event::parse(&settings.event_name, payload).expect("the payload parses") {
         Event::Push(push) => match history::touched(ws_dir, ROOT, push.before.as_deref(), &push.after, push.forced) {
             history::Touched::All { .. } => Scope::All,
             history::Touched::Files(files) => run::scope_of_push(&ws, files),
         },
         _ => Scope::All,
+    };
+    // The milestones the run would read: all, or only those the push's artifacts link.
+    let milestones: Vec<Milestone> = match run::milestone_reads(&ws, &scope, REPOSITORY) {
+        run::MilestoneReads::All => milestones.iter().map(milestone).collect(),
+        run::MilestoneReads::Each(numbers) => {
+            milestones.iter().filter(|m| numbers.contains(&m.number)).map(milestone).collect()
+        }
     };
     let options = run::plan_options(&settings);
     let (cpu, plan) = measure::median_cpu(repeats, || {
