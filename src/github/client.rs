@@ -29,13 +29,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::BodyExt as _;
 use octocrab::{OctoBody, Octocrab};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::due_date;
@@ -466,6 +467,22 @@ struct WireSignature {
     date: Option<DateTime<Utc>>,
 }
 
+/// The body of `POST git/trees`: files inline, on top of `base_tree`.
+#[derive(Serialize)]
+struct WireTree<'a> {
+    base_tree: &'a str,
+    tree: Vec<WireTreeEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireTreeEntry<'a> {
+    path: &'a str,
+    mode: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    content: &'a str,
+}
+
 #[derive(Debug, Deserialize)]
 struct WireSha {
     sha: String,
@@ -700,9 +717,14 @@ impl Client {
     /// Any status comes back as `Ok`; only a request that got no answer is an error, or one
     /// that a used-up primary rate limit keeps from being sent.
     async fn send(&self, endpoint: Endpoint, url: &str, body: Option<&Value>) -> Result<Answer, GitHubError> {
+        self.send_bytes(endpoint, url, body.map(|v| Bytes::from(v.to_string()))).await
+    }
+
+    /// [`Client::send`] with the body already serialised. A resent body is shared, not
+    /// copied: a tree of thousands of files is megabytes.
+    async fn send_bytes(&self, endpoint: Endpoint, url: &str, body: Option<Bytes>) -> Result<Answer, GitHubError> {
         let method = endpoint.method();
         let max_attempts = self.retry.max_attempts.max(1);
-        let body = body.map(Value::to_string);
         let mut attempt = 0;
         let mut waited = Duration::ZERO;
         loop {
@@ -805,7 +827,7 @@ impl Client {
 
     /// The request as sent. `Authorization` is a sensitive header value: `Debug` of the
     /// request, of its headers (and hyper's logs of them) show `Sensitive`, never the token.
-    fn request(&self, method: &Method, url: &str, body: Option<String>) -> Result<http::Request<OctoBody>, String> {
+    fn request(&self, method: &Method, url: &str, body: Option<Bytes>) -> Result<http::Request<OctoBody>, String> {
         let builder = http::Request::builder()
             .method(method.clone())
             .uri(url)
@@ -826,7 +848,7 @@ impl Client {
         &self,
         method: &Method,
         url: &str,
-        body: Option<String>,
+        body: Option<Bytes>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
         let request = self.request(method, url, body)?;
         let exchange = async {
@@ -1066,13 +1088,19 @@ impl GitHub for Client {
 
     async fn create_tree(&self, base_tree: &str, files: &[TreeFile]) -> Result<String, GitHubError> {
         let url = self.base.url(&self.repo_path("/git/trees"));
-        let tree: Vec<Value> = files
+        // Serialised straight from the files (no JSON tree in between): the body of a large
+        // commit is as big as its files.
+        let tree = files
             .iter()
-            .map(|f| json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}))
+            .map(|f| WireTreeEntry { path: &f.path, mode: "100644", kind: "blob", content: &f.content })
             .collect();
-        let body = json!({"base_tree": base_tree, "tree": tree});
-        let (tree, _): (WireSha, _) =
-            self.call(Endpoint::CreateTree, &url, Some(&body), &ErrorContext::default()).await?;
+        let body = serde_json::to_vec(&WireTree { base_tree, tree }).map_err(|e| GitHubError::Transport {
+            method: "POST".into(),
+            path: path_of(&url),
+            message: format!("cannot serialise the tree: {e}"),
+        })?;
+        let answer = self.send_bytes(Endpoint::CreateTree, &url, Some(Bytes::from(body))).await?;
+        let tree: WireSha = self.parse(Endpoint::CreateTree, &url, &answer, &ErrorContext::default())?;
         Ok(tree.sha)
     }
 
