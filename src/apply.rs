@@ -31,8 +31,8 @@ pub struct Target<'a> {
     pub branch: &'a str,
     /// The commit the workspace was read from, when known: its files need no download.
     pub local_head: Option<&'a str>,
-    /// The bytes of every artifact as read from the workspace.
-    pub files: &'a BTreeMap<String, Vec<u8>>,
+    /// Every artifact as read from the workspace (read again when edited).
+    pub files: &'a crate::workspace::Files,
     /// Commit through the API (true) or write into the workspace (false).
     pub commit: bool,
 }
@@ -308,7 +308,7 @@ async fn commit<G: GitHub>(
         let mut files = Vec::new();
         for (path, file_edits) in &work.edits {
             let base = if at_checkout {
-                target.files.get(path).cloned()
+                target.files.get(path)?
             } else {
                 gh.file_at(&head, path).await.map_err(|e| e.to_string())?
             };
@@ -359,14 +359,21 @@ async fn commit<G: GitHub>(
 
 fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
     for (path, file_edits) in &work.edits {
-        let Some(base) = target.files.get(path) else { continue };
+        let base = match target.files.get(path) {
+            Ok(Some(base)) => base,
+            Ok(None) => continue,
+            Err(e) => {
+                out.diagnostics.push(Diagnostic::error(path, None, e));
+                continue;
+            }
+        };
         // Never write through a symbolic link: it could lead outside the workspace.
         if let Err(d) = crate::workspace::refuse_links(target.workspace, path) {
             out.diagnostics.push(d);
             continue;
         }
-        match artifact::edit(path, base, file_edits) {
-            Ok(new) if &new != base => match std::fs::write(target.workspace.join(path), &new) {
+        match artifact::edit(path, &base, file_edits) {
+            Ok(new) if new != base => match std::fs::write(target.workspace.join(path), &new) {
                 Ok(()) => out.files_changed.push(path.clone()),
                 Err(e) => out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the file: {e}"))),
             },
