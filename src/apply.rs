@@ -294,6 +294,11 @@ pub fn describe(change: &Change) -> String {
     }
 }
 
+/// The most files one `POST git/trees` carries. A commit of more (the first import of a
+/// large plan) is built as a chain of trees, each on top of the one before: no request
+/// carries more than a few megabytes, and the run never holds every new file at once.
+pub const TREE_FILES: usize = 1000;
+
 /// Builds one commit with the edits on top of the branch's current head and moves the
 /// branch, rebuilding on the new head when the branch moved meanwhile.
 async fn commit<G: GitHub>(
@@ -305,7 +310,7 @@ async fn commit<G: GitHub>(
     for attempt in 1..=COMMIT_ATTEMPTS {
         let head = gh.branch_head(target.branch).await.map_err(|e| e.to_string())?;
         let at_checkout = target.local_head == Some(head.as_str());
-        let mut files = Vec::new();
+        let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
         for (path, file_edits) in &work.edits {
             let base = if at_checkout {
                 target.files.get(path)?
@@ -319,7 +324,7 @@ async fn commit<G: GitHub>(
             let new = artifact::edit(path, &base, file_edits).map_err(|d| format!("{path}: {}", d.message))?;
             if new != base {
                 let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
-                files.push(TreeFile { path: path.clone(), content });
+                tree.add(gh, target, TreeFile { path: path.clone(), content }).await?;
             }
         }
         for (path, content) in &work.new_files {
@@ -332,19 +337,14 @@ async fn commit<G: GitHub>(
                 tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
                 continue;
             }
-            files.push(TreeFile { path: path.clone(), content: content.clone() });
+            tree.add(gh, target, TreeFile { path: path.clone(), content: content.clone() }).await?;
         }
-        if files.is_empty() {
+        let Some((tree, written)) = tree.finish(gh, target).await? else {
             return Ok((None, Vec::new()));
-        }
-        let base_tree = match history::local_tree(target.workspace, &head) {
-            Some(tree) => tree,
-            None => gh.commit_tree(&head).await.map_err(|e| e.to_string())?,
         };
-        let tree = gh.create_tree(&base_tree, &files).await.map_err(|e| e.to_string())?;
         let sha = gh.create_commit(&message, &tree, &head).await.map_err(|e| e.to_string())?;
         match gh.update_branch(target.branch, &sha).await {
-            Ok(()) => return Ok((Some(sha), files.into_iter().map(|f| f.path).collect())),
+            Ok(()) => return Ok((Some(sha), written)),
             Err(GitHubError::NotFastForward) => {
                 tracing::warn!(
                     "{} moved while committing (attempt {attempt} of {COMMIT_ATTEMPTS}); rebuilding on the new head",
@@ -355,6 +355,49 @@ async fn commit<G: GitHub>(
         }
     }
     Err(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch))
+}
+
+/// The tree of a commit under construction: files are sent [`TREE_FILES`] at a time, each
+/// batch on top of the tree the previous one made (the first on the head's tree).
+struct Trees<'h> {
+    head: &'h str,
+    /// The tree made so far, if any.
+    tree: Option<String>,
+    /// Files not sent yet.
+    files: Vec<TreeFile>,
+    /// Paths sent.
+    written: Vec<String>,
+}
+
+impl Trees<'_> {
+    async fn add<G: GitHub>(&mut self, gh: &G, target: &Target<'_>, file: TreeFile) -> Result<(), String> {
+        self.files.push(file);
+        if self.files.len() >= TREE_FILES {
+            self.send(gh, target).await?;
+        }
+        Ok(())
+    }
+
+    async fn send<G: GitHub>(&mut self, gh: &G, target: &Target<'_>) -> Result<(), String> {
+        let base = match self.tree.take() {
+            Some(tree) => tree,
+            None => match history::local_tree(target.workspace, self.head) {
+                Some(tree) => tree,
+                None => gh.commit_tree(self.head).await.map_err(|e| e.to_string())?,
+            },
+        };
+        self.tree = Some(gh.create_tree(&base, &self.files).await.map_err(|e| e.to_string())?);
+        self.written.extend(self.files.drain(..).map(|f| f.path));
+        Ok(())
+    }
+
+    /// The finished tree and the paths written, or `None` when there was nothing to write.
+    async fn finish<G: GitHub>(mut self, gh: &G, target: &Target<'_>) -> Result<Option<(String, Vec<String>)>, String> {
+        if !self.files.is_empty() {
+            self.send(gh, target).await?;
+        }
+        Ok(self.tree.map(|tree| (tree, self.written)))
+    }
 }
 
 fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {

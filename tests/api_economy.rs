@@ -121,3 +121,22 @@ fn a_milestone_event_with_nothing_to_change_sends_no_request() {
     assert_eq!(reqs.len(), 5, "{reqs:?}");
     assert!(repo.file_at_head("epics/EPIC-001_e1.md").unwrap().contains("title = \"Epic 1, renamed\""));
 }
+
+#[test]
+fn a_commit_of_more_than_a_thousand_files_is_one_commit_of_chained_trees() {
+    // 1,001 new Epics: every file gets its link in one commit, sent as two trees (1,000 files,
+    // then 1 on top of it), so that no request carries the whole plan.
+    let repo = synced(1001);
+    let head = repo.head();
+    let reqs = requests(&repo);
+    let trees = reqs.iter().filter(|(m, p)| m == "POST" && p.ends_with("/git/trees")).count();
+    let commits = reqs.iter().filter(|(m, p)| m == "POST" && p.ends_with("/git/commits")).count();
+    assert_eq!((trees, commits), (2, 1), "{:?}", &reqs[reqs.len() - 6..]);
+    assert_eq!(git(&repo.bare(), &["log", "-1", "--format=%s", &format!("{head}^")]), "plan", "one commit on the push");
+    let changed = git(&repo.bare(), &["diff", "--name-only", &format!("{head}^"), &head]);
+    assert_eq!(changed.lines().count(), 1001);
+    for i in [1, 500, 1000, 1001] {
+        let file = repo.file_at_head(&format!("epics/EPIC-{i:03}_e{i}.md")).unwrap();
+        assert!(file.contains("related_milestone = \"https://github.com/acme/plan/milestone/"), "{i}: {file}");
+    }
+}
