@@ -1,12 +1,10 @@
 //! The TOML front matter: reading values with their lines, and format-preserving edits.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use toml_edit::{Document, DocumentMut, Item, Key, KeyMut, RawString, Table, TomlError, Value};
 
-use super::DueKey;
 use super::fences::line_at;
+use super::{DueKey, KeyLines};
 use crate::diagnostic::Diagnostic;
 
 /// Turns toml_edit's error into one diagnostic on the file line where the error is.
@@ -38,13 +36,13 @@ pub(crate) fn parse_mut(path: &str, front_lf: &str) -> Result<DocumentMut, Diagn
 }
 
 /// File line (1-based, the opening fence is line 1) of every top-level key.
-pub(crate) fn key_lines(doc: &Document<String>, front_lf: &str) -> BTreeMap<String, usize> {
+pub(crate) fn key_lines(doc: &Document<String>, front_lf: &str) -> KeyLines {
     doc.as_table()
         .iter()
         .filter_map(|(name, _)| {
             let (key, _) = doc.as_table().get_key_value(name)?;
             let start = key.span()?.start;
-            Some((name.to_owned(), line_at(front_lf.as_bytes(), start) + 1))
+            Some((name, line_at(front_lf.as_bytes(), start) + 1))
         })
         .collect()
 }
@@ -129,7 +127,7 @@ pub(crate) fn read_date(table: &Table, key: &str) -> DateRead {
 pub(crate) fn read_due(
     path: &str,
     table: &Table,
-    lines: &BTreeMap<String, usize>,
+    lines: &KeyLines,
     warnings: &mut Vec<Diagnostic>,
 ) -> (Option<NaiveDate>, Option<DueKey>) {
     let mut warn = |key: DueKey, why: String| {

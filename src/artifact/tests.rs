@@ -545,3 +545,16 @@ fn a_bom_before_a_fence_line_is_not_a_fence() {
     assert_eq!(d.line, Some(2));
     assert_eq!(edit("x.md", src.as_bytes(), &[]).unwrap_err(), d);
 }
+
+#[test]
+fn key_lines_answer_like_a_map_in_file_order() {
+    let text = "+++\nid = \"E-1\"\ntitle = \"T\"\n# a comment\ntags = [\"a\",\n  \"b\"]\nstatus = \"x\"\n+++\nBody\n";
+    let a = parse("x.md", text.as_bytes()).unwrap();
+    let k = &a.key_lines;
+    assert_eq!(k.iter().collect::<Vec<_>>(), vec![("id", 2), ("title", 3), ("tags", 5), ("status", 7)]);
+    assert_eq!((k.get("tags"), k["status"], k.len()), (Some(&5), 7, 4));
+    // Names are whole: neither a prefix nor two names run together is a key.
+    for absent in ["i", "idtitle", "", "statuses"] {
+        assert!(!k.contains_key(absent), "{absent:?}");
+    }
+}
