@@ -5,16 +5,17 @@
 //!
 //! ```text
 //! cargo bench --bench sync                                  # N = 100, 1000; 50 ms
-//! cargo bench --bench sync -- --n 100,1000,10000            # the full run (about 15 min)
+//! cargo bench --bench sync -- --n 100,1000,10000            # the full run (about 11 min)
 //! cargo bench --bench sync -- --n 1000 --latency-ms 0 --plan-repeats 9
 //! ```
 //!
 //! Every scenario runs the real binary (built with the release profile) as a subprocess,
 //! through the environment a runner gives the action. Calls are counted from the stand-in's
-//! request log; wall time, CPU time and peak RSS come from `wait4` on the child. The planning
-//! stage is measured in-process on the same inputs (see `planning.rs`). A scenario whose
-//! run fails, or whose plan is not what the scenario says, stops the bench: no figures from
-//! a broken run.
+//! request log; wall time, CPU time and peak RSS come from `wait4` on the child, started by a
+//! small runner process (see `measure.rs`). The planning stage is measured in-process on the
+//! same inputs (see `planning.rs`). A scenario whose run fails, or whose plan is not what the
+//! scenario says, stops the bench: no figures from a broken run. docs/benchmarks.md explains
+//! the lower bounds and holds the last full run.
 
 mod calls;
 mod fixture;
