@@ -299,7 +299,8 @@ pub fn summary_body(
             Some(o) => o.applied.iter().map(|a| (&a.change, a.result.clone())).collect(),
             None => plan.changes.iter().map(|c| (c, Err(String::new()))).collect(),
         };
-        for (c, result) in rows {
+        let total = rows.len();
+        for (c, result) in rows.into_iter().take(SUMMARY_ROWS_MAX) {
             let artifact =
                 format!("**{}** {} ({})", cell(&c.artifact_id), cell(&c.artifact_title), links.file(&c.path));
             // A link, not a bare `#n`: in a pull request comment `#n` would name issue n.
@@ -314,6 +315,13 @@ pub fn summary_body(
                 _ => describe(c),
             };
             let _ = writeln!(s, "| {artifact} | {milestone} | {what} |");
+        }
+        if total > SUMMARY_ROWS_MAX {
+            let _ = writeln!(
+                s,
+                "| … | | {} more change(s): the job summary shows the first {SUMMARY_ROWS_MAX} (GitHub drops a summary over 1 MiB); the log lists them all |",
+                total - SUMMARY_ROWS_MAX
+            );
         }
         let _ = writeln!(s);
     }
@@ -496,12 +504,45 @@ pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic
     }
     let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());
     let files = outcome.map(|o| o.files_changed.join("\n")).unwrap_or_default();
-    let plan_json = serde_json::to_string(&plan.changes).unwrap_or_else(|_| "[]".into());
+    let plan_json = plan_output(plan);
     for (name, value) in [("artifacts-changed", files), ("plan", plan_json)] {
         let delimiter = heredoc_delimiter(&value);
         let _ = writeln!(s, "{name}<<{delimiter}\n{value}\n{delimiter}");
     }
     s
+}
+
+/// The most rows the summary's change table shows: a row is at most ~1 KB, and GitHub drops
+/// a job summary over 1 MiB whole.
+pub const SUMMARY_ROWS_MAX: usize = 500;
+
+/// The most bytes the `plan` output holds. GitHub keeps about 1 MB of a step's outputs in
+/// all; a larger value is dropped whole, so a plan of thousands of changes keeps the changes
+/// that fit, in plan order, and stays valid JSON.
+pub const PLAN_OUTPUT_MAX: usize = 512 * 1024;
+
+/// The plan as compact JSON, cut to the whole changes that fit in [`PLAN_OUTPUT_MAX`]
+/// (built change by change, so a huge plan is never held as one string).
+fn plan_output(plan: &Plan) -> String {
+    let mut out = String::from("[");
+    let mut kept = 0;
+    for change in &plan.changes {
+        let Ok(item) = serde_json::to_string(change) else { continue };
+        if out.len() + item.len() + 2 > PLAN_OUTPUT_MAX {
+            tracing::warn!(
+                "the `plan` output holds the first {kept} of {} changes: GitHub keeps about 1 MB of a step's outputs",
+                plan.changes.len()
+            );
+            break;
+        }
+        if kept > 0 {
+            out.push(',');
+        }
+        out.push_str(&item);
+        kept += 1;
+    }
+    out.push(']');
+    out
 }
 
 /// A heredoc delimiter that does not occur in the value.
@@ -555,6 +596,39 @@ mod tests {
             let n = pipes(line);
             assert_eq!(*header.get_or_insert(n), n, "{line}");
         }
+    }
+
+    /// A plan of thousands of changes: the summary and the `plan` output stay within what
+    /// GitHub keeps (1 MiB of summary, about 1 MB of outputs) and the JSON stays valid.
+    #[test]
+    fn a_huge_plan_is_cut_to_what_github_keeps() {
+        let change = |i: usize| Change {
+            project: "demo".into(),
+            artifact_id: format!("EPIC-{i:05}"),
+            artifact_title: "A long enough title ".repeat(10),
+            path: format!(".ruru/projects/demo/epics/EPIC-{i:05}_a.md"),
+            action: Action::Create {
+                milestone: crate::github::NewMilestone {
+                    title: format!("Title {i}"),
+                    description: "A description of some length. ".repeat(20),
+                    state: crate::github::MilestoneState::Open,
+                    due_on: None,
+                },
+            },
+            file_edits: vec![],
+            file_fields: vec![],
+            conflicts: vec![],
+        };
+        let plan = Plan { changes: (0..10_000).map(change).collect(), ..Default::default() };
+        let links = Links { server_url: "https://github.com", repository: "acme/plan", branch: Some("main") };
+        let s = summary(&links, &plan, None, &[], true, &[]);
+        assert!(s.len() < 1024 * 1024, "{} bytes", s.len());
+        assert!(s.contains("9500 more change(s)"), "the cut is said");
+        let json = plan_output(&plan);
+        assert!(json.len() <= PLAN_OUTPUT_MAX);
+        let kept: Vec<serde_json::Value> = serde_json::from_str(&json).expect("valid JSON");
+        assert!(kept.len() > 100 && kept.len() < 10_000, "{}", kept.len());
+        assert_eq!(kept[0]["artifact_id"], "EPIC-00000", "plan order");
     }
 
     #[test]
