@@ -11,6 +11,7 @@ mod budget;
 mod create;
 mod paths;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -37,12 +38,16 @@ pub struct Target<'a> {
     pub commit: bool,
 }
 
+/// What came of one change: the milestone's number and html_url, or what went wrong.
+pub type ChangeResult = Result<(u64, String), String>;
+
 /// What happened to one change.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    pub change: Change,
-    /// The milestone's number and html_url, or what went wrong.
-    pub result: Result<(u64, String), String>,
+    /// The change's place in the plan's `changes` (the plan is not copied: a first import's
+    /// plan is most of the run's memory).
+    pub index: usize,
+    pub result: ChangeResult,
 }
 
 /// What applying a plan did.
@@ -56,13 +61,25 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Why the run stopped before the end of the plan (a rate limit, a missing permission).
     pub stopped: Option<String>,
-    /// The changes not attempted because the run stopped.
-    pub not_attempted: Vec<Change>,
+    /// The changes not attempted because the run stopped: these places in the plan's
+    /// `changes` (empty when the run went to the end).
+    pub not_attempted: std::ops::Range<usize>,
 }
 
 impl Outcome {
     pub fn failed(&self) -> usize {
         self.applied.iter().filter(|a| a.result.is_err()).count()
+    }
+
+    /// Each change attempted, with what came of it, in plan order. `plan` is the plan this
+    /// outcome came from.
+    pub fn results<'p>(&'p self, plan: &'p Plan) -> impl Iterator<Item = (&'p Change, &'p ChangeResult)> + 'p {
+        self.applied.iter().map(|a| (&plan.changes[a.index], &a.result))
+    }
+
+    /// The changes not attempted because the run stopped.
+    pub fn not_attempted<'p>(&self, plan: &'p Plan) -> &'p [Change] {
+        &plan.changes[self.not_attempted.clone()]
     }
 }
 
@@ -78,12 +95,12 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
 
 /// The milestone side of [`apply`]: every change in plan order, one request at a time; what
 /// the files must say afterwards is collected in the returned [`FileWork`].
-pub async fn apply_milestones<G: GitHub>(gh: &G, plan: &Plan) -> (Outcome, FileWork) {
+pub async fn apply_milestones<'p, G: GitHub>(gh: &G, plan: &'p Plan) -> (Outcome, FileWork<'p>) {
     let mut out = Outcome::default();
     let mut files = FileWork::default();
     for (i, change) in plan.changes.iter().enumerate() {
         if let Err(reason) = budget::make_room(gh, &plan.changes[i..]).await {
-            stop(&mut out, reason, &plan.changes[i..]);
+            stop(&mut out, reason, plan, i);
             break;
         }
         let result = apply_one(gh, change).await;
@@ -102,9 +119,9 @@ pub async fn apply_milestones<G: GitHub>(gh: &G, plan: &Plan) -> (Outcome, FileW
             }
         }
         let stops = result.as_ref().err().and_then(stops_the_run);
-        out.applied.push(Applied { change: change.clone(), result: result.map_err(|e| e.to_string()) });
+        out.applied.push(Applied { index: i, result: result.map_err(|e| e.to_string()) });
         if let Some(reason) = stops {
-            stop(&mut out, reason, &plan.changes[i + 1..]);
+            stop(&mut out, reason, plan, i + 1);
             break;
         }
     }
@@ -113,7 +130,7 @@ pub async fn apply_milestones<G: GitHub>(gh: &G, plan: &Plan) -> (Outcome, FileW
 
 /// The file side of [`apply`]: one commit on the branch's current head (or the workspace,
 /// with `commit: false`) holding every file change the milestone side left in `files`.
-pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: FileWork, out: &mut Outcome) {
+pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: FileWork<'_>, out: &mut Outcome) {
     files.retain_writable(target, &mut out.diagnostics);
     if files.is_empty() {
         return;
@@ -146,11 +163,20 @@ fn stops_the_run(error: &GitHubError) -> Option<String> {
     }
 }
 
-/// Records that the run stopped before `rest`, with an error that names what remains.
-fn stop(out: &mut Outcome, reason: String, rest: &[Change]) {
+/// How many of the changes not attempted the stop's error names (the summary lists more).
+const STOP_NAMES_MAX: usize = 20;
+
+/// Records that the run stopped before the plan's change `from`, with an error that names
+/// what remains.
+fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize) {
     tracing::error!("stopping before the end of the plan: {reason}");
+    let rest = &plan.changes[from..];
     if !rest.is_empty() {
-        let listed: Vec<String> = rest.iter().map(|c| format!("{} ({})", c.artifact_id, describe(c))).collect();
+        let mut listed: Vec<String> =
+            rest.iter().take(STOP_NAMES_MAX).map(|c| format!("{} ({})", c.artifact_id, describe(c))).collect();
+        if rest.len() > STOP_NAMES_MAX {
+            listed.push(format!("and {} more", rest.len() - STOP_NAMES_MAX));
+        }
         out.diagnostics.push(Diagnostic::general(
             crate::diagnostic::Level::Error,
             format!(
@@ -161,42 +187,56 @@ fn stop(out: &mut Outcome, reason: String, rest: &[Change]) {
         ));
     }
     out.stopped = Some(reason);
-    out.not_attempted = rest.to_vec();
+    out.not_attempted = from..plan.changes.len();
 }
 
 /// The file side of a plan: edits of existing artifacts, new artifact files, and one line per
-/// change for the commit message.
+/// change for the commit message. It borrows from the plan rather than copying it: a first
+/// import's plan is most of the run's memory.
 #[derive(Debug, Default)]
-pub struct FileWork {
-    edits: BTreeMap<String, Vec<FieldEdit>>,
-    new_files: BTreeMap<String, String>,
+pub struct FileWork<'p> {
+    edits: BTreeMap<&'p str, Vec<Cow<'p, FieldEdit>>>,
+    new_files: BTreeMap<&'p str, &'p str>,
+    /// The commit message's lines, one per change, the first [`MESSAGE_LINES_MAX`] of them.
     lines: Vec<String>,
-    ids: Vec<String>,
+    ids: Vec<&'p str>,
 }
 
-impl FileWork {
-    fn record(&mut self, change: &Change, number: u64, url: &str) {
+/// The most changes a commit message lists one per line; a first import of thousands names
+/// the first ones and counts the rest (the job summary and the log have them).
+const MESSAGE_LINES_MAX: usize = 200;
+
+impl<'p> FileWork<'p> {
+    fn record(&mut self, change: &'p Change, number: u64, url: &str) {
+        let line = |what: &str, arrow: &str| {
+            format!("- {} {arrow} milestone #{number} ({}): {what}", change.artifact_id, change.artifact_title)
+        };
         let line = match &change.action {
             Action::Create { .. } | Action::Adopt { .. } => {
-                let edits = self.edits.entry(change.path.clone()).or_default();
-                edits.push(FieldEdit::SetString { key: keys::RELATED_MILESTONE.into(), value: url.to_string() });
-                edits.extend(change.file_edits.iter().cloned());
-                format!("- {} → milestone #{number} ({}): linked", change.artifact_id, change.artifact_title)
+                let edits = self.edits.entry(&change.path).or_default();
+                edits.push(Cow::Owned(FieldEdit::SetString {
+                    key: keys::RELATED_MILESTONE.into(),
+                    value: url.to_string(),
+                }));
+                edits.extend(change.file_edits.iter().map(Cow::Borrowed));
+                line("linked", "→")
             }
             Action::EditFile { .. } | Action::Update { .. } if !change.file_edits.is_empty() => {
-                self.edits.entry(change.path.clone()).or_default().extend(change.file_edits.iter().cloned());
+                self.edits.entry(&change.path).or_default().extend(change.file_edits.iter().map(Cow::Borrowed));
                 let what =
                     if change.file_fields.is_empty() { "sync base".to_string() } else { change.file_fields.join(", ") };
-                format!("- {} ← milestone #{number} ({}): {what}", change.artifact_id, change.artifact_title)
+                line(&what, "←")
             }
             Action::CreateFile { content, .. } => {
-                self.new_files.insert(change.path.clone(), content.clone());
-                format!("- {} ← milestone #{number} ({}): new artifact", change.artifact_id, change.artifact_title)
+                self.new_files.insert(&change.path, content);
+                line("new artifact", "←")
             }
             _ => return,
         };
-        self.lines.push(line);
-        self.ids.push(change.artifact_id.clone());
+        if self.lines.len() < MESSAGE_LINES_MAX {
+            self.lines.push(line);
+        }
+        self.ids.push(&change.artifact_id);
     }
 
     /// Whether no file needs a change.
@@ -221,7 +261,9 @@ impl FileWork {
         } else {
             format!("milestone-sync: sync {} artifacts with milestones", self.ids.len())
         };
-        format!("{subject}\n\n{}\n", self.lines.join("\n"))
+        let more = self.ids.len() - self.lines.len();
+        let more = if more > 0 { format!("- and {more} more\n") } else { String::new() };
+        format!("{subject}\n\n{}\n{more}", self.lines.join("\n"))
     }
 }
 
@@ -304,7 +346,7 @@ pub const TREE_FILES: usize = 1000;
 async fn commit<G: GitHub>(
     gh: &G,
     target: &Target<'_>,
-    work: &FileWork,
+    work: &FileWork<'_>,
 ) -> Result<(Option<String>, Vec<String>), String> {
     let message = work.message();
     for attempt in 1..=COMMIT_ATTEMPTS {
@@ -321,10 +363,10 @@ async fn commit<G: GitHub>(
                 tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
                 continue;
             };
-            let new = artifact::edit(path, &base, file_edits).map_err(|d| format!("{path}: {}", d.message))?;
+            let new = artifact::edit(path, &base, &owned(file_edits)).map_err(|d| format!("{path}: {}", d.message))?;
             if new != base {
                 let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
-                tree.add(gh, target, TreeFile { path: path.clone(), content }).await?;
+                tree.add(gh, target, TreeFile { path: path.to_string(), content }).await?;
             }
         }
         for (path, content) in &work.new_files {
@@ -337,7 +379,7 @@ async fn commit<G: GitHub>(
                 tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
                 continue;
             }
-            tree.add(gh, target, TreeFile { path: path.clone(), content: content.clone() }).await?;
+            tree.add(gh, target, TreeFile { path: path.to_string(), content: content.to_string() }).await?;
         }
         let Some((tree, written)) = tree.finish(gh, target).await? else {
             return Ok((None, Vec::new()));
@@ -400,13 +442,18 @@ impl Trees<'_> {
     }
 }
 
-fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
+/// One file's edits as [`artifact::edit`] takes them (a copy made for one file at a time).
+fn owned(edits: &[Cow<'_, FieldEdit>]) -> Vec<FieldEdit> {
+    edits.iter().map(|e| e.as_ref().clone()).collect()
+}
+
+fn write_workspace(target: &Target<'_>, work: &FileWork<'_>, out: &mut Outcome) {
     for (path, file_edits) in &work.edits {
         let base = match target.files.get(path) {
             Ok(Some(base)) => base,
             Ok(None) => continue,
             Err(e) => {
-                out.diagnostics.push(Diagnostic::error(path, None, e));
+                out.diagnostics.push(Diagnostic::error(*path, None, e));
                 continue;
             }
         };
@@ -415,10 +462,10 @@ fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
             out.diagnostics.push(d);
             continue;
         }
-        match artifact::edit(path, &base, file_edits) {
+        match artifact::edit(path, &base, &owned(file_edits)) {
             Ok(new) if new != base => match std::fs::write(target.workspace.join(path), &new) {
-                Ok(()) => out.files_changed.push(path.clone()),
-                Err(e) => out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the file: {e}"))),
+                Ok(()) => out.files_changed.push(path.to_string()),
+                Err(e) => out.diagnostics.push(Diagnostic::error(*path, None, format!("cannot write the file: {e}"))),
             },
             Ok(_) => {}
             Err(d) => out.diagnostics.push(d),
@@ -436,10 +483,80 @@ fn write_workspace(target: &Target<'_>, work: &FileWork, out: &mut Outcome) {
         match std::fs::create_dir_all(full.parent().unwrap_or(target.workspace))
             .and_then(|()| std::fs::write(&full, content))
         {
-            Ok(()) => out.files_changed.push(path.clone()),
+            Ok(()) => out.files_changed.push(path.to_string()),
             Err(e) => {
-                out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the new artifact: {e}")))
+                out.diagnostics.push(Diagnostic::error(*path, None, format!("cannot write the new artifact: {e}")))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run stopped early names the first changes it did not attempt, not thousands.
+    #[test]
+    fn a_stop_names_a_bounded_number_of_changes() {
+        let change = |i: usize| Change {
+            project: "demo".into(),
+            artifact_id: format!("EPIC-{i:03}"),
+            artifact_title: format!("Title {i}"),
+            path: format!(".ruru/projects/demo/epics/EPIC-{i:03}_a.md"),
+            action: Action::CloseRemoved {
+                number: i as u64,
+                html_url: format!("https://github.com/a/b/milestone/{i}"),
+            },
+            file_edits: vec![],
+            file_fields: vec![],
+            conflicts: vec![],
+        };
+        let plan = Plan { changes: (0..30).map(change).collect(), ..Default::default() };
+        let mut out = Outcome::default();
+        stop(&mut out, "the rate limit is used up".into(), &plan, 5);
+        assert_eq!(out.not_attempted, 5..30);
+        assert_eq!(out.not_attempted(&plan).first().map(|c| c.artifact_id.as_str()), Some("EPIC-005"));
+        let message = &out.diagnostics[0].message;
+        assert!(message.contains("25 not attempted: EPIC-005 (close milestone (file removed))"), "{message}");
+        assert!(message.contains("EPIC-024") && !message.contains("EPIC-025"), "{message}");
+        assert!(message.contains("and 5 more"), "{message}");
+    }
+
+    #[test]
+    fn a_commit_message_lists_a_bounded_number_of_changes() {
+        let change = |i: usize| Change {
+            project: "demo".into(),
+            artifact_id: format!("EPIC-{i:03}"),
+            artifact_title: format!("Title {i}"),
+            path: format!(".ruru/projects/demo/epics/EPIC-{i:03}_a.md"),
+            action: Action::Create {
+                milestone: crate::github::NewMilestone {
+                    title: format!("Title {i}"),
+                    description: String::new(),
+                    state: crate::github::MilestoneState::Open,
+                    due_on: None,
+                },
+            },
+            file_edits: vec![],
+            file_fields: vec![],
+            conflicts: vec![],
+        };
+        let changes: Vec<Change> = (0..250).map(change).collect();
+        let mut work = FileWork::default();
+        for (i, c) in changes.iter().enumerate().take(2) {
+            work.record(c, i as u64 + 1, "https://github.com/a/b/milestone/1");
+        }
+        assert_eq!(
+            work.message(),
+            "milestone-sync: sync EPIC-000, EPIC-001 with milestones\n\n\
+             - EPIC-000 → milestone #1 (Title 0): linked\n- EPIC-001 → milestone #2 (Title 1): linked\n"
+        );
+        for (i, c) in changes.iter().enumerate().skip(2) {
+            work.record(c, i as u64 + 1, "https://github.com/a/b/milestone/1");
+        }
+        let message = work.message();
+        assert!(message.starts_with("milestone-sync: sync 250 artifacts with milestones\n\n- EPIC-000 →"));
+        assert_eq!(message.lines().filter(|l| l.starts_with("- EPIC-")).count(), MESSAGE_LINES_MAX);
+        assert!(message.ends_with("- EPIC-199 → milestone #200 (Title 199): linked\n- and 50 more\n"), "{message}");
     }
 }

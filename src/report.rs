@@ -167,7 +167,7 @@ pub struct Totals {
 pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> Totals {
     let mut t = Totals::default();
     let done: Vec<(&Change, bool)> = match outcome {
-        Some(o) => o.applied.iter().map(|a| (&a.change, a.result.is_ok())).collect(),
+        Some(o) => o.results(plan).map(|(c, result)| (c, result.is_ok())).collect(),
         None => plan.changes.iter().map(|c| (c, true)).collect(),
     };
     for (c, ok) in done {
@@ -294,23 +294,24 @@ pub fn summary_body(
     } else {
         let _ =
             writeln!(s, "| Artifact | Milestone | {} |\n| --- | --- | --- |", if dry_run { "Would" } else { "Result" });
-        type Row<'c> = (&'c Change, Result<(u64, String), String>);
-        let rows: Vec<Row> = match outcome {
-            Some(o) => o.applied.iter().map(|a| (&a.change, a.result.clone())).collect(),
-            None => plan.changes.iter().map(|c| (c, Err(String::new()))).collect(),
+        // A dry run's rows carry no result (an empty error).
+        let none = Err(String::new());
+        let rows: Vec<(&Change, &crate::apply::ChangeResult)> = match outcome {
+            Some(o) => o.results(plan).collect(),
+            None => plan.changes.iter().map(|c| (c, &none)).collect(),
         };
         let total = rows.len();
         for (c, result) in rows.into_iter().take(SUMMARY_ROWS_MAX) {
             let artifact =
                 format!("**{}** {} ({})", cell(&c.artifact_id), cell(&c.artifact_title), links.file(&c.path));
             // A link, not a bare `#n`: in a pull request comment `#n` would name issue n.
-            let milestone = match (&result, milestone_ref(c), milestone_url(c)) {
+            let milestone = match (result, milestone_ref(c), milestone_url(c)) {
                 (Ok((n, url)), _, _) => format!("[#{n}]({})", link_target(url)),
                 (_, Some(n), Some(url)) => format!("[#{n}]({})", link_target(url)),
                 (_, Some(n), None) => format!("#{n}"),
                 (_, None, _) => "new".into(),
             };
-            let what = match &result {
+            let what = match result {
                 Err(e) if !e.is_empty() => format!("❌ {}: {}", describe(c), cell(e)),
                 _ => describe(c),
             };
@@ -346,7 +347,7 @@ pub fn summary_body(
     if let Some(o) = outcome
         && let Some(reason) = &o.stopped
     {
-        stopped_section(&mut s, o, reason);
+        stopped_section(&mut s, o.not_attempted(plan), reason, o);
     }
     let conflicts: Vec<(&Change, &crate::plan::Conflict)> =
         plan.changes.iter().flat_map(|c| c.conflicts.iter().map(move |x| (c, x))).collect();
@@ -387,19 +388,23 @@ pub fn summary_body(
     s
 }
 
+/// The most rows the table of changes not attempted shows (it shares the summary's 1 MiB with
+/// the change table).
+pub const NOT_ATTEMPTED_ROWS_MAX: usize = 100;
+
 /// What a run that stopped early did and left: the reason, then the changes not attempted.
-fn stopped_section(s: &mut String, o: &Outcome, reason: &str) {
+fn stopped_section(s: &mut String, not_attempted: &[Change], reason: &str, o: &Outcome) {
     let done = o.applied.iter().filter(|a| a.result.is_ok()).count();
     let _ = writeln!(s, "### ⏸️ Stopped before the end\n\n{}\n", cell(reason));
     let _ = writeln!(
         s,
         "Done: {done} change(s), in the table above{}. Not attempted: {}.\n",
         if o.commit_sha.is_some() { ", and committed" } else { "" },
-        o.not_attempted.len()
+        not_attempted.len()
     );
-    if !o.not_attempted.is_empty() {
+    if !not_attempted.is_empty() {
         let _ = writeln!(s, "| Artifact | Not attempted |\n| --- | --- |");
-        for c in &o.not_attempted {
+        for c in not_attempted.iter().take(NOT_ATTEMPTED_ROWS_MAX) {
             let _ = writeln!(
                 s,
                 "| **{}** {} (`{}`) | {} |",
@@ -407,6 +412,13 @@ fn stopped_section(s: &mut String, o: &Outcome, reason: &str) {
                 cell(&c.artifact_title),
                 code(&c.path),
                 cell(&describe(c))
+            );
+        }
+        if not_attempted.len() > NOT_ATTEMPTED_ROWS_MAX {
+            let _ = writeln!(
+                s,
+                "| … | {} more: the log's Plan group lists every change in order |",
+                not_attempted.len() - NOT_ATTEMPTED_ROWS_MAX
             );
         }
         let _ = writeln!(
@@ -629,6 +641,25 @@ mod tests {
         let kept: Vec<serde_json::Value> = serde_json::from_str(&json).expect("valid JSON");
         assert!(kept.len() > 100 && kept.len() < 10_000, "{}", kept.len());
         assert_eq!(kept[0]["artifact_id"], "EPIC-00000", "plan order");
+
+        // A run stopped by the rate limit after 600 changes: both tables are cut.
+        let outcome = Outcome {
+            applied: (0..600)
+                .map(|i| crate::apply::Applied {
+                    index: i,
+                    result: Ok((i as u64, format!("https://github.com/acme/plan/milestone/{i}"))),
+                })
+                .collect(),
+            stopped: Some("the API rate limit is used up".into()),
+            not_attempted: 600..10_000,
+            ..Default::default()
+        };
+        let s = summary(&links, &plan, Some(&outcome), &[], false, &[]);
+        assert!(s.len() < 1024 * 1024, "{} bytes", s.len());
+        assert!(s.contains("100 more change(s)") && s.contains("Not attempted: 9400."), "{s}");
+        assert!(s.contains("| … | 9300 more: the log's Plan group lists every change in order |"), "{s}");
+        assert!(s.contains("[#0](https://github.com/acme/plan/milestone/0)") && s.contains("EPIC-00600"));
+        rows_intact(&s);
     }
 
     #[test]
