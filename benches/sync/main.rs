@@ -7,6 +7,7 @@
 //! cargo bench --bench sync                                  # N = 100, 1000; 50 ms
 //! cargo bench --bench sync -- --n 100,1000,10000            # the full run (about 11 min)
 //! cargo bench --bench sync -- --n 1000 --latency-ms 0 --plan-repeats 9
+//! cargo bench --bench sync -- --binary /tmp/ms-musl         # the image's static build
 //! ```
 //!
 //! Every scenario runs the real binary (built with the release profile) as a subprocess,
@@ -38,9 +39,13 @@ struct Args {
     /// The `write-delay-ms` input of every run: 0 measures the sync itself; the action's
     /// default pause of 1 s between writes is added to the table by computation.
     write_delay_ms: u64,
+    /// The milestone-sync binary to run: by default this crate's release build (glibc);
+    /// the image ships a static musl build (`scripts/build-static.sh amd64 OUT`), whose
+    /// allocator gives memory back sooner, so its peak RSS differs.
+    binary: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: cargo bench --bench sync -- [--n 100,1000,10000] [--latency-ms 50] [--plan-repeats 5] [--write-delay-ms 0] [--keep]";
+const USAGE: &str = "usage: cargo bench --bench sync -- [--n 100,1000,10000] [--latency-ms 50] [--plan-repeats 5] [--write-delay-ms 0] [--keep] [--binary PATH]";
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -49,6 +54,7 @@ fn parse_args() -> Args {
         plan_repeats: 5,
         keep: false,
         write_delay_ms: 0,
+        binary: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,6 +73,7 @@ fn parse_args() -> Args {
             }
             "--plan-repeats" => args.plan_repeats = value("--plan-repeats").parse().expect("--plan-repeats: a number"),
             "--keep" => args.keep = true,
+            "--binary" => args.binary = Some(PathBuf::from(value("--binary"))),
             "--write-delay-ms" => {
                 args.write_delay_ms = value("--write-delay-ms").parse().expect("--write-delay-ms: a number")
             }
@@ -99,7 +106,7 @@ fn main() {
         measure::runner_main(&raw[1..]);
     }
     let args = parse_args();
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_milestone-sync"));
+    let binary = args.binary.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_milestone-sync")));
     let started = Instant::now();
     let mut rows = Vec::new();
     let mut first_request = Vec::new();
@@ -342,7 +349,7 @@ fn print_report(
     );
     println!("- stand-in latency: {} ms per request", args.latency.as_millis());
     let size = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
-    println!("- release binary: {:.1} MB ({})", size as f64 / 1e6, binary.display());
+    println!("- binary: {:.1} MB ({})", size as f64 / 1e6, binary.display());
     println!("- start to first request (1 artifact, median of 9): {:.1} ms", ms(startup));
     for (n, d) in first_request {
         println!("- start to first request with {n} artifacts (reading them; median of 5): {:.1} ms", ms(*d));
