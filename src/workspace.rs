@@ -226,10 +226,11 @@ const PARALLEL_FROM: usize = 64;
 /// Reads and parses `paths` (workspace-relative), on as many threads as the machine has
 /// cores (at most 8), each taking a contiguous slice; the results come back in the order of
 /// `paths`. Reading is mostly waiting for the disk and parsing mostly CPU: at 10,000 files
-/// both add up to the largest part of a run's time before its first request.
+/// both add up to the largest part of a run's time before its first request. The paths are
+/// files of one folder that [`refuse_links`] has passed.
 fn read_all(workspace: &Path, paths: &[String]) -> Vec<Result<(Artifact, u64), Diagnostic>> {
     let one = |path: &String| -> Result<(Artifact, u64), Diagnostic> {
-        let bytes = read_file(workspace, path)?;
+        let bytes = read_file_in_checked_folder(workspace, path)?;
         let artifact = artifact::parse(path, &bytes)?;
         Ok((artifact, fingerprint_of(&bytes)))
     };
@@ -252,10 +253,23 @@ fn read_all(workspace: &Path, paths: &[String]) -> Vec<Result<(Artifact, u64), D
 /// links anywhere on its path (they could lead outside the workspace: a link is never
 /// followed) and files over [`MAX_ARTIFACT_BYTES`].
 pub fn read_file(workspace: &Path, path: &str) -> Result<Vec<u8>, Diagnostic> {
-    refuse_links(workspace, path)?;
+    if let Some((folder, _)) = path.rsplit_once('/') {
+        refuse_links(workspace, folder)?;
+    }
+    read_file_in_checked_folder(workspace, path)
+}
+
+/// [`read_file`] for a file whose folder [`refuse_links`] has already passed (every artifact
+/// of a project's folder): the file itself is the only part left to check, and the `lstat`
+/// that sizes it tells whether it is a link. At 10,000 artifacts this saves 40,000 `lstat`s
+/// of the same few folders.
+fn read_file_in_checked_folder(workspace: &Path, path: &str) -> Result<Vec<u8>, Diagnostic> {
     let full = workspace.join(path);
     let meta = std::fs::symlink_metadata(&full)
         .map_err(|e| Diagnostic::error(path, Some(1), format!("cannot read the file: {e}")))?;
+    if meta.file_type().is_symlink() {
+        return Err(link_refused(workspace, path));
+    }
     if !meta.is_file() {
         return Err(Diagnostic::error(path, Some(1), "is not a regular file: an artifact must be a Markdown file"));
     }
