@@ -661,12 +661,12 @@ impl<'a> Planner<'a> {
         }
         // Oldest first, so the new IDs follow the milestones' order of creation.
         unmarked.sort_by_key(|m| m.number);
-        let mut taken = BTreeSet::new();
+        let mut ids = new_artifact::NewIds::default();
         let mut left = Vec::new();
         let today = options.today.unwrap_or_default();
         for m in unmarked {
             match new_artifact::choose_project(self.input.projects, options.create_artifacts, m) {
-                Ok(Some(project)) => self.imports.push(new_artifact::plan_file(project, m, &mut taken, today)),
+                Ok(Some(project)) => self.imports.push(new_artifact::plan_file(project, m, &mut ids, today)),
                 Ok(None) => left.push(format!("#{} {}", m.number, m.title)),
                 Err(d) => {
                     self.diagnostics.push(d);

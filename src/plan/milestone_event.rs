@@ -238,5 +238,5 @@ fn plan_new_artifact(input: &EventInput<'_>, out: &mut Plan) {
         ));
         return;
     }
-    out.changes.push(new_artifact::plan_file(project, m, &mut BTreeSet::new(), input.today));
+    out.changes.push(new_artifact::plan_file(project, m, &mut new_artifact::NewIds::default(), input.today));
 }

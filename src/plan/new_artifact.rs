@@ -7,7 +7,7 @@
 //! gets its marker lines. The file name's slug is built so that no title can leave the
 //! project's folder.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
@@ -46,14 +46,11 @@ pub fn choose_project<'p>(
     }
 }
 
-/// The change that creates `m`'s artifact in `project`. `taken` holds the IDs already given
-/// to new files in this run, so that several imports get distinct numbers; the new ID is
-/// added to it.
-pub fn plan_file(project: &Project, m: &Milestone, taken: &mut BTreeSet<String>, today: NaiveDate) -> Change {
+/// The change that creates `m`'s artifact in `project`, with the next ID `ids` gives.
+pub fn plan_file(project: &Project, m: &Milestone, ids: &mut NewIds, today: NaiveDate) -> Change {
     let (prefix, folder) =
         if project.config.milestone_kind() == "feature" { ("FEAT", "features") } else { ("EPIC", "epics") };
-    let id = next_id(project, prefix, taken);
-    taken.insert(id.clone());
+    let id = ids.next(project, prefix);
     let path = format!("{}/{folder}/{id}_{}.md", project.dir, slug(&m.title));
     let content = text(project, &id, m, today);
     let marker_patch = MilestonePatch {
@@ -84,23 +81,44 @@ pub fn not_enabled(m: &Milestone) -> Diagnostic {
     ))
 }
 
-/// The next free `PREFIX-NNN` in the project, from the IDs and file names already there
-/// (broken files count too: their number is taken) and the IDs in `taken`.
-fn next_id(project: &Project, prefix: &str, taken: &BTreeSet<String>) -> String {
+/// The IDs given to new artifact files in one run. A new ID is one above the highest
+/// `PREFIX-NNN` of the project's IDs and file names (broken files count too: their number is
+/// taken) and of the IDs given earlier in the run, as wide as the widest (at least 3 digits).
+/// Each project's highest is found once, so importing thousands of milestones stays linear.
+#[derive(Debug, Default)]
+pub struct NewIds {
+    /// The highest number and width in each project's files, by project and prefix.
+    highest: BTreeMap<(String, String), (u32, usize)>,
+    /// The highest number and width given in this run, by prefix.
+    given: BTreeMap<String, (u32, usize)>,
+}
+
+impl NewIds {
+    /// The next free `PREFIX-NNN` for a new file in `project`.
+    pub fn next(&mut self, project: &Project, prefix: &str) -> String {
+        let key = (project.slug.clone(), prefix.to_string());
+        let (max, width) = *self.highest.entry(key).or_insert_with(|| highest(project, prefix));
+        let (given, given_width) = self.given.get(prefix).copied().unwrap_or((0, 3));
+        let (n, width) = (max.max(given) + 1, width.max(given_width));
+        self.given.insert(prefix.to_string(), (n, width));
+        format!("{prefix}-{n:0width$}")
+    }
+}
+
+/// The highest `PREFIX-NNN` number in the project's IDs and file names and its width.
+fn highest(project: &Project, prefix: &str) -> (u32, usize) {
     let number = |s: &str| -> Option<(u32, usize)> {
         let rest = s.rsplit('/').next()?.strip_prefix(prefix)?.strip_prefix('-')?;
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         Some((digits.parse().ok()?, digits.len()))
     };
-    let used = project
+    project
         .artifacts
         .iter()
         .flat_map(|a| [number(&a.id), number(&a.path)])
         .chain(project.broken.iter().map(|p| number(p)))
-        .chain(taken.iter().map(|id| number(id)))
-        .flatten();
-    let (max, width) = used.fold((0, 3), |(m, w), (n, d)| (m.max(n), w.max(d)));
-    format!("{prefix}-{:0width$}", max + 1)
+        .flatten()
+        .fold((0, 3), |(m, w), (n, d)| (m.max(n), w.max(d)))
 }
 
 /// A file-name slug: lower-case ASCII letters and digits joined by single hyphens, at most
@@ -165,6 +183,28 @@ fn text(project: &Project, id: &str, m: &Milestone, today: NaiveDate) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_ids_count_up_from_the_highest_taken_number() {
+        let config =
+            crate::config::ProjectConfig::parse("p.toml", "[github_integration]\nenable_sync = true\n").unwrap();
+        let project = |slug: &str, broken: &[&str]| Project {
+            slug: slug.into(),
+            dir: format!(".ruru/projects/{slug}"),
+            config: config.clone(),
+            artifacts: Vec::new(),
+            broken: broken.iter().map(|b| format!(".ruru/projects/{slug}/epics/{b}")).collect(),
+        };
+        let a = project("a", &["EPIC-0099_wide.md", "EPIC-007_x.md", "notes.md"]);
+        let b = project("b", &["EPIC-002_y.md"]);
+        let mut ids = NewIds::default();
+        assert_eq!(ids.next(&a, "EPIC"), "EPIC-0100", "one above the highest, as wide as the widest");
+        assert_eq!(ids.next(&a, "EPIC"), "EPIC-0101");
+        // IDs given in the run are taken in every project, as before.
+        assert_eq!(ids.next(&b, "EPIC"), "EPIC-0102");
+        assert_eq!(ids.next(&a, "FEAT"), "FEAT-001");
+        assert_eq!(NewIds::default().next(&b, "EPIC"), "EPIC-003");
+    }
 
     #[test]
     fn slugs_stay_in_the_folder() {
