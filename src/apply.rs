@@ -352,9 +352,12 @@ async fn commit<G: GitHub>(
     for attempt in 1..=COMMIT_ATTEMPTS {
         let head = gh.branch_head(target.branch).await.map_err(|e| e.to_string())?;
         let at_checkout = target.local_head == Some(head.as_str());
+        let moved = if at_checkout { None } else { changed_since_checkout(gh, target, &head, work).await };
+        // A file the head has as the checkout had it is taken from the workspace.
+        let as_checked_out = |path: &str| at_checkout || moved.as_ref().is_some_and(|m| !m.contains(path));
         let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
         for (path, file_edits) in &work.edits {
-            let base = if at_checkout {
+            let base = if as_checked_out(path) {
                 target.files.get(path)?
             } else {
                 gh.file_at(&head, path).await.map_err(|e| e.to_string())?
@@ -370,7 +373,7 @@ async fn commit<G: GitHub>(
             }
         }
         for (path, content) in &work.new_files {
-            let exists = if at_checkout {
+            let exists = if as_checked_out(path) {
                 target.workspace.join(path).exists()
             } else {
                 gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some()
@@ -397,6 +400,42 @@ async fn commit<G: GitHub>(
         }
     }
     Err(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch))
+}
+
+/// When the branch has moved on from the checkout, the paths that differ between the two,
+/// from one `GET compare` rather than one `GET contents` per file (a first import that meets
+/// a concurrent push would otherwise read every file it links). `None`, and every file is
+/// read at the head, when the compare cannot tell: the branch was rewound or rewritten (the
+/// checkout is not the merge base), the file list is capped, the request failed, or a single
+/// file is concerned (one read costs no more).
+async fn changed_since_checkout<G: GitHub>(
+    gh: &G,
+    target: &Target<'_>,
+    head: &str,
+    work: &FileWork<'_>,
+) -> Option<std::collections::BTreeSet<String>> {
+    let local = target.local_head?;
+    if work.edits.len() + work.new_files.len() < 2 {
+        return None;
+    }
+    match gh.compare(local, head).await {
+        Ok(c) if c.status == "ahead" && c.merge_base == local && !c.capped => {
+            Some(c.files.into_iter().flat_map(|f| [Some(f.path), f.previous_path]).flatten().collect())
+        }
+        Ok(c) => {
+            tracing::info!(
+                "{} is {} of the checkout{}; reading each file at its head",
+                target.branch,
+                c.status,
+                if c.capped { " by more files than one comparison lists" } else { "" }
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!("cannot compare the checkout with {} ({e}); reading each file at its head", target.branch);
+            None
+        }
+    }
 }
 
 /// The tree of a commit under construction: files are sent [`TREE_FILES`] at a time, each

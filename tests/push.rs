@@ -266,6 +266,42 @@ fn a_branch_that_moved_during_the_run_gets_the_links_on_its_new_head() {
     assert_eq!(repo.milestones().len(), 1);
 }
 
+/// The branch moved during the run and the push meanwhile edited one of the files the sync
+/// links: one `GET compare` tells which, only that one is read at the new head, and its
+/// edit is kept under the link.
+#[test]
+fn a_branch_that_moved_is_compared_once_and_only_its_changed_files_are_read() {
+    let repo = Repo::new(&[]);
+    let e3 = "epics/EPIC-003_gamma.md";
+    let payload = repo.push(
+        &[
+            (E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", ""))),
+            (E2, Some(&epic("EPIC-002", "Beta", "🟡 To Do", ""))),
+            (e3, Some(&epic("EPIC-003", "Gamma", "🟡 To Do", ""))),
+        ],
+        "plan three",
+    );
+    let theirs = format!("{}\nA line pushed meanwhile.\n", epic("EPIC-001", "Alpha", "🟡 To Do", ""));
+    repo.standin.move_branch_when(
+        Trigger::new("POST", "/git/commits"),
+        vec![(format!("{PROJECT_DIR}/{E1}"), theirs)],
+        "an edit of alpha meanwhile",
+    );
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let alpha = repo.file_at_head(E1).unwrap();
+    assert!(alpha.contains("A line pushed meanwhile.") && alpha.contains("related_milestone"), "{alpha}");
+    for path in [E2, e3] {
+        assert!(repo.file_at_head(path).unwrap().contains("related_milestone"), "{path}");
+    }
+    let count = |method: &str, part: &str| {
+        repo.standin.requests().iter().filter(|r| r.method == method && r.path.contains(part)).count()
+    };
+    assert_eq!(count("GET", "/compare/"), 1, "{:?}", repo.standin.requests());
+    assert_eq!(count("GET", "/contents/"), 1, "only the file the push changed: {:?}", repo.standin.requests());
+    assert_eq!(repo.milestones().len(), 3);
+}
+
 #[test]
 fn a_new_branch_push_treats_everything_as_touched() {
     let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
