@@ -534,21 +534,28 @@ fn write_workspace(target: &Target<'_>, work: &FileWork<'_>, out: &mut Outcome) 
 mod tests {
     use super::*;
 
-    /// A run stopped early names the first changes it did not attempt, not thousands.
-    #[test]
-    fn a_stop_names_a_bounded_number_of_changes() {
-        let change = |i: usize| Change {
+    /// Change `i` of a plan: artifact `EPIC-{i:03}` titled `Title {i}`.
+    fn change(i: usize, action: Action) -> Change {
+        Change {
             project: "demo".into(),
             artifact_id: format!("EPIC-{i:03}"),
             artifact_title: format!("Title {i}"),
             path: format!(".ruru/projects/demo/epics/EPIC-{i:03}_a.md"),
-            action: Action::CloseRemoved {
-                number: i as u64,
-                html_url: format!("https://github.com/a/b/milestone/{i}"),
-            },
+            action,
             file_edits: vec![],
             file_fields: vec![],
             conflicts: vec![],
+        }
+    }
+
+    /// A run stopped early names the first changes it did not attempt, not thousands.
+    #[test]
+    fn a_stop_names_a_bounded_number_of_changes() {
+        let change = |i: usize| {
+            change(
+                i,
+                Action::CloseRemoved { number: i as u64, html_url: format!("https://github.com/a/b/milestone/{i}") },
+            )
         };
         let plan = Plan { changes: (0..30).map(change).collect(), ..Default::default() };
         let mut out = Outcome::default();
@@ -563,22 +570,14 @@ mod tests {
 
     #[test]
     fn a_commit_message_lists_a_bounded_number_of_changes() {
-        let change = |i: usize| Change {
-            project: "demo".into(),
-            artifact_id: format!("EPIC-{i:03}"),
-            artifact_title: format!("Title {i}"),
-            path: format!(".ruru/projects/demo/epics/EPIC-{i:03}_a.md"),
-            action: Action::Create {
-                milestone: crate::github::NewMilestone {
-                    title: format!("Title {i}"),
-                    description: String::new(),
-                    state: crate::github::MilestoneState::Open,
-                    due_on: None,
-                },
-            },
-            file_edits: vec![],
-            file_fields: vec![],
-            conflicts: vec![],
+        let change = |i: usize| {
+            let milestone = crate::github::NewMilestone {
+                title: format!("Title {i}"),
+                description: String::new(),
+                state: crate::github::MilestoneState::Open,
+                due_on: None,
+            };
+            change(i, Action::Create { milestone })
         };
         let changes: Vec<Change> = (0..250).map(change).collect();
         let mut work = FileWork::default();
