@@ -122,14 +122,24 @@ fn highest(project: &Project, prefix: &str) -> (u32, usize) {
 }
 
 /// A file-name slug: lower-case ASCII letters and digits joined by single hyphens, at most
-/// 50 characters. It can never hold `/`, `.` or `..`, so a title cannot leave the folder.
+/// 50 characters. Letters and digits of other scripts are transliterated (`Café` → `cafe`,
+/// `Дорожная карта` → `dorozhnaia-karta`, `路线图` → `lu-xian-tu`); anything else (punctuation,
+/// emoji) separates words. It can never hold `/`, `.` or `..`, so a title cannot leave the
+/// folder.
 pub fn slug(title: &str) -> String {
     let mut s = String::new();
-    for ch in title.chars() {
+    let mut push = |ch: char| {
         if ch.is_ascii_alphanumeric() {
             s.push(ch.to_ascii_lowercase());
         } else if !s.ends_with('-') && !s.is_empty() {
             s.push('-');
+        }
+    };
+    for ch in title.chars() {
+        if !ch.is_ascii() && ch.is_alphanumeric() {
+            deunicode::deunicode_char(ch).unwrap_or("-").chars().for_each(&mut push);
+        } else {
+            push(ch);
         }
     }
     s.truncate(50);
@@ -211,7 +221,16 @@ mod tests {
         assert_eq!(slug("Mobile app: offline mode / sync"), "mobile-app-offline-mode-sync");
         assert_eq!(slug("../../etc"), "etc");
         assert_eq!(slug("..."), "milestone");
-        assert_eq!(slug("Ünïcode ✨ only"), "n-code-only");
+        assert_eq!(slug("Ünïcode ✨ only"), "unicode-only");
+        assert_eq!(slug("🗺️ Café déjà vu"), "cafe-deja-vu");
+        assert_eq!(slug("Дорожная карта"), "dorozhnaia-karta");
+        assert_eq!(slug("路线图"), "lu-xian-tu");
+        assert_eq!(slug("Ελληνικά: Φάση 2"), "ellenika-phase-2");
+        assert_eq!(slug("✨🚀"), "milestone");
+        for title in ["../ﾟ/..", "a\u{2215}b", "x\u{FF0F}y", "\u{2024}\u{2024}/etc", "ﬁle"] {
+            let s = slug(title);
+            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{title:?} → {s}");
+        }
         assert!(slug(&"long words ".repeat(20)).len() <= 50);
         assert!(!slug(&"a/".repeat(40)).ends_with('-'));
     }
