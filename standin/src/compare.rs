@@ -123,17 +123,7 @@ fn person_json(i: &Ident) -> Value {
 pub(crate) fn commit_json(shared: &Shared, state: &State, sha: &str, c: &CommitInfo) -> Value {
     let api = shared.repo_api_url();
     let html = shared.html_url();
-    let verification = if state.signed_commits.contains(sha) {
-        json!({
-            "verified": true,
-            "reason": "valid",
-            "signature": "-----BEGIN PGP SIGNATURE-----\n\nwsBcBAABCAAQBQJnstandin\n-----END PGP SIGNATURE-----\n",
-            "payload": c.raw,
-            "verified_at": c.committer.iso_date(),
-        })
-    } else {
-        json!({"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null})
-    };
+    let verification = crate::git_api::verification_json(state, sha, c);
     json!({
         "url": format!("{api}/commits/{sha}"),
         "sha": sha,

@@ -139,10 +139,10 @@ fn person_json(i: &Ident) -> Value {
     json!({"name": i.name, "email": i.email, "date": i.iso_date()})
 }
 
-fn commit_json(shared: &Shared, state: &State, sha: &str, c: &CommitInfo) -> Value {
-    let api = shared.repo_api_url();
-    let html = shared.html_url();
-    let verification = if state.signed_commits.contains(sha) {
+/// A commit's `verification` object: signed by GitHub (as a commit made through the API with
+/// the workflow's token is) or not.
+pub(crate) fn verification_json(state: &State, sha: &str, c: &CommitInfo) -> Value {
+    if state.signed_commits.contains(sha) {
         json!({
             "verified": true,
             "reason": "valid",
@@ -152,7 +152,13 @@ fn commit_json(shared: &Shared, state: &State, sha: &str, c: &CommitInfo) -> Val
         })
     } else {
         json!({"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null})
-    };
+    }
+}
+
+fn commit_json(shared: &Shared, state: &State, sha: &str, c: &CommitInfo) -> Value {
+    let api = shared.repo_api_url();
+    let html = shared.html_url();
+    let verification = verification_json(state, sha, c);
     json!({
         "sha": sha,
         "node_id": node_id("06:Commit", sha),
