@@ -259,6 +259,15 @@ mod tests {
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
+    /// A new repository in `d` on `main` with one commit (file `a`); its id.
+    fn one_commit(d: &Path) -> String {
+        run(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a"), "1").unwrap();
+        run(d, &["add", "."]);
+        run(d, &["commit", "-qm", "one"]);
+        run(d, &["rev-parse", "HEAD"])
+    }
+
     #[test]
     fn lists_added_modified_removed_with_old_bytes() {
         let dir = tempfile::tempdir().unwrap();
@@ -312,11 +321,7 @@ mod tests {
     fn a_missing_commit_is_a_gap_but_a_new_branch_or_forced_push_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        run(d, &["init", "-q", "-b", "main"]);
-        std::fs::write(d.join("a"), "1").unwrap();
-        run(d, &["add", "."]);
-        run(d, &["commit", "-qm", "one"]);
-        let head = run(d, &["rev-parse", "HEAD"]);
+        let head = one_commit(d);
         let unknown = "1234567890123456789012345678901234567890";
         match local_changes(d, "p", Some(unknown), &head, false) {
             Err(reason) => assert!(reason.contains("not in the checkout") && reason.contains(unknown), "{reason}"),
@@ -352,11 +357,7 @@ mod tests {
     fn head_is_read_from_the_files_as_git_would() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        run(d, &["init", "-q", "-b", "main"]);
-        std::fs::write(d.join("a"), "1").unwrap();
-        run(d, &["add", "."]);
-        run(d, &["commit", "-qm", "one"]);
-        let head = run(d, &["rev-parse", "HEAD"]);
+        let head = one_commit(d);
         // On a branch, the loose ref.
         assert_eq!(head_from_files(d), Some(head.clone()));
         // Packed.
@@ -381,11 +382,7 @@ mod tests {
     fn parents_and_merge_base_of_a_pull_request_merge() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        run(d, &["init", "-q", "-b", "main"]);
-        std::fs::write(d.join("a"), "1").unwrap();
-        run(d, &["add", "."]);
-        run(d, &["commit", "-qm", "root"]);
-        let root = run(d, &["rev-parse", "HEAD"]);
+        let root = one_commit(d);
         assert_eq!(parents(d, &root), Some(vec![]));
         run(d, &["checkout", "-qb", "topic"]);
         std::fs::write(d.join("b"), "2").unwrap();

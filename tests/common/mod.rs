@@ -106,14 +106,7 @@ impl Repo {
         git(&ws, &["add", "-A"]);
         git(&ws, &["commit", "-qm", "initial plan"]);
         git(&ws, &["push", "-q", "origin", "main"]);
-        let standin = StandIn::start(Config {
-            owner: OWNER.into(),
-            repo: REPO.into(),
-            token: TOKEN.into(),
-            default_branch: "main".into(),
-            git_dir: bare,
-        });
-        Repo { dir, standin }
+        Repo { dir, standin: start_standin(bare) }
     }
 
     pub fn workspace(&self) -> PathBuf {
@@ -391,4 +384,16 @@ impl Repo {
 pub fn differing_lines(old: &str, new: &str) -> Vec<(String, String)> {
     assert_eq!(old.lines().count(), new.lines().count(), "same number of lines:\n{old}\n---\n{new}");
     old.lines().zip(new.lines()).filter(|(a, b)| a != b).map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// The stand-in for `acme/plan` (branch `main`, the test token), serving the bare
+/// repository `git_dir`.
+pub fn start_standin(git_dir: PathBuf) -> StandIn {
+    StandIn::start(Config {
+        owner: OWNER.into(),
+        repo: REPO.into(),
+        token: TOKEN.into(),
+        default_branch: "main".into(),
+        git_dir,
+    })
 }

@@ -25,13 +25,7 @@ pub fn prepared() -> (Repo, String) {
     copy_tree(template.dir.path(), dir.path());
     let bare = dir.path().join("remote.git");
     git(&dir.path().join("workspace"), &["remote", "set-url", "origin", bare.to_str().unwrap()]);
-    let standin = StandIn::start(Config {
-        owner: OWNER.into(),
-        repo: REPO.into(),
-        token: TOKEN.into(),
-        default_branch: "main".into(),
-        git_dir: bare,
-    });
+    let standin = start_standin(bare);
     for seed in &template.milestones {
         standin.seed_milestone(seed.clone());
     }
