@@ -279,8 +279,8 @@ async fn apply_one<G: GitHub>(gh: &G, change: &Change) -> Result<(u64, String), 
             Ok((*number, html_url.clone()))
         }
         Action::CloseRemoved { number, html_url } => {
-            let patch = crate::github::MilestonePatch {
-                state: Some(crate::github::MilestoneState::Closed),
+            let patch = crate::milestone::MilestonePatch {
+                state: Some(crate::milestone::MilestoneState::Closed),
                 ..Default::default()
             };
             gh.update_milestone(*number, &patch).await.map(|_| (*number, html_url.clone()))
@@ -571,10 +571,10 @@ mod tests {
     #[test]
     fn a_commit_message_lists_a_bounded_number_of_changes() {
         let change = |i: usize| {
-            let milestone = crate::github::NewMilestone {
+            let milestone = crate::milestone::NewMilestone {
                 title: format!("Title {i}"),
                 description: String::new(),
-                state: crate::github::MilestoneState::Open,
+                state: crate::milestone::MilestoneState::Open,
                 due_on: None,
             };
             change(i, Action::Create { milestone })

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Inputs, ProjectConfig};
+use crate::config::Inputs;
+
+use crate::project::ProjectConfig;
 
 /// Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.
 ///

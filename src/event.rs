@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::github::{Milestone, MilestoneState};
+use crate::milestone::{Milestone, MilestoneState};
 
 /// The commit id git uses for "no commit" (a new branch's `before`).
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";

@@ -16,11 +16,11 @@ use serde::Serialize;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::artifact::{Artifact, FieldEdit, is_closed_status, normalize_text};
-use crate::config::{ConflictResolution, OnRemoved};
 use crate::diagnostic::{Diagnostic, Level};
-use crate::github::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
 use crate::link::{self, Marker};
-use crate::workspace::Project;
+use crate::milestone::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
+use crate::policy::{ConflictResolution, Direction, OnRemoved};
+use crate::project::Project;
 
 /// A synced field of the link contract's field mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -66,17 +66,6 @@ pub struct Input<'a> {
     pub milestones: &'a [Milestone],
     pub scope: &'a Scope,
     pub options: &'a Options,
-}
-
-/// Which sides a run may write.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Direction {
-    /// Files → GitHub only.
-    ToGithub,
-    /// GitHub → files only.
-    FromGithub,
-    #[default]
-    Both,
 }
 
 /// Run-level choices, defaulted for a plain two-way run.

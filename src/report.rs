@@ -620,10 +620,10 @@ mod tests {
             artifact_title: "A long enough title ".repeat(10),
             path: format!(".ruru/projects/demo/epics/EPIC-{i:05}_a.md"),
             action: Action::Create {
-                milestone: crate::github::NewMilestone {
+                milestone: crate::milestone::NewMilestone {
                     title: format!("Title {i}"),
                     description: "A description of some length. ".repeat(20),
-                    state: crate::github::MilestoneState::Open,
+                    state: crate::milestone::MilestoneState::Open,
                     due_on: None,
                 },
             },

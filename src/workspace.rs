@@ -11,26 +11,12 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use crate::artifact::{self, Artifact, normalize_label};
-use crate::config::ProjectConfig;
 use crate::diagnostic::{Diagnostic, Level};
+use crate::project::{Project, ProjectConfig};
 
 /// Larger artifact files are refused: no plan document needs a megabyte, and reading one
 /// whole into memory on every run is how a mistake becomes an outage.
 pub const MAX_ARTIFACT_BYTES: u64 = 1024 * 1024;
-
-/// One project that syncs with the repository.
-#[derive(Debug, Clone)]
-pub struct Project {
-    /// The folder name under the projects root.
-    pub slug: String,
-    /// Workspace-relative folder of the project.
-    pub dir: String,
-    pub config: ProjectConfig,
-    /// Artifacts of the milestone type, sorted by path.
-    pub artifacts: Vec<Artifact>,
-    /// Workspace-relative paths of files in the artifact folder that could not be read.
-    pub broken: Vec<String>,
-}
 
 /// Everything read from the workspace.
 #[derive(Debug, Clone, Default)]

@@ -20,7 +20,8 @@ use chrono::NaiveDate;
 use github_standin::{Config, Fault, Protection, SeedMilestone, StandIn, Trigger};
 use milestone_sync::due_date;
 use milestone_sync::github::client::{Client, RetryPolicy};
-use milestone_sync::github::{GitHub, GitHubError, MilestonePatch, MilestoneState, NewMilestone, Permission, TreeFile};
+use milestone_sync::github::{GitHub, GitHubError, Permission, TreeFile};
+use milestone_sync::milestone::{MilestonePatch, MilestoneState, NewMilestone};
 use serde_json::json;
 
 const OWNER: &str = "octo-org";

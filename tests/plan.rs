@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use milestone_sync::artifact;
 use milestone_sync::base::{SyncBase, Values};
-use milestone_sync::config::{OnRemoved, ProjectConfig};
 use milestone_sync::diagnostic::Level;
-use milestone_sync::github::{Milestone, MilestonePatch, MilestoneState};
+use milestone_sync::milestone::{Milestone, MilestonePatch, MilestoneState};
 use milestone_sync::plan::{Action, AdoptBy, Field, Input, Options, Plan, Scope, Touch, changed_fields, plan};
-use milestone_sync::workspace::Project;
+use milestone_sync::policy::OnRemoved;
+use milestone_sync::project::Project;
+use milestone_sync::project::ProjectConfig;
 
 const REPO: &str = "acme/plan";
 

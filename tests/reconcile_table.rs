@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use milestone_sync::artifact::{self, FieldEdit};
 use milestone_sync::base::{SyncBase, Values};
-use milestone_sync::config::{ConflictResolution, ProjectConfig};
-use milestone_sync::github::{Milestone, MilestonePatch, MilestoneState};
+use milestone_sync::milestone::{Milestone, MilestonePatch, MilestoneState};
 use milestone_sync::plan::{Action, Field, Input, Options, Plan, Resolution, Scope, plan};
-use milestone_sync::workspace::Project;
+use milestone_sync::policy::ConflictResolution;
+use milestone_sync::project::Project;
+use milestone_sync::project::ProjectConfig;
 
 const REPO: &str = "acme/plan";
 const PATH: &str = ".ruru/projects/demo/epics/EPIC-001_a.md";

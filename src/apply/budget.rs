@@ -84,7 +84,7 @@ pub(super) async fn make_room<G: GitHub>(gh: &G, rest: &[Change]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::github::{MilestonePatch, MilestoneState, NewMilestone};
+    use crate::milestone::{MilestonePatch, MilestoneState, NewMilestone};
 
     fn change(action: Action) -> Change {
         Change {

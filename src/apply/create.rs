@@ -11,8 +11,9 @@
 
 use crate::artifact::normalize_text;
 use crate::due_date;
-use crate::github::{GitHub, GitHubError, Milestone, MilestonePatch, NewMilestone};
+use crate::github::{GitHub, GitHubError};
 use crate::link;
+use crate::milestone::{Milestone, MilestonePatch, NewMilestone};
 use crate::plan::Change;
 
 /// How many times a create is sent when GitHub did not make the milestone.
@@ -147,7 +148,7 @@ fn difference(m: &Milestone, new: &NewMilestone) -> MilestonePatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::github::MilestoneState;
+    use crate::milestone::MilestoneState;
     use chrono::{NaiveDate, TimeZone, Utc};
 
     fn milestone(number: u64, title: &str, description: Option<&str>) -> Milestone {

@@ -41,9 +41,9 @@ use serde_json::{Map, Value, json};
 
 use crate::due_date;
 use crate::github::{
-    ChangedFile, Comparison, FileStatus, GitHub, GitHubError, IssueComment, Milestone, MilestonePatch, MilestoneState,
-    NewMilestone, Permission, RateLimit, TreeFile,
+    ChangedFile, Comparison, FileStatus, GitHub, GitHubError, IssueComment, Permission, RateLimit, TreeFile,
 };
+use crate::milestone::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
 
 /// How long to wait for a TCP/TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -7,15 +7,16 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use crate::artifact::{Artifact, FieldEdit, keys};
-use crate::config::OnMilestoneDeleted;
 use crate::diagnostic::Diagnostic;
 use crate::event::{MilestoneAction, MilestoneEvent};
 use crate::link;
-use crate::workspace::Project;
+use crate::policy::OnMilestoneDeleted;
+use crate::project::Project;
 
 use super::new_artifact;
 use super::reconcile::{Evidence, reconcile};
-use super::{Action, Change, Direction, Field, Options, Plan};
+use super::{Action, Change, Field, Options, Plan};
+use crate::policy::Direction;
 
 /// Run-level choices for milestone events only (inputs override project_config); the rest
 /// are the planner's [`Options`].

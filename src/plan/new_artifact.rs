@@ -14,9 +14,9 @@ use chrono::NaiveDate;
 use crate::base::{self, SyncBase};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::due_date;
-use crate::github::{Milestone, MilestonePatch, MilestoneState};
 use crate::link;
-use crate::workspace::Project;
+use crate::milestone::{Milestone, MilestonePatch, MilestoneState};
+use crate::project::Project;
 
 use super::reconcile::{default_due_key, remote_values};
 use super::{Action, Change};
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn new_ids_count_up_from_the_highest_taken_number() {
         let config =
-            crate::config::ProjectConfig::parse("p.toml", "[github_integration]\nenable_sync = true\n").unwrap();
+            crate::project::ProjectConfig::parse("p.toml", "[github_integration]\nenable_sync = true\n").unwrap();
         let project = |slug: &str, broken: &[&str]| Project {
             slug: slug.into(),
             dir: format!(".ruru/projects/{slug}"),

@@ -21,14 +21,16 @@ use serde::Serialize;
 
 use crate::artifact::{Artifact, DueKey, FieldEdit, is_closed_status, keys, section_text};
 use crate::base::{self, SyncBase, Values, fingerprint};
-use crate::config::{ConflictResolution, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::due_date;
-use crate::github::{Milestone, MilestonePatch, MilestoneState};
 use crate::link;
-use crate::workspace::Project;
+use crate::milestone::{Milestone, MilestonePatch, MilestoneState};
+use crate::policy::ConflictResolution;
+use crate::project::Project;
+use crate::project::ProjectConfig;
 
-use super::{Direction, Field, Options, Touch};
+use super::{Field, Options, Touch};
+use crate::policy::Direction;
 
 /// What a run knows of who changed which fields, besides the base.
 #[derive(Debug, Clone, Copy)]
