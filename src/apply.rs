@@ -19,6 +19,7 @@ use crate::artifact::{self, FieldEdit, keys};
 use crate::diagnostic::Diagnostic;
 use crate::github::{GitHub, GitHubError, TreeFile};
 use crate::history;
+use crate::milestone::MilestonePatch;
 use crate::plan::{Action, Change, Plan};
 
 /// How many times a commit is rebuilt on a branch that keeps moving before giving up.
@@ -30,8 +31,12 @@ pub struct Target<'a> {
     pub workspace: &'a Path,
     /// The branch to commit to.
     pub branch: &'a str,
-    /// The commit the workspace was read from, when known: its files need no download.
+    /// The commit the plan's files are from (the checkout, or the branch head the run caught
+    /// up with), when known: its files need no download.
     pub local_head: Option<&'a str>,
+    /// The branch head as the run last read it, when it did (saves reading it again for the
+    /// commit's first attempt).
+    pub known_head: Option<&'a str>,
     /// Every artifact as read from the workspace (read again when edited).
     pub files: &'a crate::workspace::Files,
     /// Commit through the API (true) or write into the workspace (false).
@@ -86,7 +91,10 @@ impl Outcome {
 /// Applies `plan`. Milestone changes go first, in plan order, and a failure of one does not
 /// stop the others; then the files of artifacts that got a link are changed in one commit.
 /// A run that dies between the two heals on the next run: the new milestone carries the
-/// artifact's marker, and the planner adopts it.
+/// artifact's marker, and the planner adopts it. Imported milestones are the other way round:
+/// their new artifact files are committed first, numbered on the tree the commit lands on,
+/// and only then do the milestones get their marker lines with the final ID (a run that dies
+/// in between leaves a file that links its milestone, whose marker the next run adds).
 pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outcome {
     let (mut out, files) = apply_milestones(gh, plan).await;
     apply_files(gh, target, files, &mut out).await;
@@ -107,7 +115,7 @@ pub async fn apply_milestones<'p, G: GitHub>(gh: &G, plan: &'p Plan) -> (Outcome
         match &result {
             Ok((number, url)) => {
                 tracing::info!("{}: {} → milestone #{number}", change.artifact_id, describe(change));
-                files.record(change, *number, url);
+                files.record(i, change, *number, url);
             }
             Err(e) => {
                 tracing::error!("{}: {} failed: {e}", change.artifact_id, describe(change));
@@ -136,13 +144,24 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
         return;
     }
     if !target.commit {
+        // Imported milestones are marked once their file is on the branch: the file links
+        // its milestone, and the run after the merge adds the marker.
         write_workspace(target, &files, out);
         return;
     }
-    match commit(gh, target, &files).await {
-        Ok((sha, changed)) => {
+    match commit(gh, target, &mut files).await {
+        Ok((sha, changed, skipped)) => {
+            mark_imports(gh, &files, out).await;
+            record_after_commit(gh, &files, &changed, out).await;
             out.commit_sha = sha;
             out.files_changed = changed;
+            for path in skipped {
+                out.diagnostics.push(Diagnostic::warning(
+                    &path,
+                    None,
+                    format!("changed on {} while the sync ran, in values the sync reads: its file changes were not written; the next run syncs it", target.branch),
+                ));
+            }
         }
         Err(e) => out.diagnostics.push(Diagnostic::general(
             crate::diagnostic::Level::Error,
@@ -196,7 +215,9 @@ fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize) {
 #[derive(Debug, Default)]
 pub struct FileWork<'p> {
     edits: BTreeMap<&'p str, Vec<Cow<'p, FieldEdit>>>,
-    new_files: BTreeMap<&'p str, &'p str>,
+    new_files: Vec<NewFile<'p>>,
+    /// Milestone records to send once the commit landed: (milestone, record patch, path).
+    after_commit: Vec<(u64, &'p MilestonePatch, &'p str)>,
     /// The commit message's lines, one per change, the first [`MESSAGE_LINES_MAX`] of them.
     lines: Vec<String>,
     ids: Vec<&'p str>,
@@ -206,8 +227,23 @@ pub struct FileWork<'p> {
 /// the first ones and counts the rest (the job summary and the log have them).
 const MESSAGE_LINES_MAX: usize = 200;
 
+/// A new artifact file for an imported milestone. Its ID is given again when the branch moved
+/// under the run and took it ([`renumber`]); the milestone's marker follows the final ID.
+#[derive(Debug)]
+struct NewFile<'p> {
+    /// The change's place in the plan.
+    index: usize,
+    number: u64,
+    id: String,
+    path: String,
+    content: Cow<'p, str>,
+    marker: Cow<'p, MilestonePatch>,
+    /// Committed (the marker may follow).
+    written: bool,
+}
+
 impl<'p> FileWork<'p> {
-    fn record(&mut self, change: &'p Change, number: u64, url: &str) {
+    fn record(&mut self, index: usize, change: &'p Change, number: u64, url: &str) {
         let line = |what: &str, arrow: &str| {
             format!("- {} {arrow} milestone #{number} ({}): {what}", change.artifact_id, change.artifact_title)
         };
@@ -219,16 +255,30 @@ impl<'p> FileWork<'p> {
                     value: url.to_string(),
                 }));
                 edits.extend(change.file_edits.iter().map(Cow::Borrowed));
+                if let Some(patch) = &change.after_commit {
+                    self.after_commit.push((number, patch, &change.path));
+                }
                 line("linked", "→")
             }
-            Action::EditFile { .. } | Action::Update { .. } if !change.file_edits.is_empty() => {
+            Action::RecordDeleted { .. } | Action::Update { .. } if !change.file_edits.is_empty() => {
                 self.edits.entry(&change.path).or_default().extend(change.file_edits.iter().map(Cow::Borrowed));
+                if let Some(patch) = &change.after_commit {
+                    self.after_commit.push((number, patch, &change.path));
+                }
                 let what =
                     if change.file_fields.is_empty() { "sync base".to_string() } else { change.file_fields.join(", ") };
                 line(&what, "←")
             }
-            Action::CreateFile { content, .. } => {
-                self.new_files.insert(&change.path, content);
+            Action::CreateFile { content, marker_patch, .. } => {
+                self.new_files.push(NewFile {
+                    index,
+                    number,
+                    id: change.artifact_id.clone(),
+                    path: change.path.clone(),
+                    content: Cow::Borrowed(content),
+                    marker: Cow::Borrowed(marker_patch),
+                    written: false,
+                });
                 line("new artifact", "←")
             }
             _ => return,
@@ -252,7 +302,7 @@ impl<'p> FileWork<'p> {
         };
         let mut refuse = |path: &str, why: String| diagnostics.push(Diagnostic::error(path, None, why));
         self.edits.retain(|path, _| check(path).map_err(|why| refuse(path, why)).is_ok());
-        self.new_files.retain(|path, _| check(path).map_err(|why| refuse(path, why)).is_ok());
+        self.new_files.retain(|f| check(&f.path).map_err(|why| refuse(&f.path, why)).is_ok());
     }
 
     fn message(&self) -> String {
@@ -288,10 +338,9 @@ async fn apply_one<G: GitHub>(gh: &G, change: &Change) -> Result<(u64, String), 
         Action::DeleteRemoved { number, html_url } => {
             gh.delete_milestone(*number).await.map(|()| (*number, html_url.clone()))
         }
-        Action::EditFile { number, html_url, .. } => Ok((*number, html_url.clone())),
-        Action::CreateFile { number, html_url, marker_patch, .. } => {
-            gh.update_milestone(*number, marker_patch).await.map(|_| (*number, html_url.clone()))
-        }
+        Action::RecordDeleted { number, html_url } => Ok((*number, html_url.clone())),
+        // The marker lines follow the commit of the new file (see [`mark_imports`]).
+        Action::CreateFile { number, html_url, .. } => Ok((*number, html_url.clone())),
     }
 }
 
@@ -307,13 +356,13 @@ pub fn describe(change: &Change) -> String {
             if patch.is_empty() {
                 format!("link existing milestone ({how})")
             } else {
-                format!("link existing milestone ({how}) and update {}", change.fields().join(", "))
+                format!("link existing milestone ({how}) and update {}", change.sent_fields().join(", "))
             }
         }
         Action::Update { .. } => {
             let mut parts = Vec::new();
-            if !change.fields().is_empty() {
-                parts.push(format!("update {}", change.fields().join(", ")));
+            if !change.fields.is_empty() {
+                parts.push(format!("update {}", change.sent_fields().join(", ")));
             }
             if !change.file_fields.is_empty() {
                 parts.push(format!("file takes {} from GitHub", change.file_fields.join(", ")));
@@ -327,11 +376,19 @@ pub fn describe(change: &Change) -> String {
             if !flagged.is_empty() {
                 parts.push(format!("conflict on {} (flagged)", flagged.join(", ")));
             }
-            if parts.is_empty() { "record the sync base".into() } else { parts.join("; ") }
+            // Both sides agree: the milestone's marker lines or its record of the sync base
+            // are brought up to date (no commit).
+            if parts.is_empty() {
+                "update the milestone's marker lines and sync record".into()
+            } else {
+                parts.join("; ")
+            }
         }
         Action::CloseRemoved { .. } => "close milestone (file removed)".into(),
         Action::DeleteRemoved { .. } => "delete milestone (file removed)".into(),
-        Action::EditFile { .. } => format!("file follows the milestone: {}", change.file_fields.join(", ")),
+        Action::RecordDeleted { number, .. } => {
+            format!("milestone #{number} was deleted on GitHub: recorded in the file")
+        }
         Action::CreateFile { .. } => "create artifact file and mark the milestone".into(),
     }
 }
@@ -346,19 +403,24 @@ pub const TREE_FILES: usize = 1000;
 async fn commit<G: GitHub>(
     gh: &G,
     target: &Target<'_>,
-    work: &FileWork<'_>,
-) -> Result<(Option<String>, Vec<String>), String> {
+    work: &mut FileWork<'_>,
+) -> Result<(Option<String>, Vec<String>, Vec<String>), String> {
     let message = work.message();
     for attempt in 1..=COMMIT_ATTEMPTS {
-        let head = gh.branch_head(target.branch).await.map_err(|e| e.to_string())?;
+        let head = match target.known_head.filter(|_| attempt == 1) {
+            Some(head) => head.to_string(),
+            None => gh.branch_head(target.branch).await.map_err(|e| e.to_string())?,
+        };
         let at_checkout = target.local_head == Some(head.as_str());
         let moved = if at_checkout { None } else { changed_since_checkout(gh, target, &head, work).await };
         // A file the head has as the checkout had it is taken from the workspace.
         let as_checked_out = |path: &str| at_checkout || moved.as_ref().is_some_and(|m| !m.contains(path));
         let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
+        let mut skipped = Vec::new();
         for (path, file_edits) in &work.edits {
+            let planned = target.files.get(path)?;
             let base = if as_checked_out(path) {
-                target.files.get(path)?
+                planned.clone()
             } else {
                 gh.file_at(&head, path).await.map_err(|e| e.to_string())?
             };
@@ -366,30 +428,51 @@ async fn commit<G: GitHub>(
                 tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
                 continue;
             };
+            // Changed on the branch while the run was planning: the edits were planned for the
+            // other version. They go ahead only where the change touched nothing the sync
+            // reads; otherwise the file is left to the next run (the push that changed it
+            // starts one), so that no edit of a person's is overwritten.
+            if let Some(planned) = &planned
+                && *planned != base
+                && !same_sync_state(path, planned, &base)
+            {
+                tracing::warn!(
+                    "{path} changed on {} while the sync ran, in values the sync reads; its changes are left to the next run",
+                    target.branch
+                );
+                skipped.push(path.to_string());
+                continue;
+            }
             let new = artifact::edit(path, &base, &owned(file_edits)).map_err(|d| format!("{path}: {}", d.message))?;
             if new != base {
                 let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
                 tree.add(gh, target, TreeFile { path: path.to_string(), content }).await?;
             }
         }
-        for (path, content) in &work.new_files {
+        // New files that the branch gained meanwhile took the IDs of: numbered again above them.
+        if let Some(moved) = &moved {
+            renumber(&mut work.new_files, moved);
+        }
+        for file in work.new_files.iter_mut() {
+            let path = file.path.as_str();
             let exists = if as_checked_out(path) {
-                target.workspace.join(path).exists()
+                target.files.exists(path)
             } else {
                 gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some()
             };
+            file.written = !exists;
             if exists {
                 tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
                 continue;
             }
-            tree.add(gh, target, TreeFile { path: path.to_string(), content: content.to_string() }).await?;
+            tree.add(gh, target, TreeFile { path: path.to_string(), content: file.content.to_string() }).await?;
         }
         let Some((tree, written)) = tree.finish(gh, target).await? else {
-            return Ok((None, Vec::new()));
+            return Ok((None, Vec::new(), skipped));
         };
         let sha = gh.create_commit(&message, &tree, &head).await.map_err(|e| e.to_string())?;
         match gh.update_branch(target.branch, &sha).await {
-            Ok(()) => return Ok((Some(sha), written)),
+            Ok(()) => return Ok((Some(sha), written, skipped)),
             Err(GitHubError::NotFastForward) => {
                 tracing::warn!(
                     "{} moved while committing (attempt {attempt} of {COMMIT_ATTEMPTS}); rebuilding on the new head",
@@ -400,6 +483,119 @@ async fn commit<G: GitHub>(
         }
     }
     Err(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch))
+}
+
+/// Gives each imported milestone its marker lines (and the sync's record), with the ID of the
+/// file the commit carried; one request each. A milestone whose file was not written (it
+/// existed already) is left unmarked, and one whose marking fails is reported: the file links
+/// it, so the next run adds the marker.
+async fn mark_imports<G: GitHub>(gh: &G, work: &FileWork<'_>, out: &mut Outcome) {
+    for file in work.new_files.iter().filter(|f| f.written) {
+        if let Err(e) = gh.update_milestone(file.number, &file.marker).await {
+            tracing::error!("{}: marking milestone #{} failed: {e}", file.id, file.number);
+            out.diagnostics.push(Diagnostic::error(
+                &file.path,
+                None,
+                format!(
+                    "marking milestone #{} as {} failed: {e}; the file links it, so the next run marks it",
+                    file.number, file.id
+                ),
+            ));
+            if let Some(applied) = out.applied.iter_mut().find(|a| a.index == file.index) {
+                applied.result = Err(e.to_string());
+            }
+        }
+    }
+}
+
+/// Once the commit has landed, tells the milestones of the files it changed (where the run did
+/// not write them anyway) which generation of the file's record the sync wrote: a run started
+/// from an older checkout then reads the branch head before it writes. One request each; a
+/// failure is a warning, since the sync itself stays correct (such a run only learns later).
+async fn record_after_commit<G: GitHub>(gh: &G, work: &FileWork<'_>, written: &[String], out: &mut Outcome) {
+    for (number, patch, path) in &work.after_commit {
+        if !written.iter().any(|w| w == path) {
+            continue;
+        }
+        if let Err(e) = gh.update_milestone(*number, patch).await {
+            tracing::warn!("{path}: recording the new base on milestone #{number} failed: {e}");
+            out.diagnostics.push(Diagnostic::warning(
+                *path,
+                None,
+                format!("the sync's record on milestone #{number} could not be updated after the commit ({e}); a run from an older checkout may not see the commit until the next run"),
+            ));
+        }
+    }
+}
+
+/// Numbers new artifact files again where the branch gained files since the plan was made
+/// (`moved`: the paths that differ) whose names take the same IDs in the same folder: each
+/// such new file, and those after it in that folder, get the next numbers above the highest
+/// taken, as wide as before. The file's `id`, its name and the milestone's marker follow.
+fn renumber(new_files: &mut [NewFile<'_>], moved: &std::collections::BTreeSet<String>) {
+    let parse = |path: &str| -> Option<(String, String, u32, usize)> {
+        let (folder, name) = path.rsplit_once('/')?;
+        let (prefix, rest) = name.split_once('-')?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((folder.to_string(), prefix.to_string(), digits.parse().ok()?, digits.len()))
+    };
+    let mut taken: BTreeMap<(String, String), u32> = BTreeMap::new();
+    let mut taken_numbers = std::collections::BTreeSet::new();
+    for (folder, prefix, n, _) in moved.iter().filter_map(|p| parse(p)) {
+        let max = taken.entry((folder.clone(), prefix.clone())).or_insert(0);
+        *max = (*max).max(n);
+        taken_numbers.insert((folder, prefix, n));
+    }
+    let mut next: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for file in new_files.iter_mut() {
+        let Some((folder, prefix, n, width)) = parse(&file.path) else { continue };
+        let key = (folder.clone(), prefix.clone());
+        let collides = taken_numbers.contains(&(folder.clone(), prefix.clone(), n)) || next.contains_key(&key);
+        if !collides {
+            continue;
+        }
+        let floor = next.get(&key).copied().unwrap_or(0).max(taken.get(&key).copied().unwrap_or(0));
+        let number = floor.max(n.saturating_sub(1)) + 1;
+        next.insert(key, number);
+        let old = file.id.clone();
+        let new = format!("{prefix}-{number:0width$}");
+        let name = file.path.rsplit('/').next().unwrap_or_default();
+        let rest = name.strip_prefix(&old).unwrap_or(name.split_once('_').map_or("", |(_, r)| r));
+        let rest = rest.strip_prefix('_').map(|r| format!("_{r}")).unwrap_or_else(|| rest.to_string());
+        tracing::warn!("{old} was taken on the branch meanwhile: the new artifact is {new}");
+        file.path = format!("{folder}/{new}{rest}");
+        file.content = Cow::Owned(file.content.replacen(&format!("id = \"{old}\""), &format!("id = \"{new}\""), 1));
+        let mut marker = file.marker.as_ref().clone();
+        marker.description = marker
+            .description
+            .map(|d| d.replacen(&format!("IntelliManage-ID: {old}"), &format!("IntelliManage-ID: {new}"), 1));
+        file.marker = Cow::Owned(marker);
+        file.id = new;
+    }
+}
+
+/// Whether two versions of an artifact file agree on everything the sync reads and writes:
+/// its ID, synced values, link and the sync's own keys. A change elsewhere in the file (a
+/// typo fixed in another section, a comment) does not stop the sync's edits.
+fn same_sync_state(path: &str, a: &[u8], b: &[u8]) -> bool {
+    match (artifact::parse(path, a), artifact::parse(path, b)) {
+        (Ok(a), Ok(b)) => {
+            (&a.id, &a.title, &a.status, &a.description, a.due, a.due_key, &a.link, &a.base, &a.conflict, &a.deleted)
+                == (
+                    &b.id,
+                    &b.title,
+                    &b.status,
+                    &b.description,
+                    b.due,
+                    b.due_key,
+                    &b.link,
+                    &b.base,
+                    &b.conflict,
+                    &b.deleted,
+                )
+        }
+        _ => false,
+    }
 }
 
 /// When the branch has moved on from the checkout, the paths that differ between the two,
@@ -415,7 +611,9 @@ async fn changed_since_checkout<G: GitHub>(
     work: &FileWork<'_>,
 ) -> Option<std::collections::BTreeSet<String>> {
     let local = target.local_head?;
-    if work.edits.len() + work.new_files.len() < 2 {
+    // A single edited file is read at the head anyway: one read costs no more. New files need
+    // the list, to see IDs the branch took meanwhile.
+    if work.edits.len() < 2 && work.new_files.is_empty() {
         return None;
     }
     match gh.compare(local, head).await {
@@ -510,7 +708,8 @@ fn write_workspace(target: &Target<'_>, work: &FileWork<'_>, out: &mut Outcome) 
             Err(d) => out.diagnostics.push(d),
         }
     }
-    for (path, content) in &work.new_files {
+    for file in &work.new_files {
+        let (path, content) = (file.path.as_str(), file.content.as_ref());
         let full = target.workspace.join(path);
         if std::fs::symlink_metadata(&full).is_ok() {
             continue;
@@ -524,7 +723,7 @@ fn write_workspace(target: &Target<'_>, work: &FileWork<'_>, out: &mut Outcome) 
         {
             Ok(()) => out.files_changed.push(path.to_string()),
             Err(e) => {
-                out.diagnostics.push(Diagnostic::error(*path, None, format!("cannot write the new artifact: {e}")))
+                out.diagnostics.push(Diagnostic::error(path, None, format!("cannot write the new artifact: {e}")))
             }
         }
     }
@@ -542,7 +741,9 @@ mod tests {
             artifact_title: format!("Title {i}"),
             path: format!(".ruru/projects/demo/epics/EPIC-{i:03}_a.md"),
             action,
+            fields: Vec::new(),
             file_edits: vec![],
+            after_commit: None,
             file_fields: vec![],
             conflicts: vec![],
         }
@@ -582,7 +783,7 @@ mod tests {
         let changes: Vec<Change> = (0..250).map(change).collect();
         let mut work = FileWork::default();
         for (i, c) in changes.iter().enumerate().take(2) {
-            work.record(c, i as u64 + 1, "https://github.com/a/b/milestone/1");
+            work.record(i, c, i as u64 + 1, "https://github.com/a/b/milestone/1");
         }
         assert_eq!(
             work.message(),
@@ -590,7 +791,7 @@ mod tests {
              - EPIC-000 → milestone #1 (Title 0): linked\n- EPIC-001 → milestone #2 (Title 1): linked\n"
         );
         for (i, c) in changes.iter().enumerate().skip(2) {
-            work.record(c, i as u64 + 1, "https://github.com/a/b/milestone/1");
+            work.record(i, c, i as u64 + 1, "https://github.com/a/b/milestone/1");
         }
         let message = work.message();
         assert!(message.starts_with("milestone-sync: sync 250 artifacts with milestones\n\n- EPIC-000 →"));

@@ -27,6 +27,9 @@ pub mod keys {
     pub const TARGET_DATE: &str = "target_date";
     pub const MILESTONE_TARGET_DATE: &str = "milestone_target_date";
     pub const RELATED_MILESTONE: &str = "related_milestone";
+    /// Set by the sync when the linked milestone was deleted on GitHub: the artifact is not
+    /// given a new milestone while it is there (remove it to create one).
+    pub const MILESTONE_DELETED: &str = "milestone_deleted";
 }
 
 /// Which front-matter key supplied an artifact's due date.
@@ -77,6 +80,9 @@ pub struct Artifact {
     pub base: Option<String>,
     /// `sync_conflict`: fields flagged by the `manual_flag` policy, when present.
     pub conflict: Option<String>,
+    /// `milestone_deleted`: the URL of the linked milestone that was deleted on GitHub, when
+    /// present and non-empty.
+    pub deleted: Option<String>,
     /// The file line where the body starts (the line after the closing `+++`), for messages
     /// about the description.
     pub body_line: usize,
@@ -223,6 +229,8 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
 
     let base = optional(crate::base::KEY, "\"v1\"");
     let conflict = optional(crate::base::CONFLICT_KEY, "\"title\"");
+    let deleted = optional(keys::MILESTONE_DELETED, "\"https://github.com/OWNER/REPO/milestone/1\"")
+        .filter(|s| !s.trim().is_empty());
     for (key, value) in [(keys::TITLE, &title), (keys::STATUS, &status), (keys::TYPE, &kind)] {
         if let Some(w) = damaged(path, key, value, line_of(key)) {
             warnings.push(w);
@@ -248,6 +256,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
         key_lines,
         base,
         conflict,
+        deleted,
         body_line,
     })
 }

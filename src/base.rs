@@ -1,33 +1,48 @@
-//! The sync base: for each linked artifact, the synced fields as they were after the last
-//! successful sync, stored in the artifact's own front matter so the action stays stateless
-//! between runs.
+//! The sync base: for each linked pair, the synced fields as they were when the two sides
+//! last agreed. With it each field's change is attributed to a side: changed only in the file
+//! → write to GitHub; changed only on GitHub → write to the file; changed on both to
+//! different values → a conflict for the policy. Without it no sync can tell an edit from a
+//! revert.
 //!
-//! With it, each field's change is attributed to a side: changed only in the file → write to
-//! GitHub; changed only on GitHub → write to the file; changed on both to different values →
-//! a conflict for the policy to resolve. Without it, no sync can tell an edit from a revert.
+//! The base travels with the writes the sync makes anyway, so that keeping it never costs a
+//! commit. It is kept in two records of the same form, each with a generation number:
 //!
-//! Stored compactly in one string, text fields as fingerprints:
+//! - on the milestone, as a hidden line after the marker lines (an HTML comment renders as
+//!   nothing), rewritten whenever the sync writes the milestone:
+//!   `<!-- milestone-sync base v1 gen=4 file=3 title=5f1c2a9e0b7d … -->`;
+//! - in the artifact's front matter, rewritten only in commits the sync makes anyway (a value
+//!   flowing in from GitHub, a new link, a conflict flag):
+//!   `milestone_sync_base = "v1 gen=3 title=5f1c2a9e0b7d description=0c4e9b1a2f3d state=open due=2026-05-23"`.
 //!
-//! ```toml
-//! milestone_sync_base = "v1 title=5f1c2a9e0b7d description=0c4e9b1a2f3d state=open due=2026-05-23"
-//! ```
+//! The record with the higher generation is the base ([`newer`]); a run that writes either
+//! side writes the new base with the next generation. A push that changes a title thus
+//! updates the milestone, whose record now holds the new base, and makes no commit. The
+//! milestone's record also says which generation of the file record the sync last wrote or
+//! saw (`file=`): a checkout whose file record is older than that was made before a commit of
+//! the sync's, so the run reads the branch head before it writes ([`Staleness`]).
 //!
-//! A field missing from the string is unknown (for example a file linked before the base
-//! existed); `due=none` records "no due date".
+//! Text fields are stored as fingerprints; a field missing from a record is unknown (a file
+//! linked before the base existed); `due=none` records "no due date". Records written before
+//! generations existed read as generation 0.
 
 use chrono::NaiveDate;
 
 use crate::artifact::normalize_text;
 
-/// The front-matter key that holds the base.
+/// The front-matter key that holds the file's record.
 pub const KEY: &str = "milestone_sync_base";
 
 /// The front-matter key that flags an unresolved `manual_flag` conflict.
 pub const CONFLICT_KEY: &str = "sync_conflict";
 
-/// The synced fields after the last sync; `None` = unknown.
+/// The synced fields when both sides last agreed; `None` = unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncBase {
+    /// The record's generation: one more than the newer record the run that wrote it read.
+    pub generation: u64,
+    /// Only in the milestone's record: the generation of the file record the sync last wrote
+    /// (or, when it did not write the file, saw).
+    pub file_generation: Option<u64>,
     pub title: Option<String>,
     pub description: Option<String>,
     /// `true` when closed.
@@ -59,18 +74,19 @@ pub fn fingerprint(text: &str) -> String {
 }
 
 impl SyncBase {
-    /// The base recording `values` for every field.
+    /// The base recording `values` for every field (generation 0).
     pub fn of(values: &Values) -> SyncBase {
         SyncBase {
             title: Some(fingerprint(&values.title)),
             description: Some(fingerprint(&values.description)),
             closed: Some(values.closed),
             due: Some(values.due),
+            ..SyncBase::default()
         }
     }
 
-    /// Reads the stored string; unknown words are ignored, an unknown version gives an empty
-    /// base (every field unknown).
+    /// Reads a record; unknown words are ignored, an unknown version gives an empty base
+    /// (every field unknown).
     pub fn parse(text: &str) -> SyncBase {
         let mut words = text.split_whitespace();
         if words.next() != Some("v1") {
@@ -80,6 +96,8 @@ impl SyncBase {
         for word in words {
             let Some((key, value)) = word.split_once('=') else { continue };
             match key {
+                "gen" => base.generation = value.parse().unwrap_or(0),
+                "file" => base.file_generation = value.parse().ok(),
                 "title" => base.title = Some(value.to_string()),
                 "description" => base.description = Some(value.to_string()),
                 "state" => base.closed = Some(value == "closed"),
@@ -91,9 +109,15 @@ impl SyncBase {
         base
     }
 
-    /// The stored string.
+    /// The record as stored.
     pub fn format(&self) -> String {
         let mut out = String::from("v1");
+        if self.generation > 0 {
+            out.push_str(&format!(" gen={}", self.generation));
+        }
+        if let Some(f) = self.file_generation {
+            out.push_str(&format!(" file={f}"));
+        }
         if let Some(t) = &self.title {
             out.push_str(&format!(" title={t}"));
         }
@@ -109,6 +133,47 @@ impl SyncBase {
             None => {}
         }
         out
+    }
+
+    /// Whether the two record the same values (generations aside).
+    pub fn same_values(&self, other: &SyncBase) -> bool {
+        (&self.title, &self.description, self.closed, self.due)
+            == (&other.title, &other.description, other.closed, other.due)
+    }
+
+    /// Whether no field is known.
+    pub fn is_unknown(&self) -> bool {
+        self.title.is_none() && self.description.is_none() && self.closed.is_none() && self.due.is_none()
+    }
+}
+
+/// The base of a pair: the newer of the file's record and the milestone's (the higher
+/// generation; the milestone's on a tie, as both come from one run then). Either may be
+/// missing; with neither, every field is unknown.
+pub fn newer<'r>(file: Option<&'r SyncBase>, milestone: Option<&'r SyncBase>) -> Option<&'r SyncBase> {
+    match (file, milestone) {
+        (Some(f), Some(m)) => Some(if f.generation > m.generation { f } else { m }),
+        (f, m) => m.or(f),
+    }
+}
+
+/// Whether a checkout's file is older than one the sync has committed: the milestone's record
+/// names a file generation above the file's own record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staleness {
+    /// Nothing suggests the checkout is behind the branch.
+    Fresh,
+    /// The sync committed a newer version of the file than the checkout holds.
+    Behind,
+}
+
+impl Staleness {
+    pub fn of(file: Option<&SyncBase>, milestone: Option<&SyncBase>) -> Staleness {
+        let seen = file.map_or(0, |f| f.generation);
+        match milestone.and_then(|m| m.file_generation) {
+            Some(written) if written > seen => Staleness::Behind,
+            _ => Staleness::Fresh,
+        }
     }
 }
 
@@ -127,10 +192,35 @@ mod tests {
         let b = SyncBase::of(&v);
         assert_eq!(SyncBase::parse(&b.format()), b);
         assert_eq!(b.description, Some(fingerprint("Text")), "normalised before hashing");
-        assert_eq!(b.format().split_whitespace().count(), 5);
+        assert_eq!(b.format().split_whitespace().count(), 5, "generation 0 is not written");
         let partial = SyncBase::parse("v1 state=closed due=none future=1");
         assert_eq!(partial, SyncBase { closed: Some(true), due: Some(None), ..Default::default() });
         assert_eq!(SyncBase::parse("v9 title=x"), SyncBase::default());
+        let with_gen = SyncBase { generation: 7, file_generation: Some(6), ..b.clone() };
+        assert!(with_gen.format().starts_with("v1 gen=7 file=6 title="), "{}", with_gen.format());
+        assert_eq!(SyncBase::parse(&with_gen.format()), with_gen);
+        assert!(with_gen.same_values(&b) && !with_gen.is_unknown() && SyncBase::default().is_unknown());
+    }
+
+    #[test]
+    fn the_newer_record_wins_and_the_milestone_breaks_ties() {
+        let rec = |generation, title: &str| SyncBase { generation, title: Some(title.into()), ..Default::default() };
+        let (old, new) = (rec(0, "file"), rec(1, "milestone"));
+        assert_eq!(newer(Some(&old), Some(&new)), Some(&new));
+        assert_eq!(newer(Some(&rec(3, "f")), Some(&rec(2, "m"))).unwrap().title.as_deref(), Some("f"));
+        assert_eq!(newer(Some(&rec(2, "f")), Some(&rec(2, "m"))).unwrap().title.as_deref(), Some("m"));
+        assert_eq!(newer(Some(&old), None), Some(&old));
+        assert_eq!(newer(None, None), None);
+    }
+
+    #[test]
+    fn a_file_record_older_than_the_one_the_sync_wrote_is_behind() {
+        let file = SyncBase { generation: 3, ..Default::default() };
+        let wrote = |f| SyncBase { generation: 5, file_generation: Some(f), ..Default::default() };
+        assert_eq!(Staleness::of(Some(&file), Some(&wrote(3))), Staleness::Fresh);
+        assert_eq!(Staleness::of(Some(&file), Some(&wrote(4))), Staleness::Behind);
+        assert_eq!(Staleness::of(None, Some(&wrote(1))), Staleness::Behind);
+        assert_eq!(Staleness::of(Some(&file), None), Staleness::Fresh);
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
     ("fail-on-conflict", "false"),
     ("write-delay-ms", "1000"),
     ("pr-comment", "false"),
+    ("reconcile-budget", "5"),
 ];
+
+/// The largest `reconcile-budget` accepted: 1,000 pages, 100,000 milestones.
+const MAX_RECONCILE_BUDGET: usize = 1000;
 
 /// The longest pause between mutations `write-delay-ms` accepts: a minute.
 const MAX_WRITE_DELAY_MS: u64 = 60_000;
@@ -206,6 +210,9 @@ pub struct Settings {
     /// `pr-comment`: a pull request run also posts its preview as one comment on the pull
     /// request, updated in place on later runs.
     pub pr_comment: bool,
+    /// `reconcile-budget`: the most milestone list pages (100 milestones each) a push or a
+    /// milestone event reads to converge everything; above it the run keeps to its trigger.
+    pub reconcile_budget: usize,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -304,6 +311,17 @@ impl Settings {
                 None
             }
         };
+        let reconcile_budget = match raw.input("reconcile-budget").map(|v| v.parse::<usize>()) {
+            None => 5,
+            Some(Ok(pages)) if pages <= MAX_RECONCILE_BUDGET => pages,
+            Some(_) => {
+                problems.push(format!(
+                    "input `reconcile-budget` must be a whole number of list pages from 0 to {MAX_RECONCILE_BUDGET} (each page is 100 milestones), got {:?}",
+                    raw.input("reconcile-budget").unwrap_or_default()
+                ));
+                5
+            }
+        };
         let retry_base_delay = tuning("MILESTONE_SYNC_RETRY_BASE_MS", &mut problems);
         let attempt_timeout = tuning("MILESTONE_SYNC_TIMEOUT_MS", &mut problems);
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
@@ -344,6 +362,7 @@ impl Settings {
             retry_base_delay,
             attempt_timeout,
             pr_comment,
+            reconcile_budget,
         })
     }
 

@@ -152,6 +152,10 @@ pub trait GitHub {
     async fn default_branch(&self) -> Result<String, GitHubError>;
     /// `GET /repos/{o}/{r}/milestones?state=all&per_page=100`, every page.
     async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError>;
+    /// [`GitHub::list_milestones`] when the list takes at most `max_pages` pages; `Ok(None)`
+    /// otherwise, as soon as that is known (after the first page, whose `Link` header names
+    /// the last one). The request budget of a run that converges everything.
+    async fn list_milestones_within(&self, max_pages: usize) -> Result<Option<Vec<Milestone>>, GitHubError>;
     /// `GET /repos/{o}/{r}/milestones/{n}`; `Ok(None)` on 404.
     async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError>;
     /// `POST /repos/{o}/{r}/milestones`. Never retried blindly: a lost answer may mean the

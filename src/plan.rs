@@ -1,13 +1,19 @@
-//! The planner: a pure function from what was read (projects, milestones, the push's scope)
-//! to the list of changes to make. No I/O happens here, so every decision can be tested
-//! without a network, and a dry run is just this plan, printed.
+//! The planner: a pure function from what was read (projects, milestones, what the run's
+//! trigger hints at) to the list of changes to make, on either side. No I/O happens here, so
+//! every decision can be tested without a network, and a dry run is just this plan, printed.
+//!
+//! One planner serves every trigger: a push, a milestone event, a reconcile and a pull
+//! request's preview differ only in their [`Scope`] (what they look at, and the hints their
+//! trigger adds), never in the rules.
 
-pub mod milestone_event;
 pub mod new_artifact;
 pub mod reconcile;
+pub mod scope;
 
 use reconcile::Evidence;
 pub use reconcile::{Conflict, Resolution, field_name};
+
+pub use scope::{EventHint, Read, Scope, Touch};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,11 +21,12 @@ use serde::Serialize;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::artifact::{Artifact, FieldEdit, is_closed_status, normalize_text};
+use crate::artifact::{Artifact, FieldEdit, is_closed_status, keys, normalize_text};
+use crate::base::SyncBase;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::link::{self, Marker};
 use crate::milestone::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
-use crate::policy::{ConflictResolution, Direction, OnRemoved};
+use crate::policy::{ConflictResolution, Direction, OnMilestoneDeleted, OnRemoved};
 use crate::project::Project;
 
 /// A synced field of the link contract's field mapping.
@@ -36,33 +43,14 @@ impl Field {
     pub const ALL: [Field; 4] = [Field::Title, Field::Description, Field::State, Field::DueOn];
 }
 
-/// Which fields of a touched artifact this run sends to GitHub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Touch {
-    /// All synced fields (a new file, or history that cannot tell).
-    Whole,
-    /// Only the fields the push changed; a GitHub-side edit of any other field is kept.
-    Fields(BTreeSet<Field>),
-}
-
-/// Which artifacts a run looks at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every artifact, every field (a manual or scheduled run, or a push whose history is
-    /// missing).
-    All,
-    /// The artifacts a push touched, by workspace-relative path, and the ones it removed
-    /// (as they were before the push), by project slug.
-    Files { touched: BTreeMap<String, Touch>, removed: Vec<(String, Artifact)> },
-}
-
 /// Everything the planner needs, read beforehand.
 #[derive(Debug, Clone, Copy)]
 pub struct Input<'a> {
     /// `owner/name`.
     pub repository: &'a str,
     pub projects: &'a [Project],
-    /// Every milestone of the repository, open and closed.
+    /// The milestones read: every milestone of the repository, open and closed, unless
+    /// [`Scope::read`] says only some were read.
     pub milestones: &'a [Milestone],
     pub scope: &'a Scope,
     pub options: &'a Options,
@@ -86,6 +74,9 @@ pub struct Options {
     pub create_artifacts: bool,
     /// Today (UTC), for `updated_date`.
     pub today: Option<NaiveDate>,
+    /// `on-milestone-deleted`: what else happens to an artifact whose milestone was deleted
+    /// (the deletion itself is always recorded).
+    pub on_deleted: Option<OnMilestoneDeleted>,
 }
 
 /// How an existing milestone was found for an artifact without a link.
@@ -107,14 +98,16 @@ pub enum Action {
     Create { milestone: NewMilestone },
     /// Link the artifact to an existing milestone, updating the fields in `patch` first.
     Adopt { number: u64, html_url: String, by: AdoptBy, patch: MilestonePatch },
-    /// Update the fields in `patch`.
+    /// Update the milestone with `patch` (empty when only the file changes) and the file with
+    /// the change's `file_edits`.
     Update { number: u64, html_url: String, patch: MilestonePatch },
     /// Close the milestone of a removed artifact.
     CloseRemoved { number: u64, html_url: String },
     /// Delete the milestone of a removed artifact (`on-artifact-removed: delete`).
     DeleteRemoved { number: u64, html_url: String },
-    /// Change the artifact's file to follow its milestone (GitHub → file).
-    EditFile { number: u64, html_url: String },
+    /// The linked milestone was deleted on GitHub: the file records it (`milestone_deleted`)
+    /// and keeps its content, so no later run creates the milestone again.
+    RecordDeleted { number: u64, html_url: String },
     /// Create an artifact file for a new milestone, then give the milestone its marker.
     CreateFile {
         number: u64,
@@ -135,7 +128,7 @@ impl Action {
             | Action::Update { number, .. }
             | Action::CloseRemoved { number, .. }
             | Action::DeleteRemoved { number, .. }
-            | Action::EditFile { number, .. }
+            | Action::RecordDeleted { number, .. }
             | Action::CreateFile { number, .. } => Some(*number),
         }
     }
@@ -151,10 +144,18 @@ pub struct Change {
     pub path: String,
     #[serde(flatten)]
     pub action: Action,
+    /// The synced fields the change sends to GitHub (its patch may also carry the marker
+    /// lines and the sync's record of the base, in the description).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
     /// File edits to make once the GitHub side of the change succeeded: values flowing from
     /// GitHub, the sync base, the conflict flag. (A new link is added by the executor.)
     #[serde(skip)]
     pub file_edits: Vec<FieldEdit>,
+    /// The milestone's record of the base, sent once the commit carrying the file edits has
+    /// landed: a run started from an older checkout can then tell it is behind the branch.
+    #[serde(skip)]
+    pub after_commit: Option<MilestonePatch>,
     /// The synced fields the file takes from GitHub, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub file_fields: Vec<String>,
@@ -177,26 +178,17 @@ impl Change {
         }
     }
 
-    /// The fields this change sets, by name, for logs and the summary.
-    pub fn fields(&self) -> Vec<&str> {
-        let patch = match &self.action {
-            Action::Update { patch, .. } | Action::Adopt { patch, .. } => patch,
-            _ => return Vec::new(),
-        };
-        let mut out = Vec::new();
-        if patch.title.is_some() {
-            out.push("title");
-        }
-        if patch.description.is_some() {
-            out.push("description");
-        }
-        if patch.state.is_some() {
-            out.push("state");
-        }
-        if patch.due_on.is_some() {
-            out.push("due_on");
-        }
-        out
+    /// The synced fields this change sends to GitHub, by name, for logs and the summary.
+    pub fn sent_fields(&self) -> Vec<&'static str> {
+        self.fields.iter().map(|f| field_name(*f)).collect()
+    }
+
+    /// Whether the change writes the milestone only to keep the sync's record of the base
+    /// (both sides already agree; no commit is made for it).
+    pub fn records_only(&self) -> bool {
+        matches!(&self.action, Action::Update { patch, .. } if !patch.is_empty())
+            && self.fields.is_empty()
+            && self.file_edits.is_empty()
     }
 }
 
@@ -214,6 +206,13 @@ pub struct Plan {
     /// changed (ties go to the file): planning again with their times may settle otherwise.
     #[serde(skip)]
     pub wanted_times: Vec<String>,
+    /// Artifacts whose milestone's record of the base says the sync committed a newer version
+    /// of the file than the one planned on: the checkout is behind the branch, so the shell
+    /// reads the branch head before it writes anything and plans again on it.
+    #[serde(skip)]
+    pub behind: Vec<String>,
+    /// Artifacts left unsynced because their milestone was deleted (`milestone_deleted`).
+    pub detached: usize,
 }
 
 impl Plan {
@@ -244,7 +243,8 @@ pub fn changed_fields(old: &Artifact, new: &Artifact) -> BTreeSet<Field> {
 /// (in `projects`' artifacts), two artifacts with one ID, two artifacts linking one
 /// milestone, and links that are not milestone URLs of `repository`.
 pub fn check(repository: &str, projects: &[Project]) -> Vec<Diagnostic> {
-    let input = Input { repository, projects, milestones: &[], scope: &Scope::All, options: &Options::default() };
+    let scope = Scope::all();
+    let input = Input { repository, projects, milestones: &[], scope: &scope, options: &Options::default() };
     let mut planner = Planner::new(&input);
     planner.check_duplicate_ids();
     planner.check_shared_links();
@@ -269,31 +269,23 @@ fn bad_link(a: &Artifact, url: &str, repository: &str) -> Diagnostic {
     )
 }
 
-/// Plans a sync of artifacts to milestones.
+/// Plans a sync of artifacts to milestones, both ways.
 pub fn plan(input: &Input<'_>) -> Plan {
     let mut planner = Planner::new(input);
     planner.check_duplicate_ids();
     planner.check_shared_links();
+    let scope = input.scope;
     for project in input.projects {
         for artifact in &project.artifacts {
-            let touch = match input.scope {
-                Scope::All => Touch::Whole,
-                Scope::Files { touched, .. } => match touched.get(&artifact.path) {
-                    Some(t) => t.clone(),
-                    None => continue,
-                },
-            };
-            planner.plan_artifact(project, artifact, &touch);
-        }
-    }
-    match input.scope {
-        Scope::Files { removed, .. } => {
-            for (slug, old) in removed {
-                planner.plan_removed(slug, old);
+            if let Some(evidence) = planner.in_scope(artifact) {
+                planner.plan_artifact(project, artifact, evidence);
             }
         }
-        Scope::All => planner.plan_unclaimed_milestones(),
     }
+    for (slug, old) in &scope.removed {
+        planner.plan_removed(slug, old);
+    }
+    planner.plan_unclaimed_milestones();
     planner.finish()
 }
 
@@ -326,6 +318,10 @@ struct Planner<'a> {
     ids: HashMap<&'a str, HashMap<&'a str, Vec<&'a str>>>,
     /// Milestones adopted so far in this plan.
     adopted: BTreeSet<u64>,
+    /// Milestones a removal closes or deletes in this plan.
+    removed_numbers: BTreeSet<u64>,
+    behind: Vec<String>,
+    detached: usize,
 }
 
 impl<'a> Planner<'a> {
@@ -368,6 +364,41 @@ impl<'a> Planner<'a> {
             by_title,
             ids,
             adopted: BTreeSet::new(),
+            removed_numbers: BTreeSet::new(),
+            behind: Vec::new(),
+            detached: 0,
+        }
+    }
+
+    /// Whether `a` is planned in this run, and with what evidence of who changed which
+    /// fields: a push's touched fields, the fields a milestone event names, or the base
+    /// alone.
+    fn in_scope(&self, a: &'a Artifact) -> Option<Evidence<'a>> {
+        let scope = self.input.scope;
+        if let Some(touch) = scope.touched.get(&a.path) {
+            return Some(Evidence::Push(touch));
+        }
+        if let Some(hint) = &scope.event {
+            let number = a.link.as_deref().and_then(|l| link::milestone_number(l, self.input.repository));
+            if number == Some(hint.number) {
+                return Some(Evidence::Event(&hint.changed));
+            }
+            if !scope.everything && number.is_none() && self.event_names(a) {
+                return Some(Evidence::Full);
+            }
+        }
+        scope.everything.then_some(Evidence::Full)
+    }
+
+    /// Whether the event's milestone is the one an unlinked artifact would adopt: its marker
+    /// names the artifact, or (unmarked) it has the artifact's title.
+    fn event_names(&self, a: &Artifact) -> bool {
+        let Some(m) = self.input.scope.event.as_ref().and_then(|h| self.by_number.get(&h.number)) else {
+            return false;
+        };
+        match link::marker(m.description.as_deref().unwrap_or_default()) {
+            Some(mk) => mk.id == a.id,
+            None => m.title == a.title,
         }
     }
 
@@ -428,7 +459,7 @@ impl<'a> Planner<'a> {
         self.input.projects.iter().flat_map(|p| &p.artifacts).find(|a| a.path == path)
     }
 
-    fn plan_artifact(&mut self, project: &Project, a: &Artifact, touch: &Touch) {
+    fn plan_artifact(&mut self, project: &Project, a: &Artifact, evidence: Evidence<'_>) {
         if self.skipped.contains(&a.path) {
             return;
         }
@@ -439,11 +470,9 @@ impl<'a> Planner<'a> {
                 return;
             };
             let Some(m) = self.by_number.get(&number).copied() else {
-                self.diagnostics.push(Diagnostic::warning(
-                    &a.path,
-                    line_of(a, "related_milestone"),
-                    format!("links milestone #{number}, which does not exist on GitHub (deleted?); remove `related_milestone` to create a new milestone, or correct the link"),
-                ));
+                if self.input.scope.read.covers(number) {
+                    self.record_deleted(project, a, number, url);
+                }
                 return;
             };
             if let Some(other) =
@@ -469,24 +498,37 @@ impl<'a> Planner<'a> {
                 ));
                 return;
             }
-            let evidence = match self.input.scope {
-                Scope::All => Evidence::Full,
-                Scope::Files { .. } => Evidence::Push(touch),
-            };
-            let r = reconcile::reconcile(project, a, m, evidence, self.input.options);
+            let r = reconcile::reconcile(project, a, m, evidence, self.input.options, false);
             self.diagnostics.extend(r.diagnostics.iter().cloned());
             if r.needs_time {
                 self.wanted_times.push(a.path.clone());
+            }
+            if r.behind {
+                self.behind.push(a.path.clone());
             }
             if r.is_empty() {
                 self.in_sync += 1;
             } else {
                 let mut c = change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch: r.patch });
+                c.fields = r.sent;
                 c.file_edits = r.file_edits;
+                c.after_commit = r.after_commit;
                 c.file_fields = r.file_fields;
                 c.conflicts = r.conflicts;
                 self.updates.push(c);
             }
+            return;
+        }
+        // The milestone was deleted on GitHub (this file says so): no new one until a person
+        // removes `milestone_deleted`.
+        if a.deleted.is_some() {
+            self.detached += 1;
+            return;
+        }
+        // No link: only a run that read every milestone can tell that none carries the
+        // artifact's marker or title (a run keeping to its trigger's scope has only the
+        // event's milestone, which `in_scope` matched).
+        if self.input.scope.read != Read::All && !self.event_names(a) {
             return;
         }
         // No link: adopt a milestone that carries the marker, else one with the same title,
@@ -535,9 +577,12 @@ impl<'a> Planner<'a> {
             ));
             return;
         }
+        // The first record of the base goes with the new milestone, and with the link into
+        // the file (generation 1 on both sides).
+        let record = SyncBase { file_generation: Some(1), ..reconcile::first_record(project, a) };
         let milestone = NewMilestone {
             title: a.title.clone(),
-            description: link::compose_description(&a.description, &a.id, &project.slug),
+            description: link::with_record(&link::compose_description(&a.description, &a.id, &project.slug), &record),
             state: desired_state(a),
             due_on: if project.config.sync_due_date { a.due } else { None },
         };
@@ -546,7 +591,62 @@ impl<'a> Planner<'a> {
         }
         let mut c = change(project, a, Action::Create { milestone });
         c.file_edits = vec![reconcile::base_of_file(project, a)];
+        c.fields = Field::ALL.to_vec();
         self.creations.push(c);
+    }
+
+    /// `a` links milestone `number`, which the run asked GitHub for and did not get: it was
+    /// deleted. The file keeps its content and records the deletion in place of the link, so
+    /// that no later run creates the milestone again; `on-milestone-deleted: archive` also
+    /// archives it.
+    fn record_deleted(&mut self, project: &Project, a: &Artifact, number: u64, url: &str) {
+        if self.input.options.direction == Direction::ToGithub {
+            self.diagnostics.push(Diagnostic::warning(
+                &a.path,
+                line_of(a, keys::RELATED_MILESTONE),
+                format!("links milestone #{number}, which was deleted on GitHub; `direction: to-github` writes no file, so the link stays until a run that may write files records the deletion"),
+            ));
+            return;
+        }
+        let mut edits = vec![
+            FieldEdit::Remove { key: keys::RELATED_MILESTONE.into() },
+            FieldEdit::SetString { key: keys::MILESTONE_DELETED.into(), value: url.to_string() },
+        ];
+        if a.base.is_some() {
+            edits.push(FieldEdit::Remove { key: crate::base::KEY.into() });
+        }
+        if a.conflict.is_some() {
+            edits.push(FieldEdit::Remove { key: crate::base::CONFLICT_KEY.into() });
+        }
+        let archive = self.input.options.on_deleted == Some(OnMilestoneDeleted::Archive)
+            && a.status != project.config.archived_status;
+        let mut fields = vec![keys::MILESTONE_DELETED.to_string()];
+        if archive {
+            edits
+                .push(FieldEdit::SetString { key: keys::STATUS.into(), value: project.config.archived_status.clone() });
+            fields.push(keys::STATUS.to_string());
+        }
+        if let Some(today) = self.input.options.today
+            && archive
+        {
+            edits.push(FieldEdit::SetString {
+                key: keys::UPDATED_DATE.into(),
+                value: today.format("%Y-%m-%d").to_string(),
+            });
+        }
+        self.diagnostics.push(Diagnostic::warning(
+            &a.path,
+            line_of(a, keys::RELATED_MILESTONE),
+            format!(
+                "milestone #{number} was deleted on GitHub; {} keeps its content{} and records the deletion in `milestone_deleted`, so no new milestone is made for it. Remove that line to create one",
+                a.id,
+                if archive { ", is archived" } else { "" }
+            ),
+        ));
+        let mut c = change(project, a, Action::RecordDeleted { number, html_url: url.to_string() });
+        c.file_edits = edits;
+        c.file_fields = fields;
+        self.updates.push(c);
     }
 
     /// Links `a` to an existing milestone. The two meet for the first time, with no base: a
@@ -556,14 +656,16 @@ impl<'a> Planner<'a> {
         if self.input.options.direction == Direction::FromGithub {
             return; // the marker lines are a write on GitHub
         }
-        let r = reconcile::reconcile(project, a, m, Evidence::Full, self.input.options);
+        let r = reconcile::reconcile(project, a, m, Evidence::Full, self.input.options, true);
         self.diagnostics.extend(r.diagnostics.iter().cloned());
         if r.needs_time {
             self.wanted_times.push(a.path.clone());
         }
         let mut c =
             change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch: r.patch });
+        c.fields = r.sent;
         c.file_edits = r.file_edits;
+        c.after_commit = r.after_commit;
         c.file_fields = r.file_fields;
         c.conflicts = r.conflicts;
         self.adopted.insert(m.number);
@@ -619,28 +721,44 @@ impl<'a> Planner<'a> {
             }
             OnRemoved::Close => return,
         };
-        self.removals.push(change(project, old, action));
+        if self.removed_numbers.insert(m.number) {
+            self.removals.push(change(project, old, action));
+        }
     }
 
-    /// A full reconcile also looks at every milestone that no artifact claimed: one whose
-    /// marker names an artifact that is gone is reported (while it is open: a closed one is
-    /// what a removal leaves behind); an unmarked one is imported as a new artifact file when
-    /// `create-artifacts` allows it, else counted in one notice.
+    /// A run that read every milestone also looks at each one no artifact claimed. One whose
+    /// marker names an artifact of a syncing project that is gone is what a removal left: it
+    /// is closed (or deleted, with `on-artifact-removed: delete`) while it is open, as the
+    /// push that removed the file would have done. An unmarked one is imported as a new
+    /// artifact file when `create-artifacts` allows it, else counted in one notice. A run
+    /// keeping to a milestone event's scope imports that milestone only.
     fn plan_unclaimed_milestones(&mut self) {
         let options = self.input.options;
+        let scope = self.input.scope;
+        let everything = scope.everything && scope.read == Read::All;
+        let only = match (&scope.event, everything) {
+            (_, true) => None,
+            (Some(hint), false) => Some(hint.number),
+            (None, false) => return,
+        };
         let claimed: BTreeSet<u64> = self
             .linked
             .keys()
             .copied()
             .chain(self.adoptions.iter().filter_map(adopted_number))
             .chain(self.updates.iter().filter_map(|c| c.action.milestone_number()))
+            .chain(self.removed_numbers.iter().copied())
             .collect();
         let titles: BTreeSet<&str> =
             self.input.projects.iter().flat_map(|p| &p.artifacts).map(|a| a.title.as_str()).collect();
         let mut unmarked = Vec::new();
         for m in self.input.milestones.iter().filter(|m| !claimed.contains(&m.number)) {
+            if only.is_some_and(|n| n != m.number) {
+                continue;
+            }
             match link::marker(m.description.as_deref().unwrap_or_default()) {
-                Some(mk) => self.check_marker_target(m, &mk),
+                Some(mk) if everything => self.plan_marked_unclaimed(m, &mk),
+                Some(_) => {}
                 None if titles.contains(m.title.as_str()) => {} // its namesake reported why it did not adopt
                 None => unmarked.push(m),
             }
@@ -675,8 +793,12 @@ impl<'a> Planner<'a> {
     }
 
     /// A milestone whose marker names an artifact of a project this run syncs, but that no
-    /// artifact claimed: reported when the artifact is gone and the milestone is still open.
-    fn check_marker_target(&mut self, m: &Milestone, mk: &Marker) {
+    /// artifact claimed. When the artifact is gone (no file of the project has its ID, none of
+    /// its unreadable files is named for it) and the milestone is open, the file was removed
+    /// and the removal's own run never happened (cancelled, or before this version): it is
+    /// closed, or deleted under `on-artifact-removed: delete`. A marker without the project
+    /// line is only reported: it may have been typed by hand.
+    fn plan_marked_unclaimed(&mut self, m: &'a Milestone, mk: &Marker) {
         let Some(project) = self.input.projects.iter().find(|p| mk.project.as_deref().is_none_or(|s| s == p.slug))
         else {
             return; // another project's (or repository's) milestone
@@ -686,19 +808,42 @@ impl<'a> Planner<'a> {
         if exists || m.state == MilestoneState::Closed {
             return;
         }
-        self.diagnostics.push(Diagnostic::warning(
-            format!("{}/{}", project.dir, project.config.artifact_folder()),
-            None,
-            format!(
-                "milestone #{} ({}) is open and carries the marker `IntelliManage-ID: {}` of project {}, but no artifact in {}/{} has that ID (removed or renamed?); restore the file, close or delete the milestone, or remove its marker lines to let the sync import it",
-                m.number,
-                m.html_url,
-                mk.id,
-                project.slug,
-                project.dir,
-                project.config.artifact_folder()
-            ),
-        ));
+        let folder = format!("{}/{}", project.dir, project.config.artifact_folder());
+        if mk.project.is_none() || self.input.options.direction == Direction::FromGithub {
+            self.diagnostics.push(Diagnostic::warning(
+                folder.clone(),
+                None,
+                format!(
+                    "milestone #{} ({}) is open and carries the marker `IntelliManage-ID: {}`, but no artifact in {folder} has that ID (removed or renamed?); restore the file, close or delete the milestone, or remove its marker lines to let the sync import it",
+                    m.number, m.html_url, mk.id
+                ),
+            ));
+            return;
+        }
+        // Deleting cannot be undone: only a milestone the sync has kept (it carries the sync's
+        // record) is deleted for a file that is gone; any other is closed.
+        let kept_by_sync = link::record(m.description.as_deref().unwrap_or_default()).is_some();
+        let action = match self.input.options.on_removed.unwrap_or(OnRemoved::Close) {
+            OnRemoved::Delete if kept_by_sync => {
+                Action::DeleteRemoved { number: m.number, html_url: m.html_url.clone() }
+            }
+            _ => Action::CloseRemoved { number: m.number, html_url: m.html_url.clone() },
+        };
+        self.diagnostics.push(Diagnostic::notice(format!(
+            "milestone #{} carries the marker of {} of project {}, which is no longer in {folder}: its file was removed, so the milestone is {}",
+            m.number,
+            mk.id,
+            project.slug,
+            if matches!(action, Action::DeleteRemoved { .. }) { "deleted" } else { "closed" }
+        )));
+        self.removed_numbers.insert(m.number);
+        let gone = Artifact {
+            path: format!("{folder}/{}", mk.id),
+            id: mk.id.clone(),
+            title: m.title.clone(),
+            ..Artifact::default()
+        };
+        self.removals.push(change(project, &gone, action));
     }
 
     fn finish(self) -> Plan {
@@ -710,7 +855,14 @@ impl<'a> Planner<'a> {
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by(|a, b| (b.level, &a.file, a.line).cmp(&(a.level, &b.file, b.line)));
         diagnostics.dedup();
-        Plan { changes, diagnostics, in_sync: self.in_sync, wanted_times: self.wanted_times }
+        Plan {
+            changes,
+            diagnostics,
+            in_sync: self.in_sync,
+            wanted_times: self.wanted_times,
+            behind: self.behind,
+            detached: self.detached,
+        }
     }
 }
 
@@ -737,7 +889,9 @@ fn change(project: &Project, a: &Artifact, action: Action) -> Change {
         artifact_title: a.title.clone(),
         path: a.path.clone(),
         action,
+        fields: Vec::new(),
         file_edits: Vec::new(),
+        after_commit: None,
         file_fields: Vec::new(),
         conflicts: Vec::new(),
     }

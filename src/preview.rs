@@ -1,8 +1,10 @@
 //! A pull request's preview: what merging it would do to the milestones, shown and never done.
 //!
-//! The run plans exactly as the push of the merge would (the same scope from history, the same
-//! planner, the same milestones), then stops: no milestone write and no commit, whatever the
-//! `dry-run` input says. The plan goes to the job summary and the `plan` output and, with
+//! The run goes through the one pipeline ([`crate::run`]) with the pull request's changes as
+//! its hints, planned as the push of the merge would plan them (the same planner, the same
+//! milestones), then stops: no milestone write and no commit, whatever the `dry-run` input
+//! says. It previews the pull request's own changes only, not whatever else a later run
+//! would converge. The plan goes to the job summary and the `plan` output and, with
 //! `pr-comment: true`, into one comment on the pull request that later runs find by its hidden
 //! marker and update in place.
 //!
@@ -27,70 +29,33 @@ use crate::diagnostic::{Diagnostic, Level};
 use crate::event::PullRequest;
 use crate::github::{GitHub, GitHubError};
 use crate::history::{self, Touched};
-use crate::plan::{self, Plan, Scope};
+use crate::plan::{Plan, Scope};
 use crate::push_scope::{self, OldAt};
 use crate::report::{self, Totals};
-use crate::run;
-use crate::workspace::{self, Workspace};
+use crate::runner;
+use crate::workspace::Workspace;
 
 /// GitHub refuses comment bodies over 65,536 characters; the preview stays well below.
 pub const MAX_COMMENT_CHARS: usize = 60_000;
 
-/// Runs the preview of `pr` and returns the exit code: 1 when merging would meet errors
-/// (unreadable files, integrity problems) or leave a conflict flagged with
-/// `fail-on-conflict`, so that the check fails before the merge does. A comment that cannot
-/// be posted is a warning, never a failure.
-pub(crate) async fn run<G: GitHub>(
+/// Which artifact files pull request `pr` changes, as a push of its merge would change them,
+/// and the commit that holds them (the checkout). `Err` says why there is nothing to preview
+/// (the checkout holds none of the pull request's changes), with the fix.
+pub(crate) async fn changes_of<G: GitHub>(
     settings: &Settings,
     gh: &G,
-    out: &mut dyn Write,
+    ws: &Workspace,
     pr: &PullRequest,
-) -> Result<i32, String> {
+    out: &mut dyn Write,
+) -> Result<(Touched, String), String> {
     let number = pr.number;
-    if pr.closed {
-        return Ok(run::finish_early(
-            settings,
-            out,
-            &format!("pull request #{number} is closed; there is nothing to preview"),
-        ));
-    }
-    let default_branch = match &pr.default_branch {
-        Some(b) => b.clone(),
-        None => gh.default_branch().await.map_err(|e| e.to_string())?,
-    };
-    if pr.base_ref != default_branch {
-        return Ok(run::finish_early(
-            settings,
-            out,
-            &format!(
-                "pull request #{number} merges into {}, not the default branch ({default_branch}); only the default branch syncs, so there is nothing to preview",
-                pr.base_ref
-            ),
-        ));
-    }
-
-    let _ = writeln!(out, "::group::Read");
-    let changes = match changes(&settings.workspace, settings.sha.as_deref(), pr) {
-        Ok(changes) => changes,
-        Err(not_checked_out) => {
-            let _ = writeln!(out, "::endgroup::");
-            return Ok(run::finish_early(settings, out, &not_checked_out));
-        }
-    };
-    let ws = workspace::read(
-        &settings.workspace,
-        &settings.projects_root,
-        &settings.repository,
-        settings.project.as_deref(),
-    );
-    let mut notes = Vec::new();
-    let (touched, head) = match changes {
+    Ok(match changes(&settings.workspace, settings.sha.as_deref(), pr)? {
         Changes::Between { from, to } => {
             let _ = writeln!(out, "changes of #{number}: {}..{}", short(&from), short(&to));
             let touched =
                 match history::local_changes(&settings.workspace, &settings.projects_root, Some(&from), &to, false) {
                     Ok(touched) => touched,
-                    Err(gap) => from_github(gh, &ws, pr, OldAt::Commit(from.clone()), &gap, out).await,
+                    Err(gap) => from_github(gh, ws, pr, OldAt::Commit(from.clone()), &gap, out).await,
                 };
             (touched, to)
         }
@@ -99,45 +64,32 @@ pub(crate) async fn run<G: GitHub>(
             // where it left the base. Otherwise it is the test merge, whose changes are
             // against the base it was made on.
             let old_at = if head == pr.head_sha { OldAt::MergeBase } else { OldAt::Commit(pr.base_sha.clone()) };
-            (from_github(gh, &ws, pr, old_at, &reason, out).await, head)
+            (from_github(gh, ws, pr, old_at, &reason, out).await, head)
         }
-    };
-    let scope = match touched {
-        Touched::All { reason } => every_artifact(out, &mut notes, &reason),
-        Touched::Files(files) => run::scope_of_push(&ws, files),
-    };
-    let touched = touched_artifacts(&ws, &scope);
-    if touched == Some(0) {
-        let note = format!("Pull request #{number} changes no artifact that syncs under `{}`.", settings.projects_root);
-        let _ = writeln!(out, "{note}");
-        notes.push(note);
-    }
-    // Nothing in scope needs no milestone: a pull request that touches no artifact costs no
-    // API call (the planner's checks across all artifacts need none either).
-    let milestones = if ws.projects.is_empty() || touched == Some(0) {
-        Vec::new()
-    } else {
-        gh.list_milestones().await.map_err(|e| e.to_string())?
-    };
-    let _ = writeln!(
-        out,
-        "{} project(s), {} artifact(s) in scope, {} milestone(s)",
-        ws.projects.len(),
-        touched.map_or_else(|| "every".to_string(), |n| n.to_string()),
-        milestones.len()
-    );
-    let _ = writeln!(out, "::endgroup::");
+    })
+}
 
-    let options = run::plan_options(settings);
-    let plan = plan::plan(&plan::Input {
-        repository: &settings.repository,
-        projects: &ws.projects,
-        milestones: &milestones,
-        scope: &scope,
-        options: &options,
-    });
+/// Shows the preview of `pr` (its `plan`, made on the checkout at `head`) in the log, the job
+/// summary, the outputs and, with `pr-comment: true`, one comment on the pull request; returns
+/// the exit code: 1 when merging would meet errors (unreadable files, integrity problems) or
+/// leave a conflict flagged with `fail-on-conflict`, so that the check fails before the merge
+/// does. A comment that cannot be posted is a warning, never a failure. Nothing else is
+/// written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn show<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    out: &mut dyn Write,
+    pr: &PullRequest,
+    plan: &Plan,
+    diagnostics: &[Diagnostic],
+    mut notes: Vec<String>,
+    head: &str,
+    default_branch: &str,
+) -> i32 {
+    let number = pr.number;
     let _ = writeln!(out, "::group::Preview of #{number} (nothing is written)");
-    for line in report::plan_lines(&plan) {
+    for line in report::plan_lines(plan) {
         let _ = writeln!(out, "{line}");
     }
     if plan.is_empty() {
@@ -145,25 +97,23 @@ pub(crate) async fn run<G: GitHub>(
     }
     let _ = writeln!(out, "::endgroup::");
 
-    let mut diagnostics = ws.diagnostics.clone();
-    diagnostics.extend(plan.diagnostics.iter().cloned());
     notes.insert(
         0,
         format!(
             "What a push of pull request #{number} (at {}) to {default_branch} would do. This is a preview: nothing was written.",
-            short(&head)
+            short(head)
         ),
     );
-    let t = report::totals(&plan, None, &diagnostics);
-    let text = preview_text(&settings.repository, number, &plan, &diagnostics, &notes);
-    for d in &diagnostics {
+    let t = report::totals(plan, None, diagnostics);
+    let text = preview_text(&settings.repository, number, plan, diagnostics, &notes);
+    for d in diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
     }
 
     let mut summary = text.clone();
     if settings.pr_comment {
         let marker = marker(&settings.projects_root, settings.project.as_deref());
-        let body = comment_body(&marker, &text, &head);
+        let body = comment_body(&marker, &text, head);
         match sticky_comment(gh, number, &marker, &body, plan.is_empty() && t.errors == 0).await {
             Ok(outcome) => {
                 let _ = writeln!(out, "{}", outcome.describe(number));
@@ -185,11 +135,11 @@ pub(crate) async fn run<G: GitHub>(
             }
         }
     }
-    run::write_summary(settings, &summary);
-    run::write_outputs(settings, &report::outputs(&plan, None, &diagnostics));
-    let _ = writeln!(out, "{}", heading(number, &plan, &t));
+    runner::write_summary(settings, &summary);
+    runner::write_outputs(settings, &report::outputs(plan, None, diagnostics));
+    let _ = writeln!(out, "{}", heading(number, plan, &t));
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
-    Ok(if t.errors > 0 || failed_on_conflict { 1 } else { 0 })
+    if t.errors > 0 || failed_on_conflict { 1 } else { 0 }
 }
 
 /// The checkout's history cannot tell which files the pull request changes (`gap` says why):
@@ -219,30 +169,19 @@ async fn from_github<G: GitHub>(
     }
 }
 
-/// Neither history nor GitHub can tell which artifacts the pull request changes: all are in
-/// scope, as on a push with missing history, and the summary says why.
-fn every_artifact(out: &mut dyn Write, notes: &mut Vec<String>, reason: &str) -> Scope {
-    let note = format!("Every artifact is treated as touched: {reason}.");
-    let _ = writeln!(out, "{note}");
-    notes.push(note);
-    Scope::All
-}
-
 /// How many artifacts of the milestone type the scope holds (changed, added or removed);
 /// `None` for every artifact.
-fn touched_artifacts(ws: &Workspace, scope: &Scope) -> Option<usize> {
-    match scope {
-        Scope::All => None,
-        Scope::Files { touched, removed } => {
-            let current = ws
-                .projects
-                .iter()
-                .flat_map(|p| p.artifacts.iter().map(|a| a.path.as_str()).chain(p.broken.iter().map(String::as_str)))
-                .filter(|path| touched.contains_key(*path))
-                .count();
-            Some(current + removed.len())
-        }
+pub(crate) fn touched_artifacts(ws: &Workspace, scope: &Scope) -> Option<usize> {
+    if scope.everything {
+        return None;
     }
+    let current = ws
+        .projects
+        .iter()
+        .flat_map(|p| p.artifacts.iter().map(|a| a.path.as_str()).chain(p.broken.iter().map(String::as_str)))
+        .filter(|path| scope.touched.contains_key(*path))
+        .count();
+    Some(current + scope.removed.len())
 }
 
 /// Which commits hold the pull request's changes.

@@ -21,10 +21,12 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::artifact::{self, Artifact};
 use crate::config::Settings;
 use crate::event::Push;
 use crate::github::{Comparison, FileStatus, GitHub};
 use crate::history::{self, FileChange, Touched};
+use crate::plan::{self, Touch};
 use crate::workspace::Workspace;
 
 /// The files `push` touched under the projects root, and how: from the checkout's history
@@ -190,7 +192,7 @@ async fn earlier<G: GitHub>(gh: &G, commit: &str, path: &str, reads: &mut usize)
 
 /// Whether `path` (repository-relative) is where an artifact of a syncing project lives: a
 /// `.md` file directly in the project's artifact folder, as the workspace reader finds them.
-fn is_artifact_path(ws: &Workspace, path: &str) -> bool {
+pub(crate) fn is_artifact_path(ws: &Workspace, path: &str) -> bool {
     ws.projects.iter().any(|p| {
         path.strip_prefix(&format!("{}/{}/", p.dir, p.config.artifact_folder()))
             .is_some_and(|name| !name.contains('/') && name.ends_with(".md"))
@@ -218,4 +220,45 @@ pub(crate) fn pushed_times(push: &Push, root: &str) -> BTreeMap<String, DateTime
 /// The first 7 characters of a commit id, as GitHub shows them.
 fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
+}
+
+/// Turns a push's file list into the planner's hints: which artifacts it touched, and which
+/// fields of each; removed artifacts as they were before the push.
+pub fn hints_of_push(
+    ws: &Workspace,
+    files: Vec<(String, FileChange)>,
+) -> (BTreeMap<String, Touch>, Vec<(String, Artifact)>) {
+    let mut touched = BTreeMap::new();
+    let mut removed = Vec::new();
+    let current: BTreeMap<&str, &Artifact> =
+        ws.projects.iter().flat_map(|p| &p.artifacts).map(|a| (a.path.as_str(), a)).collect();
+    for (path, change) in files {
+        match change {
+            FileChange::Added => {
+                touched.insert(path, Touch::Whole);
+            }
+            FileChange::Modified { old } => {
+                let touch = match (artifact::parse(&path, &old), current.get(path.as_str())) {
+                    (Ok(old), Some(new)) => Touch::Fields(plan::changed_fields(&old, new)),
+                    _ => Touch::Whole,
+                };
+                touched.insert(path, touch);
+            }
+            FileChange::Removed { old } => {
+                let Some(project) = ws
+                    .projects
+                    .iter()
+                    .find(|p| path.starts_with(&format!("{}/{}/", p.dir, p.config.artifact_folder())))
+                else {
+                    continue;
+                };
+                if let Ok(old) = artifact::parse(&path, &old)
+                    && artifact::normalize_label(&old.kind) == project.config.milestone_kind()
+                {
+                    removed.push((project.slug.clone(), old));
+                }
+            }
+        }
+    }
+    (touched, removed)
 }

@@ -140,7 +140,7 @@ fn milestone_url(c: &Change) -> Option<&str> {
         | Action::Update { html_url, .. }
         | Action::CloseRemoved { html_url, .. }
         | Action::DeleteRemoved { html_url, .. }
-        | Action::EditFile { html_url, .. }
+        | Action::RecordDeleted { html_url, .. }
         | Action::CreateFile { html_url, .. } => Some(html_url),
     }
 }
@@ -180,12 +180,12 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
             Action::Adopt { .. } | Action::Update { .. } => {
                 t.linked += usize::from(matches!(c.action, Action::Adopt { .. }));
                 // A change that only closes counts as closed, not as updated.
-                let only_closes = c.closes() && c.fields() == ["state"];
-                t.updated += usize::from(!c.fields().is_empty() && !only_closes);
+                let only_closes = c.closes() && c.sent_fields() == ["state"];
+                t.updated += usize::from(!c.fields.is_empty() && !only_closes);
             }
             Action::CloseRemoved { .. } => {}
             Action::DeleteRemoved { .. } => t.deleted += 1,
-            Action::EditFile { .. } | Action::CreateFile { .. } => {}
+            Action::RecordDeleted { .. } | Action::CreateFile { .. } => {}
         }
         if c.closes() {
             t.closed += 1;
@@ -627,7 +627,9 @@ mod tests {
                     due_on: None,
                 },
             },
+            fields: vec![],
             file_edits: vec![],
+            after_commit: None,
             file_fields: vec![],
             conflicts: vec![],
         };
@@ -676,7 +678,9 @@ mod tests {
                 html_url: "https://github.com/acme/plan/milestone/3".into(),
                 patch: Default::default(),
             },
+            fields: vec![],
             file_edits: vec![],
+            after_commit: None,
             file_fields: vec![],
             conflicts: vec![Conflict {
                 field: Field::Title,

@@ -1,21 +1,30 @@
-//! One run, start to end: read the event, the workspace and GitHub; plan; apply; report.
-//! This is the imperative shell around the pure planner.
+//! One run, start to end, the same for every trigger: read the workspace, the trigger's hints
+//! and GitHub's milestones; plan; bring the plan to the branch head; apply; report. This is
+//! the imperative shell around the pure planner.
+//!
+//! The trigger only adds hints (a push's changed files, a milestone event's changed fields)
+//! and, for a pull request, turns the run into a preview. Within the request budget
+//! (`reconcile-budget` list pages) every run reads every milestone and converges every pair,
+//! so that whatever a cancelled run would have done, the next run of any trigger does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use crate::apply::{self, Target};
 use crate::artifact;
+use crate::branch::{self, Caught};
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Level};
-use crate::event::{self, Event, MilestoneAction, MilestoneEvent};
+use crate::event::{self, Event, MilestoneAction, MilestoneEvent, PullRequest, Push};
 use crate::github::{GitHub, GitHubError};
-use crate::history::{self, FileChange, Touched};
+use crate::history::{self, Touched};
 use crate::link;
 use crate::milestone::Milestone;
-use crate::plan::milestone_event::{self, EventInput, EventSettings};
-use crate::plan::{self, Plan, Scope, Touch};
+use crate::plan::{self, EventHint, Field, Plan, Read, Scope};
+use crate::preview;
+use crate::push_scope;
 use crate::report;
+use crate::runner::{self, nothing_to_do};
 use crate::workspace::{self, Workspace};
 
 /// Runs the sync and returns the process exit code: 0 when everything synced (or there was
@@ -25,10 +34,20 @@ pub async fn run<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) ->
         Ok(code) => code,
         Err(message) => {
             let _ = writeln!(out, "{}", report::annotation(&Diagnostic::general(Level::Error, message.clone())));
-            write_summary(settings, &format!("## ❌ milestone-sync failed\n\n{}\n", report::cell(&message)));
+            runner::write_summary(settings, &format!("## ❌ milestone-sync failed\n\n{}\n", report::cell(&message)));
             1
         }
     }
+}
+
+/// What started the run, as the pipeline uses it.
+#[derive(Debug, Clone, Copy)]
+enum Trigger<'e> {
+    Push(&'e Push),
+    Milestone(&'e MilestoneEvent),
+    /// `workflow_dispatch`, `schedule`, or a terminal run without an event.
+    Reconcile,
+    PullRequest(&'e PullRequest),
 }
 
 async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> Result<i32, String> {
@@ -38,48 +57,60 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         None => String::new(),
     };
     let event = event::parse(&settings.event_name, &payload)?;
-    let mut notes = Vec::new();
-    let (branch, default_branch, push) = match &event {
-        Event::Push(push) => {
-            if push.deleted {
-                return Ok(finish_early(settings, out, "the push deleted a branch or tag; nothing to sync"));
-            }
-            let Some(branch) = push.branch() else {
-                return Ok(finish_early(settings, out, &format!("{} is not a branch; nothing to sync", push.git_ref)));
-            };
-            (branch.to_string(), push.default_branch.clone(), Some(push))
+    let (trigger, payload_default) = match &event {
+        Event::Push(push) if push.deleted => {
+            return Ok(nothing_to_do(settings, out, "the push deleted a branch or tag; nothing to sync"));
         }
-        Event::Reconcile { name, default_branch } => {
-            let branch = settings.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/heads/")).map(str::to_string);
-            let Some(branch) = branch else {
-                return Ok(finish_early(
-                    settings,
-                    out,
-                    &format!("{name} ran on {:?}, which is not a branch; nothing to sync", settings.git_ref),
-                ));
-            };
-            (branch, default_branch.clone(), None)
+        Event::Push(push) => (Trigger::Push(push), push.default_branch.clone()),
+        Event::Milestone(m) => (Trigger::Milestone(m), m.default_branch.clone()),
+        Event::Reconcile { default_branch, .. } => (Trigger::Reconcile, default_branch.clone()),
+        Event::PullRequest(pr) if pr.closed => {
+            let message = format!("pull request #{} is closed; there is nothing to preview", pr.number);
+            return Ok(nothing_to_do(settings, out, &message));
         }
-        Event::Milestone(m) => return run_milestone_event(settings, gh, out, m).await,
-        Event::PullRequest(pr) => return crate::preview::run(settings, gh, out, pr).await,
+        Event::PullRequest(pr) => (Trigger::PullRequest(pr), pr.default_branch.clone()),
         Event::Other(name) => {
-            return Ok(finish_early(
-                settings,
-                out,
-                &format!("the {name} event is not one milestone-sync handles; nothing to do"),
-            ));
+            let message = format!("the {name} event is not one milestone-sync handles; nothing to do");
+            return Ok(nothing_to_do(settings, out, &message));
         }
     };
-    let default_branch = match default_branch {
+    let branch = match trigger {
+        Trigger::Push(push) => match push.branch() {
+            Some(b) => Some(b.to_string()),
+            None => {
+                let message = format!("{} is not a branch; nothing to sync", push.git_ref);
+                return Ok(nothing_to_do(settings, out, &message));
+            }
+        },
+        Trigger::Reconcile => {
+            let branch = settings.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/heads/")).map(str::to_string);
+            if branch.is_none() {
+                let message = format!(
+                    "{} ran on {:?}, which is not a branch; nothing to sync",
+                    settings.event_name, settings.git_ref
+                );
+                return Ok(nothing_to_do(settings, out, &message));
+            }
+            branch
+        }
+        Trigger::PullRequest(pr) => Some(pr.base_ref.clone()),
+        // A milestone event syncs with the default branch.
+        Trigger::Milestone(_) => None,
+    };
+    let default_branch = match payload_default {
         Some(b) => b,
         None => gh.default_branch().await.map_err(|e| e.to_string())?,
     };
+    let branch = branch.unwrap_or_else(|| default_branch.clone());
     if branch != default_branch {
-        return Ok(finish_early(
-            settings,
-            out,
-            &format!("{branch} is not the default branch ({default_branch}); only the default branch syncs"),
-        ));
+        let message = match trigger {
+            Trigger::PullRequest(pr) => format!(
+                "pull request #{} merges into {branch}, not the default branch ({default_branch}); only the default branch syncs, so there is nothing to preview",
+                pr.number
+            ),
+            _ => format!("{branch} is not the default branch ({default_branch}); only the default branch syncs"),
+        };
+        return Ok(nothing_to_do(settings, out, &message));
     }
 
     let _ = writeln!(out, "::group::Read");
@@ -89,46 +120,330 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         &settings.repository,
         settings.project.as_deref(),
     );
-    let mut push_times = BTreeMap::new();
-    let scope = match push {
-        Some(push) => match crate::push_scope::touched(settings, gh, &ws, push, out, &mut push_times).await {
-            Touched::All { reason } => {
-                let note = format!("Every artifact is treated as touched: {reason}.");
-                let _ = writeln!(out, "{note}");
-                notes.push(note);
-                Scope::All
+    let mut notes = Vec::new();
+    let mut options = plan_options(settings);
+    let mut preview_head = None;
+    let hints = match trigger {
+        Trigger::Push(push) => {
+            let touched = push_scope::touched(settings, gh, &ws, push, out, &mut options.local_times).await;
+            Hints::of_files(&ws, touched, out, &mut notes)
+        }
+        Trigger::PullRequest(pr) => match preview::changes_of(settings, gh, &ws, pr, out).await {
+            Ok((touched, head)) => {
+                preview_head = Some(head);
+                Hints::of_files(&ws, touched, out, &mut notes)
             }
-            Touched::Files(files) => scope_of_push(&ws, files),
+            Err(not_checked_out) => {
+                let _ = writeln!(out, "::endgroup::");
+                return Ok(nothing_to_do(settings, out, &not_checked_out));
+            }
         },
-        None => Scope::All,
+        Trigger::Milestone(m) => Hints::Event(event_hint(m)),
+        Trigger::Reconcile => Hints::None,
     };
-    let milestones = if ws.projects.is_empty() {
-        Vec::new()
-    } else {
-        milestones_for(gh, &ws, &scope, &settings.repository).await.map_err(|e| e.to_string())?
-    };
+    let (milestones, scope) = read_milestones(settings, gh, &ws, trigger, hints, out, &mut notes).await?;
     let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
     let _ =
         writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
     let _ = writeln!(out, "::endgroup::");
 
-    let mut options = plan_options(settings);
-    options.local_times.extend(push_times);
-    let plan_with = |options: &plan::Options| {
-        plan::plan(&plan::Input {
-            repository: &settings.repository,
-            projects: &ws.projects,
-            milestones: &milestones,
-            scope: &scope,
-            options,
-        })
-    };
-    let mut plan = plan_with(&options);
-    if learn_times(gh, &branch, &plan, &mut options, out).await {
-        plan = plan_with(&options);
+    let mut milestones = milestones;
+    let mut plan = plan_with(settings, &ws, &milestones, &scope, &options);
+
+    if let Trigger::PullRequest(pr) = trigger {
+        let mut diagnostics = ws.diagnostics.clone();
+        diagnostics.extend(plan.diagnostics.iter().cloned());
+        let head = preview_head.unwrap_or_default();
+        return Ok(preview::show(settings, gh, out, pr, &plan, &diagnostics, notes, &head, &default_branch).await);
     }
+
+    // A run keeping to a milestone event's scope planned on the payload's milestone: before
+    // writing, GitHub's current milestone is the truth (one read; a milestone deleted right
+    // after the event is then handled as deleted).
+    if let (Trigger::Milestone(m), Read::Only(_)) = (trigger, &scope.read)
+        && !plan.is_empty()
+    {
+        let now = gh.get_milestone(m.milestone.number).await.map_err(|e| e.to_string())?;
+        if now.is_none() {
+            let _ = writeln!(out, "milestone #{} no longer exists: handled as deleted", m.milestone.number);
+        }
+        milestones = now.into_iter().collect();
+        plan = plan_with(settings, &ws, &milestones, &scope, &options);
+    }
+
+    // Before the first write that depends on the files: the branch head, not the checkout,
+    // is what the plan must be made on.
+    let checkout = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
+    let mut planned_on = checkout.clone();
+    let mut known_head = None;
+    if !settings.dry_run && needs_head(&plan) {
+        let _ = writeln!(out, "::group::Branch head");
+        let caught = branch::catch_up(gh, &mut ws, &branch, checkout.as_deref(), out).await?;
+        match &caught {
+            Caught::AtCheckout { .. } => {
+                let _ = writeln!(out, "{branch} is at the checkout");
+            }
+            Caught::Moved { files, .. } => {
+                notes.push(format!(
+                    "{branch} had moved on from the checkout: the run planned on its head ({} artifact file(s) read there).",
+                    files.len()
+                ));
+                // The checkout's history does not know when those files last changed: a
+                // conflict on one asks GitHub (see `learn_times`).
+                for path in files {
+                    options.local_times.remove(path);
+                }
+                plan = plan_with(settings, &ws, &milestones, &scope, &options);
+            }
+            Caught::Unknown { why, .. } => {
+                let _ = writeln!(out, "{branch} moved on from the checkout, but {why}; planning on the checkout");
+            }
+        }
+        known_head = Some(caught.head().to_string());
+        planned_on = match caught {
+            Caught::Unknown { .. } => checkout.clone(),
+            caught => Some(caught.head().to_string()),
+        };
+        let _ = writeln!(out, "::endgroup::");
+    }
+    if learn_times(gh, &branch, &plan, &mut options, out).await {
+        plan = plan_with(settings, &ws, &milestones, &scope, &options);
+    }
+    drop(milestones);
     free_artifacts(&mut ws);
-    apply_and_report(settings, gh, out, &ws, plan, &branch, notes).await
+    let at = Commits { planned_on: planned_on.as_deref(), known_head: known_head.as_deref() };
+    apply_and_report(settings, gh, out, &ws, plan, &branch, at, notes).await
+}
+
+/// Which commits a run's file changes start from.
+#[derive(Debug, Clone, Copy)]
+struct Commits<'a> {
+    /// The commit whose files the plan was made on (the branch head the run caught up with,
+    /// or the checkout).
+    planned_on: Option<&'a str>,
+    /// The branch head as last read, if it was.
+    known_head: Option<&'a str>,
+}
+
+/// The planner on what was read.
+fn plan_with(
+    settings: &Settings,
+    ws: &Workspace,
+    milestones: &[Milestone],
+    scope: &Scope,
+    options: &plan::Options,
+) -> Plan {
+    plan::plan(&plan::Input { repository: &settings.repository, projects: &ws.projects, milestones, scope, options })
+}
+
+/// Whether the plan must be brought to the branch head before it is applied: it writes a file
+/// (the commit needs the head anyway, and the files must be the head's), it closes or deletes
+/// a milestone because a file is missing, or a milestone's record says the sync committed a
+/// newer version of a file than the checkout holds, so the checkout's values may be older
+/// than the branch's.
+fn needs_head(plan: &Plan) -> bool {
+    use plan::Action::{CloseRemoved, CreateFile, DeleteRemoved};
+    let depends_on_files = plan.changes.iter().any(|c| {
+        c.links_file()
+            || !c.file_edits.is_empty()
+            // Decided on a file's absence: the head may hold it (an import another run committed).
+            || matches!(c.action, CreateFile { .. } | CloseRemoved { .. } | DeleteRemoved { .. })
+    });
+    depends_on_files || !plan.behind.is_empty()
+}
+
+/// What the trigger knows besides the two sides' values.
+enum Hints {
+    None,
+    /// A push's (or a pull request's) changed artifacts.
+    Files {
+        touched: BTreeMap<String, plan::Touch>,
+        removed: Vec<(String, artifact::Artifact)>,
+    },
+    /// History could not list the changes: every artifact counts as touched (the reason is in
+    /// the notes).
+    Unknown,
+    Event(EventHint),
+}
+
+impl Hints {
+    fn of_files(ws: &Workspace, touched: Touched, out: &mut dyn Write, notes: &mut Vec<String>) -> Hints {
+        match touched {
+            Touched::All { reason } => {
+                let note = format!("Every artifact is treated as touched: {reason}.");
+                let _ = writeln!(out, "{note}");
+                notes.push(note);
+                Hints::Unknown
+            }
+            Touched::Files(files) => {
+                let (touched, removed) = push_scope::hints_of_push(ws, files);
+                Hints::Files { touched, removed }
+            }
+        }
+    }
+}
+
+/// The synced fields a milestone event says changed on GitHub: `changes.*.from` of `edited`
+/// (all three when a redelivered or hand-made payload names none), the state for `closed`
+/// and `opened`.
+pub fn event_hint(m: &MilestoneEvent) -> EventHint {
+    let changed: BTreeSet<Field> = match m.action {
+        MilestoneAction::Edited => {
+            let e = m.edited;
+            let named = [(e.title, Field::Title), (e.description, Field::Description), (e.due_on, Field::DueOn)];
+            let set: BTreeSet<Field> = named.iter().filter(|(on, _)| *on).map(|(_, f)| *f).collect();
+            if set.is_empty() { BTreeSet::from([Field::Title, Field::Description, Field::DueOn]) } else { set }
+        }
+        MilestoneAction::Closed | MilestoneAction::Opened => BTreeSet::from([Field::State]),
+        MilestoneAction::Created | MilestoneAction::Deleted => BTreeSet::new(),
+    };
+    EventHint { number: m.milestone.number, changed }
+}
+
+/// The milestones a run reads and the scope it plans for. A reconcile reads every milestone.
+/// A push or a milestone event reads every milestone too while the list takes no more than
+/// `reconcile-budget` pages, and converges everything; above that it keeps to what its trigger
+/// names, in as few requests as GitHub allows ([`milestone_reads`]), and the summary says so.
+/// A pull request's preview reads every milestone but plans only its own changes.
+async fn read_milestones<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    ws: &Workspace,
+    trigger: Trigger<'_>,
+    hints: Hints,
+    out: &mut dyn Write,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Milestone>, Scope), String> {
+    let err = |e: GitHubError| e.to_string();
+    if ws.projects.is_empty() {
+        let scope = match hints {
+            Hints::Files { touched, removed } => Scope::files(touched, removed),
+            _ => Scope::all(),
+        };
+        return Ok((Vec::new(), scope));
+    }
+    match (trigger, hints) {
+        (Trigger::PullRequest(pr), Hints::Files { touched, removed }) => {
+            let scope = Scope::files(touched, removed);
+            if preview::touched_artifacts(ws, &scope) == Some(0) {
+                let note = format!(
+                    "Pull request #{} changes no artifact that syncs under `{}`.",
+                    pr.number, settings.projects_root
+                );
+                let _ = writeln!(out, "{note}");
+                notes.push(note);
+                return Ok((Vec::new(), scope));
+            }
+            Ok((gh.list_milestones().await.map_err(err)?, scope))
+        }
+        (_, Hints::None | Hints::Unknown) => Ok((gh.list_milestones().await.map_err(err)?, Scope::all())),
+        (_, Hints::Files { touched, removed }) => {
+            if let Some(all) = within_budget(settings, gh, ws).await.map_err(err)? {
+                return Ok((all, Scope::push(touched, removed)));
+            }
+            let narrow = Scope::files(touched, removed);
+            match milestone_reads(ws, &narrow, &settings.repository) {
+                // A new artifact to adopt or create needs the whole list anyway: then the run
+                // converges everything it read.
+                MilestoneReads::All => {
+                    let all = gh.list_milestones().await.map_err(err)?;
+                    Ok((all, Scope { everything: true, ..narrow }))
+                }
+                MilestoneReads::Each(numbers) => {
+                    over_budget(settings, out, notes);
+                    let mut read = Vec::with_capacity(numbers.len());
+                    for &number in &numbers {
+                        // A milestone deleted on GitHub is absent, as it would be from the list.
+                        read.extend(gh.get_milestone(number).await.map_err(err)?);
+                    }
+                    Ok((read, Scope { read: Read::Only(numbers), ..narrow }))
+                }
+            }
+        }
+        (Trigger::Milestone(m), Hints::Event(hint)) => {
+            if let Some(all) = within_budget(settings, gh, ws).await.map_err(err)? {
+                return Ok((all, Scope::event(true, hint)));
+            }
+            over_budget(settings, out, notes);
+            // The payload's milestone, checked against GitHub before anything is written; none
+            // for a deleted one.
+            let payload = (m.action != MilestoneAction::Deleted).then(|| m.milestone.clone());
+            let number = hint.number;
+            Ok((
+                payload.into_iter().collect(),
+                Scope { read: Read::Only(BTreeSet::from([number])), ..Scope::event(false, hint) },
+            ))
+        }
+        (_, Hints::Event(hint)) => Ok((gh.list_milestones().await.map_err(err)?, Scope::event(true, hint))),
+    }
+}
+
+/// The scope and the milestones a run of `event` would plan with, given every milestone of
+/// the repository (`all`) and, for a push, what its history says it touched: the decisions of
+/// the pipeline's reading stage without its requests, for the benchmark's planning figures
+/// and for tests of those decisions.
+pub fn scope_for(
+    settings: &Settings,
+    ws: &Workspace,
+    event: &Event,
+    touched: Option<Touched>,
+    all: &[Milestone],
+) -> (Scope, Vec<Milestone>) {
+    let budget = settings.reconcile_budget;
+    let linked = ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
+    let within = budget > 0 && linked.div_ceil(100) <= budget && all.len().div_ceil(100).max(1) <= budget;
+    match (event, touched) {
+        (Event::Push(_), Some(Touched::Files(files))) => {
+            let (touched, removed) = push_scope::hints_of_push(ws, files);
+            if within {
+                return (Scope::push(touched, removed), all.to_vec());
+            }
+            let narrow = Scope::files(touched, removed);
+            match milestone_reads(ws, &narrow, &settings.repository) {
+                MilestoneReads::All => (Scope { everything: true, ..narrow }, all.to_vec()),
+                MilestoneReads::Each(numbers) => {
+                    let read = all.iter().filter(|m| numbers.contains(&m.number)).cloned().collect();
+                    (Scope { read: Read::Only(numbers), ..narrow }, read)
+                }
+            }
+        }
+        (Event::Milestone(m), _) => {
+            let hint = event_hint(m);
+            if within {
+                return (Scope::event(true, hint), all.to_vec());
+            }
+            let number = hint.number;
+            let read = all.iter().filter(|x| x.number == number).cloned().collect();
+            (Scope { read: Read::Only(BTreeSet::from([number])), ..Scope::event(false, hint) }, read)
+        }
+        _ => (Scope::all(), all.to_vec()),
+    }
+}
+
+/// Every milestone, when the list takes no more than `reconcile-budget` pages; `None` above
+/// that. A workspace with more linked artifacts than the budget's pages hold is above it
+/// without asking.
+async fn within_budget<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    ws: &Workspace,
+) -> Result<Option<Vec<Milestone>>, GitHubError> {
+    let budget = settings.reconcile_budget;
+    let linked = ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
+    if budget == 0 || linked.div_ceil(100) > budget {
+        return Ok(None);
+    }
+    gh.list_milestones_within(budget).await
+}
+
+fn over_budget(settings: &Settings, out: &mut dyn Write, notes: &mut Vec<String>) {
+    let note = format!(
+        "The milestones take more than `reconcile-budget` ({} list page(s), {} milestones): this run kept to what its trigger names. A scheduled or manual run reconciles everything.",
+        settings.reconcile_budget,
+        settings.reconcile_budget * 100
+    );
+    let _ = writeln!(out, "{note}");
+    notes.push(note);
 }
 
 /// Drops the parsed artifacts once the plan is made: the plan holds all the writes need, and
@@ -139,6 +454,7 @@ fn free_artifacts(ws: &mut Workspace) {
 }
 
 /// Prints the plan, applies it (unless a dry run), and reports.
+#[allow(clippy::too_many_arguments)]
 async fn apply_and_report<G: GitHub>(
     settings: &Settings,
     gh: &G,
@@ -146,6 +462,7 @@ async fn apply_and_report<G: GitHub>(
     ws: &Workspace,
     plan: Plan,
     branch: &str,
+    at: Commits<'_>,
     mut notes: Vec<String>,
 ) -> Result<i32, String> {
     let _ = writeln!(out, "::group::Plan");
@@ -167,11 +484,11 @@ async fn apply_and_report<G: GitHub>(
         None
     } else {
         let _ = writeln!(out, "::group::Apply");
-        let local_head = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
         let target = Target {
             workspace: &settings.workspace,
             branch,
-            local_head: local_head.as_deref(),
+            local_head: at.planned_on,
+            known_head: at.known_head,
             files: &ws.files,
             commit: settings.commit,
         };
@@ -203,69 +520,6 @@ async fn apply_and_report<G: GitHub>(
     Ok(report_and_exit(settings, out, &plan, outcome.as_ref(), &diagnostics, &notes, branch))
 }
 
-/// A milestone event: the linked artifact follows the milestone, committed to the default
-/// branch.
-async fn run_milestone_event<G: GitHub>(
-    settings: &Settings,
-    gh: &G,
-    out: &mut dyn Write,
-    event: &MilestoneEvent,
-) -> Result<i32, String> {
-    let branch = match &event.default_branch {
-        Some(b) => b.clone(),
-        None => gh.default_branch().await.map_err(|e| e.to_string())?,
-    };
-    let _ = writeln!(out, "::group::Read");
-    let mut ws = workspace::read(
-        &settings.workspace,
-        &settings.projects_root,
-        &settings.repository,
-        settings.project.as_deref(),
-    );
-    let event_settings = EventSettings {
-        on_deleted: Some(settings.on_milestone_deleted),
-        create_artifacts: settings.create_artifacts,
-        project: settings.project.clone(),
-    };
-    let mut options = plan_options(settings);
-    let plan_with = |exists: bool, options: &plan::Options| {
-        milestone_event::plan(&EventInput {
-            repository: &settings.repository,
-            projects: &ws.projects,
-            event,
-            exists,
-            today: options.today.unwrap_or_default(),
-            settings: &event_settings,
-            options,
-        })
-    };
-    // The payload is the truth for the event, but a milestone deleted right after it is
-    // handled as deleted. That takes one read, made only when the event would write: an
-    // event with nothing to do (a replay, the echo of the sync's own update) costs no
-    // request, and a `deleted` event needs none.
-    let mut exists = event.action != MilestoneAction::Deleted;
-    let mut plan = plan_with(exists, &options);
-    if exists && !plan.is_empty() {
-        exists = gh.get_milestone(event.milestone.number).await.map_err(|e| e.to_string())?.is_some();
-        if !exists {
-            plan = plan_with(false, &options);
-        }
-    }
-    let _ = writeln!(
-        out,
-        "milestone #{} {:?}{}",
-        event.milestone.number,
-        event.action,
-        if exists || event.action == MilestoneAction::Deleted { "" } else { " (no longer exists: handled as deleted)" }
-    );
-    let _ = writeln!(out, "::endgroup::");
-    if learn_times(gh, &branch, &plan, &mut options, out).await {
-        plan = plan_with(exists, &options);
-    }
-    free_artifacts(&mut ws);
-    apply_and_report(settings, gh, out, &ws, plan, &branch, Vec::new()).await
-}
-
 /// `last_update_wins` compares the file's last commit time with the milestone's
 /// `updated_at`. Where the checkout could not tell a conflicting file's time (no git in the
 /// action's image, a shallow checkout), ask GitHub when the file last changed on the branch,
@@ -295,7 +549,7 @@ async fn learn_times<G: GitHub>(
     learnt > 0
 }
 
-/// Which milestones a run reads.
+/// Which milestones a run keeping to its trigger's scope reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MilestoneReads {
     /// The whole list (`GET milestones`, every page).
@@ -304,50 +558,39 @@ pub enum MilestoneReads {
     Each(BTreeSet<u64>),
 }
 
-/// The milestones the planner needs, in as few requests as GitHub allows.
+/// The milestones a push above the request budget needs, in as few requests as GitHub allows.
 ///
 /// A push that touched only linked artifacts (and removed only linked ones) needs only their
 /// milestones: when they are fewer than the pages the whole list takes (at least one page per
 /// 100 linked artifacts), each is read on its own, so a push that changes one artifact of
 /// 10,000 reads one milestone, not 100 pages, and a push that touches no artifact reads
-/// nothing. Everything else (a full reconcile, a push with a new artifact to adopt or create)
-/// reads the whole list. What a push then does not see, a duplicate of an artifact's marker
-/// on some other milestone, is reported by the next full reconcile.
+/// nothing. A push with a new artifact to adopt or create reads the whole list. What a push
+/// then does not see, a duplicate of an artifact's marker on some other milestone, is
+/// reported by the next full reconcile.
 pub fn milestone_reads(ws: &Workspace, scope: &Scope, repository: &str) -> MilestoneReads {
-    let Scope::Files { touched, removed } = scope else { return MilestoneReads::All };
+    if scope.everything {
+        return MilestoneReads::All;
+    }
     let number = |a: &artifact::Artifact| a.link.as_deref().and_then(|l| link::milestone_number(l, repository));
     let mut numbers = BTreeSet::new();
     // Touched paths that are not artifacts of the milestone type are not planned. An artifact
-    // without a link may adopt a milestone found by marker or title: that takes the list.
-    for a in ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| touched.contains_key(&a.path)) {
-        let Some(n) = number(a) else { return MilestoneReads::All };
-        numbers.insert(n);
+    // without a link may adopt a milestone found by marker or title: that takes the list
+    // (unless the file records that its milestone was deleted).
+    for a in ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| scope.touched.contains_key(&a.path)) {
+        match number(a) {
+            Some(n) => {
+                numbers.insert(n);
+            }
+            None if a.deleted.is_some() => {}
+            None => return MilestoneReads::All,
+        }
     }
-    for (_, old) in removed {
+    for (_, old) in &scope.removed {
         let Some(n) = number(old) else { return MilestoneReads::All };
         numbers.insert(n);
     }
     let linked = ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
     if numbers.len() < linked.div_ceil(100) { MilestoneReads::Each(numbers) } else { MilestoneReads::All }
-}
-
-async fn milestones_for<G: GitHub>(
-    gh: &G,
-    ws: &Workspace,
-    scope: &Scope,
-    repository: &str,
-) -> Result<Vec<Milestone>, GitHubError> {
-    match milestone_reads(ws, scope, repository) {
-        MilestoneReads::All => gh.list_milestones().await,
-        MilestoneReads::Each(numbers) => {
-            let mut out = Vec::with_capacity(numbers.len());
-            for number in numbers {
-                // A milestone deleted on GitHub is absent, as it would be from the list.
-                out.extend(gh.get_milestone(number).await?);
-            }
-            Ok(out)
-        }
-    }
 }
 
 /// The planner's run-level choices: inputs, today's date and each artifact's last commit
@@ -362,56 +605,8 @@ pub fn plan_options(settings: &Settings) -> plan::Options {
         local_times: history::last_change_times(&settings.workspace, &settings.projects_root),
         create_artifacts: settings.create_artifacts,
         today: Some(chrono::Utc::now().date_naive()),
+        on_deleted: Some(settings.on_milestone_deleted),
     }
-}
-
-/// Turns a push's file list into the planner's scope: which artifacts it touched, and which
-/// fields of each; removed artifacts as they were before the push.
-pub fn scope_of_push(ws: &Workspace, files: Vec<(String, FileChange)>) -> Scope {
-    let mut touched = BTreeMap::new();
-    let mut removed = Vec::new();
-    let current: BTreeMap<&str, &artifact::Artifact> =
-        ws.projects.iter().flat_map(|p| &p.artifacts).map(|a| (a.path.as_str(), a)).collect();
-    for (path, change) in files {
-        match change {
-            FileChange::Added => {
-                touched.insert(path, Touch::Whole);
-            }
-            FileChange::Modified { old } => {
-                let touch = match (artifact::parse(&path, &old), current.get(path.as_str())) {
-                    (Ok(old), Some(new)) => Touch::Fields(plan::changed_fields(&old, new)),
-                    _ => Touch::Whole,
-                };
-                touched.insert(path, touch);
-            }
-            FileChange::Removed { old } => {
-                let Some(project) = ws
-                    .projects
-                    .iter()
-                    .find(|p| path.starts_with(&format!("{}/{}/", p.dir, p.config.artifact_folder())))
-                else {
-                    continue;
-                };
-                if let Ok(old) = artifact::parse(&path, &old)
-                    && artifact::normalize_label(&old.kind) == project.config.milestone_kind()
-                {
-                    removed.push((project.slug.clone(), old));
-                }
-            }
-        }
-    }
-    Scope::Files { touched, removed }
-}
-
-pub(crate) fn finish_early(settings: &Settings, out: &mut dyn Write, message: &str) -> i32 {
-    let notice = Diagnostic::notice(message);
-    let _ = writeln!(out, "{}", report::annotation(&notice));
-    write_summary(settings, &format!("## milestone-sync: nothing to do\n\n{}\n", report::cell(message)));
-    write_outputs(settings, &report::outputs(&Plan::default(), None, &[]));
-    if settings.json {
-        let _ = writeln!(out, "{}", report::json(&Plan::default(), None, &[notice], settings.dry_run));
-    }
-    0
 }
 
 fn report_and_exit(
@@ -429,8 +624,8 @@ fn report_and_exit(
     let links =
         report::Links { server_url: &settings.server_url, repository: &settings.repository, branch: Some(branch) };
     let summary = report::summary(&links, plan, outcome, diagnostics, settings.dry_run, notes);
-    write_summary(settings, &summary);
-    write_outputs(settings, &report::outputs(plan, outcome, diagnostics));
+    runner::write_summary(settings, &summary);
+    runner::write_outputs(settings, &report::outputs(plan, outcome, diagnostics));
     let t = report::totals(plan, outcome, diagnostics);
     let _ = writeln!(
         out,
@@ -442,25 +637,4 @@ fn report_and_exit(
     }
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
     if t.errors > 0 || t.failed > 0 || failed_on_conflict { 1 } else { 0 }
-}
-
-pub(crate) fn write_summary(settings: &Settings, text: &str) {
-    if let Some(path) = &settings.summary_file {
-        append(path, text);
-    }
-}
-
-pub(crate) fn write_outputs(settings: &Settings, text: &str) {
-    if let Some(path) = &settings.output_file {
-        append(path, text);
-    }
-}
-
-fn append(path: &std::path::Path, text: &str) {
-    use std::fs::OpenOptions;
-    if let Err(e) =
-        OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(text.as_bytes()))
-    {
-        tracing::warn!("cannot write {}: {e}", path.display());
-    }
 }

@@ -31,20 +31,30 @@ pub struct Workspace {
 /// not the bytes. An edit reads its file again and goes ahead only when the bytes are still
 /// the ones the plan was made from, so a workspace of 10,000 artifacts does not keep 25 MB
 /// of text in memory for the few files a run edits.
+///
+/// When the branch head has moved on from the checkout, the files that differ are laid over
+/// the workspace's with their bytes at the head ([`Workspace::overlay`]); those are held in
+/// memory, since they are few.
 #[derive(Debug, Clone, Default)]
 pub struct Files {
     root: PathBuf,
     fingerprints: BTreeMap<String, u64>,
+    /// Files as the branch head has them where it differs from the checkout (`None`:
+    /// removed at the head).
+    overlay: BTreeMap<String, Option<Vec<u8>>>,
 }
 
 impl Files {
     fn new(root: &Path) -> Files {
-        Files { root: root.to_path_buf(), fingerprints: BTreeMap::new() }
+        Files { root: root.to_path_buf(), fingerprints: BTreeMap::new(), overlay: BTreeMap::new() }
     }
 
     /// The bytes of `path` as they were read: `Ok(None)` for a path that was not read (not an
     /// artifact of this run), an error when the file changed or became unreadable since.
     pub fn get(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        if let Some(at_head) = self.overlay.get(path) {
+            return Ok(at_head.clone());
+        }
         let Some(&fingerprint) = self.fingerprints.get(path) else { return Ok(None) };
         let bytes = read_file(&self.root, path).map_err(|d| format!("{path}: {}", d.message))?;
         if fingerprint_of(&bytes) != fingerprint {
@@ -55,7 +65,16 @@ impl Files {
 
     /// Whether `path` was read.
     pub fn contains(&self, path: &str) -> bool {
-        self.fingerprints.contains_key(path)
+        self.fingerprints.contains_key(path) || self.overlay.get(path).is_some_and(Option::is_some)
+    }
+
+    /// Whether a file is at `path` in the tree planned on: the head's where it was laid over
+    /// the checkout, else the workspace's.
+    pub fn exists(&self, path: &str) -> bool {
+        match self.overlay.get(path) {
+            Some(at_head) => at_head.is_some(),
+            None => std::fs::symlink_metadata(self.root.join(path)).is_ok(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -64,6 +83,76 @@ impl Files {
 
     pub fn is_empty(&self) -> bool {
         self.fingerprints.is_empty()
+    }
+}
+
+impl Workspace {
+    /// Plans on the branch head rather than the checkout: `changes` are the files under the
+    /// projects' artifact folders that differ at the head (workspace-relative paths), with
+    /// their bytes there (`None`: removed). Each replaces the checkout's version of its path in
+    /// the projects (parsed, reported and counted as a freshly read file would be) and in
+    /// [`Files`]. Files outside every artifact folder are ignored: project configurations are
+    /// read from the checkout.
+    pub fn overlay(&mut self, changes: Vec<(String, Option<Vec<u8>>)>) {
+        for (path, bytes) in changes {
+            let Some(project) = self.projects.iter_mut().find(|p| in_artifact_folder(p, &path)) else { continue };
+            project.artifacts.retain(|a| a.path != path);
+            project.broken.retain(|b| *b != path);
+            self.diagnostics.retain(|d| d.file.as_deref() != Some(path.as_str()));
+            if let Some(bytes) = &bytes {
+                let parsed = if bytes.len() as u64 > MAX_ARTIFACT_BYTES {
+                    Err(too_large(&path, bytes.len() as u64))
+                } else {
+                    artifact::parse(&path, bytes)
+                };
+                accept(project, &path, parsed, &mut self.diagnostics);
+                project.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+                project.broken.sort();
+            }
+            self.files.overlay.insert(path, bytes);
+        }
+    }
+}
+
+/// Whether `path` is a file directly in `project`'s artifact folder, where the reader looks.
+fn in_artifact_folder(project: &Project, path: &str) -> bool {
+    path.strip_prefix(&format!("{}/{}/", project.dir, project.config.artifact_folder()))
+        .is_some_and(|name| !name.contains('/') && name.ends_with(".md"))
+}
+
+/// Files a project with what reading one of its artifact files gave: an artifact of the
+/// milestone type (with a warning for a status the project does not know), a file of another
+/// type (skipped), or a file that cannot be read (reported, and its name's ID kept taken).
+/// True when it is an artifact of the milestone type.
+fn accept(
+    project: &mut Project,
+    path: &str,
+    read: Result<Artifact, Diagnostic>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    match read {
+        Ok(mut a) if normalize_label(&a.kind) == project.config.milestone_kind() => {
+            let config = &project.config;
+            let statuses: Vec<&String> = config
+                .custom_statuses
+                .iter()
+                .chain([&config.closed_status, &config.reopened_status, &config.archived_status])
+                .collect();
+            if !a.status.trim().is_empty() && !artifact::is_known_status(&a.status, &statuses) {
+                a.warnings.push(unknown_status(&a));
+            }
+            project.artifacts.push(a);
+            true
+        }
+        Ok(a) => {
+            tracing::debug!("{path}: type {:?} is not the milestone type; skipped", a.kind);
+            false
+        }
+        Err(d) => {
+            diagnostics.push(d);
+            project.broken.push(path.to_string());
+            false
+        }
     }
 }
 
@@ -163,13 +252,6 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
 
 fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConfig, out: &mut Workspace) -> Project {
     let folder = format!("{dir}/{}", config.artifact_folder());
-    let kind = config.milestone_kind();
-    let statuses: Vec<String> = config
-        .custom_statuses
-        .iter()
-        .chain([&config.closed_status, &config.reopened_status, &config.archived_status])
-        .cloned()
-        .collect();
     if let Err(d) = refuse_links(workspace, &folder) {
         out.diagnostics.push(d);
         return Project { slug, dir, config, artifacts: Vec::new(), broken: Vec::new() };
@@ -188,19 +270,14 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
     let paths: Vec<String> = names.into_iter().map(|name| format!("{folder}/{name}")).collect();
     let reads = read_all(workspace, &paths);
     for (path, read) in paths.into_iter().zip(reads) {
-        match read {
-            Ok((mut a, fingerprint)) if normalize_label(&a.kind) == kind => {
-                if !a.status.trim().is_empty() && !artifact::is_known_status(&a.status, &statuses) {
-                    a.warnings.push(unknown_status(&a));
-                }
-                out.files.fingerprints.insert(path, fingerprint);
-                project.artifacts.push(a);
-            }
-            Ok((a, _)) => tracing::debug!("{path}: type {:?} is not the milestone type; skipped", a.kind),
-            Err(d) => {
-                out.diagnostics.push(d);
-                project.broken.push(path);
-            }
+        let (read, fingerprint) = match read {
+            Ok((a, fingerprint)) => (Ok(a), Some(fingerprint)),
+            Err(d) => (Err(d), None),
+        };
+        if accept(&mut project, &path, read, &mut out.diagnostics)
+            && let Some(fingerprint) = fingerprint
+        {
+            out.files.fingerprints.insert(path, fingerprint);
         }
     }
     project
@@ -260,15 +337,7 @@ fn read_file_in_checked_folder(workspace: &Path, path: &str) -> Result<Vec<u8>, 
         return Err(Diagnostic::error(path, Some(1), "is not a regular file: an artifact must be a Markdown file"));
     }
     if meta.len() > MAX_ARTIFACT_BYTES {
-        return Err(Diagnostic::error(
-            path,
-            Some(1),
-            format!(
-                "is {} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit for a file the sync reads: move long \
-                 material into a linked document and keep the file under 1 MiB",
-                meta.len()
-            ),
-        ));
+        return Err(too_large(path, meta.len()));
     }
     std::fs::read(&full).map_err(|e| Diagnostic::error(path, Some(1), format!("cannot read the file: {e}")))
 }
@@ -290,6 +359,17 @@ pub fn refuse_links(workspace: &Path, path: &str) -> Result<(), Diagnostic> {
         }
     }
     Ok(())
+}
+
+fn too_large(path: &str, bytes: u64) -> Diagnostic {
+    Diagnostic::error(
+        path,
+        Some(1),
+        format!(
+            "is {bytes} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit for a file the sync reads: move long \
+             material into a linked document and keep the file under 1 MiB"
+        ),
+    )
 }
 
 fn link_refused(workspace: &Path, path: &str) -> Diagnostic {

@@ -96,7 +96,8 @@ fn a_pull_request_previews_adds_changes_and_removals_and_writes_nothing() {
     );
     let plan: serde_json::Value = serde_json::from_str(&run.output("plan").unwrap()).unwrap();
     let update = plan.as_array().unwrap().iter().find(|c| c["action"] == "update").unwrap();
-    assert_eq!(update["patch"], serde_json::json!({"title": "Alpha prime"}));
+    assert_eq!(update["fields"], serde_json::json!(["title"]));
+    assert_eq!(update["patch"]["title"], "Alpha prime");
     assert_eq!(run.output("created").as_deref(), Some("1"));
     assert_eq!(run.output("commit-sha").as_deref(), Some(""));
 

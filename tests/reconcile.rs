@@ -173,8 +173,8 @@ fn integrity_problems_are_reported_and_everything_else_syncs() {
     let alpha = number_of(&repo, "Alpha");
     let beta = number_of(&repo, "Beta");
     // A copy of EPIC-001 that also links Alpha's milestone; a second milestone carrying
-    // Beta's marker; an epic linking a milestone that does not exist; an open milestone whose
-    // marker names a file that is gone; and one good new epic.
+    // Beta's marker; an epic linking a milestone that does not exist (deleted on GitHub); an
+    // open milestone whose marker names a file that is gone (removed); and one good new epic.
     let alpha_file = repo.file_at_head(E1).unwrap();
     let copy = alpha_file.replace("EPIC-001", "EPIC-005").replace("title = \"Alpha\"", "title = \"Alpha copy\"");
     let dangling =
@@ -199,7 +199,7 @@ fn integrity_problems_are_reported_and_everything_else_syncs() {
         ..Default::default()
     });
     let files_before: Vec<Option<String>> =
-        [E1, E2, "epics/EPIC-005_copy.md", "epics/EPIC-006_dangling.md"].iter().map(|p| repo.file_at_head(p)).collect();
+        [E1, E2, "epics/EPIC-005_copy.md"].iter().map(|p| repo.file_at_head(p)).collect();
     let milestones_before = repo.milestones();
 
     let run = reconcile(&repo, &[]);
@@ -216,18 +216,31 @@ fn integrity_problems_are_reported_and_everything_else_syncs() {
         run.stdout
     );
     assert!(has("error", E2, &format!("milestone #{} ", twin.number)), "{}", run.stdout);
-    assert!(has("warning", "epics/EPIC-006_dangling.md", "#99, which does not exist"), "{}", run.stdout);
+    // The dead link is a milestone deleted on GitHub: the file records it, and no new
+    // milestone is made for it.
+    assert!(has("warning", "epics/EPIC-006_dangling.md", "#99 was deleted on GitHub"), "{}", run.stdout);
+    let dangling_after = repo.file_at_head("epics/EPIC-006_dangling.md").unwrap();
+    assert_eq!(
+        dangling_after,
+        dangling.replace(
+            "related_milestone = \"https://github.com/acme/plan/milestone/99\"\n",
+            "milestone_deleted = \"https://github.com/acme/plan/milestone/99\"\n"
+        )
+    );
+    assert!(!repo.milestones().iter().any(|m| m.title == "Dangling"));
+    // The orphan is what a removal left: closed, as the removal's own run would have done.
     assert!(
-        has("warning", "epics", &format!("milestone #{} ", orphan.number))
-            && run.stdout.contains("IntelliManage-ID: EPIC-009"),
+        run.stdout.lines().any(|l| l.starts_with("::notice")
+            && l.contains(&format!("milestone #{} carries the marker of EPIC-009", orphan.number))),
         "{}",
         run.stdout
     );
-    // Nothing written for the artifacts concerned, on either side.
+    assert_eq!(repo.milestones().into_iter().find(|m| m.number == orphan.number).unwrap().state, "closed");
+    // Nothing written for the artifacts with integrity problems, on either side.
     let files_after: Vec<Option<String>> =
-        [E1, E2, "epics/EPIC-005_copy.md", "epics/EPIC-006_dangling.md"].iter().map(|p| repo.file_at_head(p)).collect();
+        [E1, E2, "epics/EPIC-005_copy.md"].iter().map(|p| repo.file_at_head(p)).collect();
     assert_eq!(files_before, files_after);
-    for m in &milestones_before {
+    for m in milestones_before.iter().filter(|m| m.number != orphan.number) {
         let now = repo.milestones().into_iter().find(|x| x.number == m.number).unwrap();
         assert_eq!(&now, m, "milestone #{} untouched", m.number);
     }
@@ -267,7 +280,10 @@ fn a_first_reconcile_imports_existing_milestones() {
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
     // The namesake is adopted by title (and marked), the others become files.
     let alpha = repo.milestones().into_iter().find(|m| m.number == same_title.number).unwrap();
-    assert!(alpha.description.unwrap().ends_with("IntelliManage-ID: EPIC-001\nIntelliManage-Project: demo"));
+    assert!(
+        without_record(&alpha.description.unwrap())
+            .ends_with("IntelliManage-ID: EPIC-001\nIntelliManage-Project: demo")
+    );
     let q1_file = repo.file_at_head("epics/EPIC-002_roadmap-q1-2027.md").unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(
         q1_file.contains("title = \"Roadmap: Q1 / 2027\"\n") && q1_file.contains("target_date = \"2027-03-31\"\n"),

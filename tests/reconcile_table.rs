@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use milestone_sync::artifact::{self, FieldEdit};
 use milestone_sync::base::{SyncBase, Values};
-use milestone_sync::milestone::{Milestone, MilestonePatch, MilestoneState};
+use milestone_sync::link;
+use milestone_sync::milestone::{Milestone, MilestoneState};
 use milestone_sync::plan::{Action, Field, Input, Options, Plan, Resolution, Scope, plan};
 use milestone_sync::policy::ConflictResolution;
 use milestone_sync::project::Project;
@@ -122,7 +123,7 @@ fn run(local: &Side, remote: &Side, policy: ConflictResolution, clock: Clock) ->
         repository: REPO,
         projects: &projects,
         milestones: &milestones,
-        scope: &Scope::All,
+        scope: &Scope::all(),
         options: &options,
     })
 }
@@ -144,12 +145,15 @@ fn outcome(plan: &Plan, field: Field) -> (Outcome, Option<Resolution>) {
     assert!(plan.changes.len() <= 1, "{plan:?}");
     let Some(change) = plan.changes.first() else { return (Outcome::Nothing, None) };
     let Action::Update { patch, .. } = &change.action else { panic!("an update: {plan:?}") };
-    let sent = match field {
+    let sent = change.fields.contains(&field);
+    let on_the_wire = match field {
         Field::Title => patch.title.is_some(),
+        // Every write of a milestone carries the description, for the sync's record.
         Field::Description => patch.description.is_some(),
         Field::State => patch.state.is_some(),
         Field::DueOn => patch.due_on.is_some(),
     };
+    assert!(!sent || on_the_wire, "{field:?} is named as sent but not in the patch: {plan:?}");
     let written = change.file_fields.iter().any(|f| f == milestone_sync::plan::field_name(field));
     let flagged =
         change.file_edits.iter().any(|e| matches!(e, FieldEdit::SetString { key, .. } if key == "sync_conflict"));
@@ -215,16 +219,15 @@ fn every_cell_of_every_field_under_every_policy() {
                         "{what}"
                     );
                     // Nothing is planned at all when nothing changed; when both sides already
-                    // agree only the base is recorded.
+                    // agree only the base is recorded, in the milestone's record (no commit).
                     match (l, g) {
                         (0, 0) => assert!(plan.changes.is_empty(), "{what}: {plan:?}"),
                         (1, 1) => {
                             let c = &plan.changes[0];
-                            assert!(
-                                matches!(&c.action, Action::Update { patch, .. } if *patch == MilestonePatch::default()),
-                                "{what}"
-                            );
-                            assert_eq!(c.file_edits.len(), 1, "{what}: only the base: {:?}", c.file_edits);
+                            assert!(c.records_only(), "{what}: only the record: {c:?}");
+                            let Action::Update { patch, .. } = &c.action else { panic!("{what}") };
+                            let record = link::record(patch.description.as_deref().unwrap_or_default());
+                            assert!(record.is_some_and(|r| r.same_values(&SyncBase::of(&values(&local)))), "{what}");
                         }
                         _ => {}
                     }
@@ -254,6 +257,8 @@ fn the_winning_values_travel_and_a_flag_keeps_the_base() {
     );
     let plan = run(&local, &remote, ConflictResolution::ManualFlag, Clock::Tie);
     let c = &plan.changes[0];
+    // The flag is a commit; the base stays as it was (the flagged title's included), so its
+    // line is not touched.
     assert_eq!(c.file_edits, vec![FieldEdit::SetString { key: "sync_conflict".into(), value: "title".into() }]);
     assert_eq!((c.conflicts[0].local.as_str(), c.conflicts[0].github.as_str()), ("Alpha (file)", "Alpha (GitHub)"));
     // The annotation points at the title's line and shows both values.

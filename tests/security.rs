@@ -194,7 +194,8 @@ fn no_listener_no_stray_connection_and_writes_only_in_the_workspace_and_runner_f
             assert_eq!(repo.milestones().len(), 4);
         } else {
             let workspace_writes = calls.iter().filter(|c| writes(c) && c.line.contains("/epics/EPIC-00")).count();
-            assert!(workspace_writes >= 4, "{case}: the links went into the workspace files");
+            // The two new links (the two updated milestones carry their base themselves).
+            assert!(workspace_writes >= 2, "{case}: the links went into the workspace files");
         }
     }
 }

@@ -227,7 +227,8 @@ fn push_row(world: &World, binary: &Path, name: &str, payload: &str, k: usize, r
 }
 
 fn event_row(world: &World, binary: &Path, name: &str, payload: &str, changes: usize, reps: usize) -> Row {
-    let planned = planning::milestone_event(&world.workspace(), &env(world, "milestone", payload), payload, reps);
+    let ms = world.standin.milestones();
+    let planned = planning::sync(&world.workspace(), &env(world, "milestone", payload), payload, &ms, reps);
     check(planned.plan.changes.len() == changes, &format!("the event plans {changes} change(s)"), &planned.plan);
     let bound = if changes == 0 { calls::event_without_change() } else { calls::event_with_change() };
     run(world, binary, name, "milestone", payload, bound, planned)

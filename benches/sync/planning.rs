@@ -13,8 +13,7 @@ use milestone_sync::config::{Inputs, Settings};
 use milestone_sync::event::{self, Event};
 use milestone_sync::history;
 use milestone_sync::milestone::{Milestone, MilestoneState};
-use milestone_sync::plan::milestone_event::{self, EventInput, EventSettings};
-use milestone_sync::plan::{self, Plan, Scope};
+use milestone_sync::plan::{self, Plan};
 use milestone_sync::run;
 use milestone_sync::workspace::{self, Workspace};
 
@@ -47,7 +46,9 @@ fn settings(env: &[(String, String)]) -> Settings {
     Settings::from_inputs(&Inputs::from_vars(env.iter().cloned())).expect("the runner's settings are valid")
 }
 
-/// Plans a push or a reconcile exactly as the binary's run does, `repeats` times.
+/// Plans a push, a milestone event or a reconcile exactly as the binary's run does,
+/// `repeats` times: the same scope ([`run::scope_for`]) over the milestones the run would
+/// read.
 pub fn sync(
     ws_dir: &Path,
     env: &[(String, String)],
@@ -58,20 +59,13 @@ pub fn sync(
     let settings = settings(env);
     let read = measure::median_wall(repeats.min(3), || read_workspace(ws_dir));
     let ws = read_workspace(ws_dir);
-    let scope = match event::parse(&settings.event_name, payload).expect("the payload parses") {
-        Event::Push(push) => match history::touched(ws_dir, ROOT, push.before.as_deref(), &push.after, push.forced) {
-            history::Touched::All { .. } => Scope::All,
-            history::Touched::Files(files) => run::scope_of_push(&ws, files),
-        },
-        _ => Scope::All,
+    let event = event::parse(&settings.event_name, payload).expect("the payload parses");
+    let all: Vec<Milestone> = milestones.iter().map(milestone).collect();
+    let touched = match &event {
+        Event::Push(push) => Some(history::touched(ws_dir, ROOT, push.before.as_deref(), &push.after, push.forced)),
+        _ => None,
     };
-    // The milestones the run would read: all, or only those the push's artifacts link.
-    let milestones: Vec<Milestone> = match run::milestone_reads(&ws, &scope, REPOSITORY) {
-        run::MilestoneReads::All => milestones.iter().map(milestone).collect(),
-        run::MilestoneReads::Each(numbers) => {
-            milestones.iter().filter(|m| numbers.contains(&m.number)).map(milestone).collect()
-        }
-    };
+    let (scope, milestones) = run::scope_for(&settings, &ws, &event, touched, &all);
     let options = run::plan_options(&settings);
     let (cpu, plan) = measure::median_cpu(repeats, || {
         plan::plan(&plan::Input {
@@ -79,34 +73,6 @@ pub fn sync(
             projects: &ws.projects,
             milestones: &milestones,
             scope: &scope,
-            options: &options,
-        })
-    });
-    Planned { cpu, read, plan }
-}
-
-/// Plans a milestone event exactly as the binary's run does (the milestone exists).
-pub fn milestone_event(ws_dir: &Path, env: &[(String, String)], payload: &str, repeats: usize) -> Planned {
-    let settings = settings(env);
-    let read = measure::median_wall(repeats.min(3), || read_workspace(ws_dir));
-    let ws = read_workspace(ws_dir);
-    let Event::Milestone(event) = event::parse("milestone", payload).expect("the payload parses") else {
-        panic!("not a milestone event");
-    };
-    let event_settings = EventSettings {
-        on_deleted: Some(settings.on_milestone_deleted),
-        create_artifacts: settings.create_artifacts,
-        project: settings.project.clone(),
-    };
-    let options = run::plan_options(&settings);
-    let (cpu, plan) = measure::median_cpu(repeats, || {
-        milestone_event::plan(&EventInput {
-            repository: REPOSITORY,
-            projects: &ws.projects,
-            event: &event,
-            exists: true,
-            today: options.today.unwrap_or_default(),
-            settings: &event_settings,
             options: &options,
         })
     });

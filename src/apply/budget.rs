@@ -22,12 +22,13 @@ pub(super) const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The requests a change sends (a create that loses its answer sends a few more).
 pub(super) fn cost(change: &Change) -> u64 {
-    match &change.action {
-        Action::Create { .. } | Action::CloseRemoved { .. } | Action::DeleteRemoved { .. } => 1,
-        Action::CreateFile { .. } => 1,
-        Action::Adopt { patch, .. } | Action::Update { patch, .. } => u64::from(!patch.is_empty()),
-        Action::EditFile { .. } => 0,
-    }
+    u64::from(change.after_commit.is_some())
+        + match &change.action {
+            Action::Create { .. } | Action::CloseRemoved { .. } | Action::DeleteRemoved { .. } => 1,
+            Action::CreateFile { .. } => 1,
+            Action::Adopt { patch, .. } | Action::Update { patch, .. } => u64::from(!patch.is_empty()),
+            Action::RecordDeleted { .. } => 0,
+        }
 }
 
 /// What to do before the first of `rest`.
@@ -93,7 +94,9 @@ mod tests {
             artifact_title: "t".into(),
             path: "x.md".into(),
             action,
+            fields: Vec::new(),
             file_edits: Vec::new(),
+            after_commit: None,
             file_fields: Vec::new(),
             conflicts: Vec::new(),
         }

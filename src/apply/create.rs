@@ -169,8 +169,10 @@ mod tests {
             artifact_id: "EPIC-001".into(),
             artifact_title: "Alpha".into(),
             path: "p/epics/EPIC-001_alpha.md".into(),
-            action: crate::plan::Action::EditFile { number: 0, html_url: String::new() },
+            action: crate::plan::Action::RecordDeleted { number: 0, html_url: String::new() },
+            fields: Vec::new(),
             file_edits: Vec::new(),
+            after_commit: None,
             file_fields: Vec::new(),
             conflicts: Vec::new(),
         }

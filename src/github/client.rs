@@ -253,6 +253,19 @@ fn encode_path(path: &str) -> String {
 /// The `rel="next"` target of a `Link` header
 /// (`<https://…?page=2>; rel="next", <https://…?page=5>; rel="last"`).
 fn next_link(header: &str) -> Option<String> {
+    link_rel(header, "next")
+}
+
+/// The page number of a `Link` header's `rel="last"` target (its `page=` parameter): how
+/// many pages the list has. `None` on the last page, which has no such link.
+fn last_page(header: &str) -> Option<usize> {
+    let target = link_rel(header, "last")?;
+    let query = target.split_once('?')?.1;
+    query.split('&').find_map(|pair| pair.strip_prefix("page=")).and_then(|n| n.parse().ok())
+}
+
+/// The target of the entry of a `Link` header whose `rel` is `wanted`.
+fn link_rel(header: &str, wanted: &str) -> Option<String> {
     let mut rest = header;
     while let Some(open) = rest.find('<') {
         let after = &rest[open + 1..];
@@ -266,7 +279,7 @@ fn next_link(header: &str) -> Option<String> {
                 return false;
             };
             key.trim().eq_ignore_ascii_case("rel")
-                && value.trim().trim_matches('"').split_ascii_whitespace().any(|rel| rel.eq_ignore_ascii_case("next"))
+                && value.trim().trim_matches('"').split_ascii_whitespace().any(|rel| rel.eq_ignore_ascii_case(wanted))
         });
         if is_next {
             return Some(target.to_string());
@@ -898,13 +911,34 @@ impl Client {
         first: String,
         what: &str,
     ) -> Result<Vec<T>, GitHubError> {
+        self.get_pages_within(endpoint, first, what, MAX_PAGES).await?.ok_or_else(|| GitHubError::Transport {
+            method: "GET".into(),
+            path: String::new(),
+            message: format!("more than {MAX_PAGES} pages of {what}; the Link header may loop"),
+        })
+    }
+
+    /// Like [`Client::get_all_pages`] when the list takes at most `max_pages` pages;
+    /// `Ok(None)` otherwise, as soon as that is known: after the first page when its `Link`
+    /// header names a last page beyond `max_pages`.
+    async fn get_pages_within<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        first: String,
+        what: &str,
+        max_pages: usize,
+    ) -> Result<Option<Vec<T>>, GitHubError> {
         let mut url = first;
         let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
+        for page_number in 1..=max_pages.min(MAX_PAGES) {
             let (page, answer): (Vec<T>, _) = self.call(endpoint, &url, None, &ErrorContext::default()).await?;
             items.extend(page);
-            let next =
-                answer.headers.get_all(http::header::LINK).iter().filter_map(|v| v.to_str().ok()).find_map(next_link);
+            let links: Vec<&str> =
+                answer.headers.get_all(http::header::LINK).iter().filter_map(|v| v.to_str().ok()).collect();
+            if page_number == 1 && links.iter().find_map(|l| last_page(l)).is_some_and(|last| last > max_pages) {
+                return Ok(None);
+            }
+            let next = links.iter().find_map(|l| next_link(l));
             match next {
                 Some(next) => {
                     url = self.base.follow(&next).map_err(|message| GitHubError::Transport {
@@ -913,14 +947,17 @@ impl Client {
                         message,
                     })?;
                 }
-                None => return Ok(items),
+                None => return Ok(Some(items)),
             }
         }
-        Err(GitHubError::Transport {
-            method: "GET".into(),
-            path: path_of(&url),
-            message: format!("more than {MAX_PAGES} pages of {what}; the Link header may loop"),
-        })
+        if max_pages >= MAX_PAGES {
+            return Err(GitHubError::Transport {
+                method: "GET".into(),
+                path: path_of(&url),
+                message: format!("more than {MAX_PAGES} pages of {what}; the Link header may loop"),
+            });
+        }
+        Ok(None)
     }
 
     fn check(&self, endpoint: Endpoint, url: &str, answer: &Answer, context: &ErrorContext) -> Result<(), GitHubError> {
@@ -983,6 +1020,13 @@ impl GitHub for Client {
         let url = self.base.url(&self.repo_path("/milestones?state=all&per_page=100"));
         let milestones: Vec<WireMilestone> = self.get_all_pages(Endpoint::ListMilestones, url, "milestones").await?;
         Ok(milestones.into_iter().map(Milestone::from).collect())
+    }
+
+    async fn list_milestones_within(&self, max_pages: usize) -> Result<Option<Vec<Milestone>>, GitHubError> {
+        let url = self.base.url(&self.repo_path("/milestones?state=all&per_page=100"));
+        let milestones: Option<Vec<WireMilestone>> =
+            self.get_pages_within(Endpoint::ListMilestones, url, "milestones", max_pages).await?;
+        Ok(milestones.map(|list| list.into_iter().map(Milestone::from).collect()))
     }
 
     async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError> {
@@ -1208,6 +1252,8 @@ mod tests {
         let last_page =
             "<https://x/repositories/1/m?page=1>; rel=\"first\", <https://x/repositories/1/m?page=4>; rel=\"prev\"";
         assert_eq!(next_link(last_page), None);
+        assert_eq!(super::last_page(header), Some(5));
+        assert_eq!(super::last_page(last_page), None);
         let next_last = "<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=3>; rel=\"next\"";
         assert_eq!(next_link(next_last).as_deref(), Some("https://x/a?page=3"));
         assert_eq!(next_link("<https://x/a?b=1,2>; rel=next").as_deref(), Some("https://x/a?b=1,2"));

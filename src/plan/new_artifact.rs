@@ -53,11 +53,17 @@ pub fn plan_file(project: &Project, m: &Milestone, ids: &mut NewIds, today: Naiv
     let id = ids.next(project, prefix);
     let path = format!("{}/{folder}/{id}_{}.md", project.dir, slug(&m.title));
     let content = text(project, &id, m, today);
+    // Both sides hold the milestone's values now: that is the base, generation 1 in the new
+    // file and on the milestone.
+    let record = SyncBase { generation: 1, file_generation: Some(1), ..SyncBase::of(&remote_values(m)) };
     let marker_patch = MilestonePatch {
-        description: Some(link::compose_description(
-            &link::synced_text(m.description.as_deref().unwrap_or_default()),
-            &id,
-            &project.slug,
+        description: Some(link::with_record(
+            &link::compose_description(
+                &link::synced_text(m.description.as_deref().unwrap_or_default()),
+                &id,
+                &project.slug,
+            ),
+            &record,
         )),
         ..Default::default()
     };
@@ -67,7 +73,9 @@ pub fn plan_file(project: &Project, m: &Milestone, ids: &mut NewIds, today: Naiv
         artifact_title: m.title.clone(),
         path,
         action: Action::CreateFile { number: m.number, html_url: m.html_url.clone(), content, marker_patch },
+        fields: Vec::new(),
         file_edits: Vec::new(),
+        after_commit: None,
         file_fields: Vec::new(),
         conflicts: Vec::new(),
     }
@@ -177,7 +185,8 @@ fn text(project: &Project, id: &str, m: &Milestone, today: NaiveDate) -> String 
     }
     text.push_str(&format!("related_milestone = {}\n", toml_string(&m.html_url)));
     // Both sides hold the milestone's values now: that is the base.
-    text.push_str(&format!("{} = {}\n", base::KEY, toml_string(&SyncBase::of(&remote_values(m)).format())));
+    let record = SyncBase { generation: 1, ..SyncBase::of(&remote_values(m)) };
+    text.push_str(&format!("{} = {}\n", base::KEY, toml_string(&record.format())));
     text.push_str("+++\n\n");
     let heading = if feature { "Feature" } else { "EPIC" };
     text.push_str(&format!("# {heading}: {}\n\n## Description ✍️\n\n", m.title.replace('\n', " ")));

@@ -12,8 +12,15 @@
 //! Besides the base, a run may know more: a push knows which fields it changed in the file,
 //! a milestone event which fields changed on GitHub ([`Evidence`]). That knowledge counts as
 //! a change even where the base says otherwise (a push may rewrite the base line too, e.g. a
-//! revert). Without a base (a link made before the base existed, a first adoption), a full
-//! reconcile cannot tell who changed what, so every difference is a conflict for the policy.
+//! revert). Without a base (a link made by hand, a first adoption, both records deleted), a
+//! run cannot tell who changed a field its trigger does not name, so every such difference is
+//! a conflict for the policy.
+//!
+//! The base is the newer of two records (see [`crate::base`]): the milestone's, rewritten
+//! with every write of the milestone, and the file's, rewritten only when the file is written
+//! anyway. A pair whose values agree but whose base is out of date gets its record rewritten
+//! on the milestone alone (one request, no commit); a pair with no record at all and equal
+//! values is left as it is.
 
 use std::collections::BTreeSet;
 
@@ -97,6 +104,14 @@ pub struct Reconciled {
     /// `last_update_wins` settled a conflict without the file's time (a checkout without
     /// history): the shell may learn it from GitHub and plan again.
     pub needs_time: bool,
+    /// The synced fields sent to GitHub.
+    pub sent: Vec<Field>,
+    /// The milestone's record says the sync committed a newer version of this file than the
+    /// one planned on (see [`crate::base::Staleness`]).
+    pub behind: bool,
+    /// The milestone's new record, to send once the commit carrying the file's has landed
+    /// (when the run writes the file but not the milestone).
+    pub after_commit: Option<MilestonePatch>,
 }
 
 impl Reconciled {
@@ -116,17 +131,21 @@ enum Winner {
 
 /// The three-way merge of `a` and `m` (see the module documentation). Only the sides
 /// `options.direction` allows are written; the marker lines are put right whenever GitHub
-/// may be written.
+/// may be written. `links_file`: the run writes the link into the file (an adoption), so
+/// the file's record of the base can go with it.
 pub fn reconcile(
     project: &Project,
     a: &Artifact,
     m: &Milestone,
     evidence: Evidence<'_>,
     options: &Options,
+    links_file: bool,
 ) -> Reconciled {
     let local = local_values(project, a);
     let remote = remote_values(m);
-    let base = a.base.as_deref().map(SyncBase::parse).unwrap_or_default();
+    let file_record = a.base.as_deref().map(SyncBase::parse);
+    let milestone_record = link::record(m.description.as_deref().unwrap_or_default());
+    let base = base::newer(file_record.as_ref(), milestone_record.as_ref()).cloned().unwrap_or_default();
     let policy = options.policy.unwrap_or(project.config.conflict_resolution);
     let mut new_base = base.clone();
     let mut out = Reconciled::default();
@@ -187,6 +206,7 @@ pub fn reconcile(
     }
     if options.direction != Direction::FromGithub {
         out.patch = patch_for(project, a, m, &to_github);
+        out.sent = to_github;
     }
     let (edits, names) = file_edits_for(project, a, m, &to_file, options);
     out.file_edits = edits;
@@ -206,11 +226,61 @@ pub fn reconcile(
         } else if flagged.is_empty() && a.conflict.is_some() {
             out.file_edits.push(FieldEdit::Remove { key: base::CONFLICT_KEY.into() });
         }
-        if new_base != base || (a.base.is_none() && new_base != SyncBase::default()) {
-            out.file_edits.push(base_edit(&new_base));
-        }
     }
+    record(&mut out, m, file_record.as_ref(), milestone_record.as_ref(), &base, new_base, links_file, options);
+    out.behind = base::Staleness::of(file_record.as_ref(), milestone_record.as_ref()) == base::Staleness::Behind;
     out
+}
+
+/// Writes the new base where the run writes anyway: into the milestone's record with a
+/// milestone write, into the file's record with a file write, and into both with both.
+/// When both sides already agree but the base is out of date (both sides changed a field to
+/// the same value), the milestone's record alone is rewritten: one request, no commit. A
+/// pair with no record at all is only recorded along with another write.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    out: &mut Reconciled,
+    m: &Milestone,
+    file_record: Option<&SyncBase>,
+    milestone_record: Option<&SyncBase>,
+    base: &SyncBase,
+    new_base: SyncBase,
+    links_file: bool,
+    options: &Options,
+) {
+    let writes_file = links_file || !out.file_edits.is_empty();
+    let writes_milestone = !out.patch.is_empty();
+    let known = file_record.is_some() || milestone_record.is_some();
+    let outdated = known && !new_base.same_values(base);
+    // A new base is a new generation; the same base written again (into the other record,
+    // or with the marker lines) keeps its generation, so that a run that only catches one
+    // record up with the other (a link committed after a lost answer) writes the same bytes
+    // as the run that was lost would have.
+    let newest = file_record.map_or(0, |r| r.generation).max(milestone_record.map_or(0, |r| r.generation));
+    let generation = if known && !outdated { newest } else { newest + 1 };
+    let record_only = !writes_file && !writes_milestone && outdated && options.direction != Direction::FromGithub;
+    if writes_milestone || record_only {
+        let file_generation = if writes_file { generation } else { file_record.map_or(0, |r| r.generation) };
+        let on_milestone = SyncBase { generation, file_generation: Some(file_generation), ..new_base.clone() };
+        let description = out.patch.description.take().unwrap_or_else(|| m.description.clone().unwrap_or_default());
+        out.patch.description = Some(link::with_record(&description, &on_milestone));
+    }
+    // A file write without a milestone write: once the commit has landed, the milestone's
+    // record says which generation of the file the sync wrote, so that a run started from an
+    // older checkout (queued while this one ran) can tell, and reads the branch head.
+    let on_milestone = SyncBase { generation, file_generation: Some(generation), ..new_base.clone() };
+    if writes_file
+        && !writes_milestone
+        && options.direction != Direction::FromGithub
+        && milestone_record != Some(&on_milestone)
+    {
+        let description = link::with_record(m.description.as_deref().unwrap_or_default(), &on_milestone);
+        out.after_commit = Some(MilestonePatch { description: Some(description), ..MilestonePatch::default() });
+    }
+    let in_file = SyncBase { generation, file_generation: None, ..new_base };
+    if writes_file && file_record != Some(&in_file) {
+        out.file_edits.push(base_edit(&in_file));
+    }
 }
 
 /// The annotation for a conflict, at the line of the field in the file.
@@ -240,15 +310,17 @@ fn conflict_diagnostic(a: &Artifact, m: &Milestone, c: &Conflict, policy: Confli
 }
 
 /// Whether the file and GitHub changed `field` since the last sync, from the base and what
-/// the run knows.
+/// the run knows. Without a base, a field the trigger names changed on its side only; any
+/// other field that differs could have changed on either, so it is a conflict for the policy
+/// (as in a reconcile): every run converges every field, whatever its trigger.
 fn changed(field: Field, b: Option<&str>, l: &str, g: &str, evidence: Evidence<'_>) -> (bool, bool) {
     let pushed = matches!(evidence, Evidence::Push(Touch::Fields(set)) if set.contains(&field));
     let evented = matches!(evidence, Evidence::Event(set) if set.contains(&field));
-    match (b, evidence) {
-        (Some(b), _) => (l != b || pushed, g != b || evented),
-        (None, Evidence::Full | Evidence::Push(Touch::Whole)) => (true, true),
-        (None, Evidence::Push(Touch::Fields(_))) => (pushed, false),
-        (None, Evidence::Event(_)) => (false, evented),
+    match b {
+        Some(b) => (l != b || pushed, g != b || evented),
+        None if pushed => (true, false),
+        None if evented => (false, true),
+        None => (true, true),
     }
 }
 
@@ -343,9 +415,15 @@ pub fn base_edit(base: &SyncBase) -> FieldEdit {
     FieldEdit::SetString { key: base::KEY.into(), value: base.format() }
 }
 
-/// The base that records `a`'s own values, for a milestone just made from it.
+/// The first record of a pair just made from `a`: its own values, generation 1 (a
+/// milestone created from the file, committed with the link).
+pub fn first_record(project: &Project, a: &Artifact) -> SyncBase {
+    SyncBase { generation: 1, ..SyncBase::of(&local_values(project, a)) }
+}
+
+/// The edit that stores [`first_record`] in the file.
 pub fn base_of_file(project: &Project, a: &Artifact) -> FieldEdit {
-    base_edit(&SyncBase::of(&local_values(project, a)))
+    base_edit(&first_record(project, a))
 }
 
 /// The milestone patch that makes `m` show `a`'s values for `fields`, plus the marker lines

@@ -159,6 +159,20 @@ impl Repo {
         with_commits(&push_payload(&before, &after), &ws)
     }
 
+    /// Commits `readme` as the repository's README (outside every project) and pushes;
+    /// returns the push event payload.
+    pub fn push_outside(&self, readme: &str) -> String {
+        self.pull();
+        let ws = self.workspace();
+        let before = git(&ws, &["rev-parse", "HEAD"]);
+        write(&ws.join("README.md"), readme);
+        git(&ws, &["add", "-A"]);
+        git(&ws, &["commit", "-qm", "docs"]);
+        git(&ws, &["push", "-q", "origin", "main"]);
+        let after = git(&ws, &["rev-parse", "HEAD"]);
+        with_commits(&push_payload(&before, &after), &ws)
+    }
+
     /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
     pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
         self.run_with(event, payload, inputs, &[])
@@ -319,6 +333,22 @@ pub fn with_commits(payload: &str, ws: &Path) -> String {
     v["head_commit"] = commits.last().cloned().unwrap_or(serde_json::Value::Null);
     v["commits"] = commits.into();
     v.to_string()
+}
+
+/// A milestone description without the sync's hidden record of the base (the last line,
+/// `<!-- milestone-sync base … -->`), which every write of a milestone carries: what a
+/// person sees on GitHub.
+pub fn without_record(description: &str) -> String {
+    let kept: Vec<&str> =
+        description.split('\n').filter(|l| !l.trim_start().starts_with("<!-- milestone-sync base ")).collect();
+    kept.join("\n").trim_end_matches(['\r', '\n']).to_string()
+}
+
+/// The sync's record of the base in a milestone description (the words after its prefix).
+pub fn record_of(description: &str) -> Option<String> {
+    description.lines().find_map(|l| {
+        l.trim().strip_prefix("<!-- milestone-sync base ").map(|r| r.trim_end_matches("-->").trim().to_string())
+    })
 }
 
 /// An Epic file in the usual IntelliManage shape.
