@@ -128,15 +128,24 @@ pub fn pages(m: usize) -> u64 {
     m.div_ceil(100).max(1) as u64
 }
 
+/// The default `reconcile-budget`: list pages a push or a milestone event reads to converge
+/// everything.
+pub const BUDGET: u64 = 5;
+
+/// Whether a push or event run over `m` milestones (all linked) converges everything: the
+/// list fits in the budget.
+pub fn within_budget(m: usize) -> bool {
+    pages(m) <= BUDGET
+}
+
 /// One commit through the Git Database API on the branch's current head: read the head
-/// (`GET git/ref`), write the tree with the changed files inline, write the commit, move the
-/// branch (fast-forward only). The base tree comes from the checkout's own git. A run that
-/// changes a milestone also commits the artifact's new sync base in this commit: without it
-/// the next reconcile could not tell which side changed a field.
-pub fn commit() -> Calls {
+/// (`GET git/ref`, before the first write: the plan is made on the head's files), write the
+/// tree with the changed files inline (one tree per 1,000 files), write the commit, move the
+/// branch (fast-forward only). The base tree comes from the checkout's own git.
+pub fn commit(files: usize) -> Calls {
     Calls::from([
         (Endpoint::GetRef, 1),
-        (Endpoint::CreateTree, 1),
+        (Endpoint::CreateTree, files.div_ceil(1000).max(1) as u64),
         (Endpoint::CreateCommit, 1),
         (Endpoint::UpdateRef, 1),
     ])
@@ -151,9 +160,9 @@ pub fn plus(mut a: Calls, b: Calls) -> Calls {
 }
 
 /// First import: one (empty) list read to find milestones to adopt, one create per
-/// artifact, one commit with every link and base.
+/// artifact, one commit with every link and base (the milestone carries the base already).
 pub fn first_import(n: usize) -> Calls {
-    plus(Calls::from([(Endpoint::ListMilestones, pages(0)), (Endpoint::CreateMilestone, n as u64)]), commit())
+    plus(Calls::from([(Endpoint::ListMilestones, pages(0)), (Endpoint::CreateMilestone, n as u64)]), commit(n))
 }
 
 /// Steady state: every milestone must be seen to know nothing changed on GitHub.
@@ -161,42 +170,49 @@ pub fn steady(m: usize) -> Calls {
     Calls::from([(Endpoint::ListMilestones, pages(m))])
 }
 
-/// A push that changes a synced field of `k` linked artifacts among `m` milestones (0: a
-/// push that touches no artifact, such as a change of the code beside the plan): the
-/// link names each milestone, but its current values must be read to tell a GitHub-side
-/// edit since the last sync (a conflict, or a value to bring into the file) from none. The
-/// cheaper of `k` single reads and the whole list; one update each; one commit for the new
-/// bases.
-pub fn push(k: usize, m: usize) -> Calls {
-    if k == 0 {
-        return Calls::new(); // a push that touches no artifact has nothing to read or write
-    }
-    let reads = if (k as u64) < pages(m) {
-        Calls::from([(Endpoint::GetMilestone, k as u64)])
-    } else {
+/// The reads of a push or event run over `m` milestones that names `k` of them: the whole
+/// list within the budget (the run converges everything); above it the cheaper of `k` single
+/// reads and the list.
+fn trigger_reads(k: usize, m: usize) -> Calls {
+    if within_budget(m) || k as u64 >= pages(m) {
         Calls::from([(Endpoint::ListMilestones, pages(m))])
-    };
-    plus(plus(reads, Calls::from([(Endpoint::UpdateMilestone, k as u64)])), commit())
+    } else if k == 0 {
+        Calls::new()
+    } else {
+        Calls::from([(Endpoint::GetMilestone, k as u64)])
+    }
 }
 
-/// A milestone event whose change flows into the linked file: the payload carries the
-/// milestone and the file carries the link, so no read; one commit.
-pub fn event_with_change() -> Calls {
-    commit()
+/// A push that changes a synced field of `k` linked artifacts among `m` milestones (0: a
+/// push that touches no artifact, such as a change of the code beside the plan): the link
+/// names each milestone, but its current values must be read to tell a GitHub-side edit since
+/// the last sync from none. One update each, which also carries the new base in the
+/// milestone's record: no commit.
+pub fn push(k: usize, m: usize) -> Calls {
+    plus(trigger_reads(k, m), Calls::from([(Endpoint::UpdateMilestone, k as u64)]))
 }
 
-/// A milestone event that changes nothing (the echo of the sync's own update): no call.
-pub fn event_without_change() -> Calls {
-    Calls::new()
+/// A milestone event whose change flows into the linked file: the milestone read (the list
+/// within the budget; above it the one milestone, since the payload is only a hint), one
+/// commit.
+pub fn event_with_change(m: usize) -> Calls {
+    plus(trigger_reads(1, m), commit(1))
+}
+
+/// A milestone event that changes nothing (the echo of the sync's own update): the list
+/// within the budget, to converge everything; above it nothing (the payload shows nothing to
+/// do).
+pub fn event_without_change(m: usize) -> Calls {
+    if within_budget(m) { steady(m) } else { Calls::new() }
 }
 
 /// A full reconcile where `local` files and `remote` milestones changed since the last sync
 /// (different artifacts): the whole list, one update per local change, one commit for the
-/// remote changes and the new bases.
+/// remote changes.
 pub fn reconcile(m: usize, local: usize, remote: usize) -> Calls {
     let mut c = plus(steady(m), Calls::from([(Endpoint::UpdateMilestone, local as u64)]));
-    if local + remote > 0 {
-        c = plus(c, commit());
+    if remote > 0 {
+        c = plus(c, commit(remote));
     }
     c
 }

@@ -189,6 +189,17 @@ fn bench_n(binary: &Path, n: usize, args: &Args) -> (Vec<Row>, Duration) {
     rows.push(event_row(&world, binary, "milestone event (title edited)", &payload, 1, reps));
     world.pull();
 
+    // A reconcile after one field was edited in a file (its push run cancelled).
+    let payload = world.push(&[(epic_path(15), edit_file(&world.read(&epic_path(15)), 0))], "rename one, run lost");
+    let _ = payload;
+    let ms = world.standin.milestones();
+    let planned =
+        planning::sync(&world.workspace(), &env(&world, "workflow_dispatch", &dispatch), &dispatch, &ms, reps);
+    check(planned.plan.changes.len() == 1, "one field edited in a file plans one update", &planned.plan);
+    let name = "reconcile, 1 field edited in a file";
+    rows.push(run(&world, binary, name, "workflow_dispatch", &dispatch, calls::reconcile(n, 1, 0), planned));
+    world.pull();
+
     // A full reconcile where 1 % of the artifacts changed in files and 1 % of the milestones
     // changed on GitHub since the last sync (runs missed, or events dropped).
     let c = n.div_ceil(100);
@@ -230,7 +241,8 @@ fn event_row(world: &World, binary: &Path, name: &str, payload: &str, changes: u
     let ms = world.standin.milestones();
     let planned = planning::sync(&world.workspace(), &env(world, "milestone", payload), payload, &ms, reps);
     check(planned.plan.changes.len() == changes, &format!("the event plans {changes} change(s)"), &planned.plan);
-    let bound = if changes == 0 { calls::event_without_change() } else { calls::event_with_change() };
+    let n = world.n;
+    let bound = if changes == 0 { calls::event_without_change(n) } else { calls::event_with_change(n) };
     run(world, binary, name, "milestone", payload, bound, planned)
 }
 
