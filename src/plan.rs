@@ -144,8 +144,9 @@ pub struct Change {
     pub path: String,
     #[serde(flatten)]
     pub action: Action,
-    /// The synced fields the change sends to GitHub (its patch may also carry the marker
-    /// lines and the sync's record of the base, in the description).
+    /// The synced fields an update sends to GitHub (its patch may also carry the marker lines
+    /// and the sync's record of the base, in the description); empty for a creation, which
+    /// sends them all.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
     /// File edits to make once the GitHub side of the change succeeded: values flowing from
@@ -155,7 +156,7 @@ pub struct Change {
     /// The milestone's record of the base, sent once the commit carrying the file edits has
     /// landed: a run started from an older checkout can then tell it is behind the branch.
     #[serde(skip)]
-    pub after_commit: Option<MilestonePatch>,
+    pub after_commit: Option<Box<MilestonePatch>>,
     /// The synced fields the file takes from GitHub, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub file_fields: Vec<String>,
@@ -512,7 +513,7 @@ impl<'a> Planner<'a> {
                 let mut c = change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch: r.patch });
                 c.fields = r.sent;
                 c.file_edits = r.file_edits;
-                c.after_commit = r.after_commit;
+                c.after_commit = r.after_commit.map(Box::new);
                 c.file_fields = r.file_fields;
                 c.conflicts = r.conflicts;
                 self.updates.push(c);
@@ -591,7 +592,6 @@ impl<'a> Planner<'a> {
         }
         let mut c = change(project, a, Action::Create { milestone });
         c.file_edits = vec![reconcile::base_of_file(project, a)];
-        c.fields = Field::ALL.to_vec();
         self.creations.push(c);
     }
 
@@ -665,7 +665,7 @@ impl<'a> Planner<'a> {
             change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch: r.patch });
         c.fields = r.sent;
         c.file_edits = r.file_edits;
-        c.after_commit = r.after_commit;
+        c.after_commit = r.after_commit.map(Box::new);
         c.file_fields = r.file_fields;
         c.conflicts = r.conflicts;
         self.adopted.insert(m.number);

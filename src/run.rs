@@ -162,6 +162,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     // after the event is then handled as deleted).
     if let (Trigger::Milestone(m), Read::Only(_)) = (trigger, &scope.read)
         && !plan.is_empty()
+        && m.action != MilestoneAction::Deleted
     {
         let now = gh.get_milestone(m.milestone.number).await.map_err(|e| e.to_string())?;
         if now.is_none() {
