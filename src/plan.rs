@@ -77,6 +77,9 @@ pub struct Options {
     /// `on-milestone-deleted`: what else happens to an artifact whose milestone was deleted
     /// (the deletion itself is always recorded).
     pub on_deleted: Option<OnMilestoneDeleted>,
+    /// `commit: pull-request`: file changes reach the branch through a pull request, so a
+    /// commit is not on the branch when the run ends (the records of the base say so).
+    pub to_pull_request: bool,
 }
 
 /// How an existing milestone was found for an artifact without a link.

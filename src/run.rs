@@ -607,6 +607,7 @@ pub fn plan_options(settings: &Settings) -> plan::Options {
         create_artifacts: settings.create_artifacts,
         today: Some(chrono::Utc::now().date_naive()),
         on_deleted: Some(settings.on_milestone_deleted),
+        to_pull_request: false,
     }
 }
 

@@ -553,21 +553,28 @@ fn model_reconcile(m: &mut ArtifactModel, evidence: &Evidence, policy: Policy, c
     let outdated = known && base.map(|b| b.values) != Some(new_values);
     let newest = m.file_rec.map_or(0, |r| r.generation).max(m.milestone_rec.map_or(0, |r| r.generation));
     let generation = if known && !outdated { newest } else { newest + 1 };
+    // The milestone, written before the commit, keeps the old base of the fields the file
+    // takes from GitHub; the file's record, one generation newer, carries them.
+    let mut before_commit = new_values;
+    for f in &effect.to_file {
+        before_commit[*f as usize] = base.and_then(|b| b.values[*f as usize]);
+    }
+    let file_generation = if writes_milestone && before_commit != new_values { generation + 1 } else { generation };
     let record_only = !writes_file && !writes_milestone && outdated;
     if writes_milestone || record_only {
-        let file_generation = if writes_file { generation } else { m.file_rec.map_or(0, |r| r.generation) };
-        m.milestone_rec = Some(Rec { generation, file_generation: Some(file_generation), values: new_values });
+        let named = if writes_file { file_generation } else { m.file_rec.map_or(0, |r| r.generation) };
+        m.milestone_rec = Some(Rec { generation, file_generation: Some(named), values: before_commit });
         effect.patched = true;
     }
     if writes_file {
         // Once the commit landed, the milestone's record says which file generation the sync
         // wrote (so that a run from an older checkout can tell it is behind).
-        let on_milestone = Rec { generation, file_generation: Some(generation), values: new_values };
-        if !writes_milestone && m.milestone_rec != Some(on_milestone) {
-            m.milestone_rec = Some(on_milestone);
+        let after = Rec { generation: file_generation, file_generation: Some(file_generation), values: new_values };
+        if !writes_milestone && m.milestone_rec != Some(after) {
+            m.milestone_rec = Some(after);
             effect.patched = true;
         }
-        m.file_rec = Some(Rec { generation, file_generation: None, values: new_values });
+        m.file_rec = Some(Rec { generation: file_generation, file_generation: None, values: new_values });
     }
     effect.file_changed = writes_file;
     effect
@@ -1544,10 +1551,13 @@ fn the_model_applies_the_table() {
     assert_eq!(e.to_file, BTreeSet::from([Field::Description]));
     assert_eq!(lm.flagged, BTreeSet::from([Field::Due]));
     assert!(e.patched && e.file_changed);
-    // Both records take the new base, the flagged field's as it was.
-    let expected = [Some(1), Some(1), Some(1), Some(0)];
-    assert_eq!((lm.file_rec.unwrap().values, lm.milestone_rec.unwrap().values), (expected, expected));
-    assert_eq!(lm.milestone_rec.unwrap().file_generation, Some(2));
+    // The file's record takes the new base, the flagged field's as it was; the milestone's
+    // keeps the old base of the field the file took from GitHub, one generation older.
+    let (file, milestone) = (lm.file_rec.unwrap(), lm.milestone_rec.unwrap());
+    assert_eq!(file.values, [Some(1), Some(1), Some(1), Some(0)]);
+    assert_eq!(milestone.values, [Some(1), Some(0), Some(1), Some(0)]);
+    assert_eq!((milestone.generation, file.generation, milestone.file_generation), (2, 3, Some(3)));
+    assert_eq!(lm.base(), Some(&file));
     // An event run converges every field too: the file's edits go to GitHub.
     let mut em = m.clone();
     let e = model_reconcile(&mut em, &Evidence::Event(BTreeSet::from([Field::Due])), Policy::PreferLocal, None);

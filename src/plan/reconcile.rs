@@ -227,7 +227,17 @@ pub fn reconcile(
             out.file_edits.push(FieldEdit::Remove { key: base::CONFLICT_KEY.into() });
         }
     }
-    record(&mut out, m, file_record.as_ref(), milestone_record.as_ref(), &base, new_base, links_file, options);
+    record(
+        &mut out,
+        m,
+        file_record.as_ref(),
+        milestone_record.as_ref(),
+        &base,
+        new_base,
+        &to_file,
+        links_file,
+        options,
+    );
     out.behind = base::Staleness::of(file_record.as_ref(), milestone_record.as_ref()) == base::Staleness::Behind;
     out
 }
@@ -237,6 +247,11 @@ pub fn reconcile(
 /// When both sides already agree but the base is out of date (both sides changed a field to
 /// the same value), the milestone's record alone is rewritten: one request, no commit. A
 /// pair with no record at all is only recorded along with another write.
+///
+/// The milestone is written before the commit, and the commit may not land on the branch (it
+/// is refused, or goes to a pull request first): so the milestone's record keeps the old
+/// base of the fields the file takes from GitHub, and the file's record, one generation
+/// newer, carries their new base once the commit lands.
 #[allow(clippy::too_many_arguments)]
 fn record(
     out: &mut Reconciled,
@@ -245,6 +260,7 @@ fn record(
     milestone_record: Option<&SyncBase>,
     base: &SyncBase,
     new_base: SyncBase,
+    to_file: &[Field],
     links_file: bool,
     options: &Options,
 ) {
@@ -258,28 +274,49 @@ fn record(
     // as the run that was lost would have.
     let newest = file_record.map_or(0, |r| r.generation).max(milestone_record.map_or(0, |r| r.generation));
     let generation = if known && !outdated { newest } else { newest + 1 };
+    let mut before_commit = new_base.clone();
+    for field in to_file {
+        copy_base(*field, &mut before_commit, base);
+    }
+    let file_generation =
+        if writes_milestone && !before_commit.same_values(&new_base) { generation + 1 } else { generation };
+    let seen = file_record.map_or(0, |r| r.generation);
     let record_only = !writes_file && !writes_milestone && outdated && options.direction != Direction::FromGithub;
     if writes_milestone || record_only {
-        let file_generation = if writes_file { generation } else { file_record.map_or(0, |r| r.generation) };
-        let on_milestone = SyncBase { generation, file_generation: Some(file_generation), ..new_base.clone() };
+        // Which file generation the sync wrote, for a run from an older checkout to tell it is
+        // behind; a pull request's commit is not on the branch until it is merged.
+        let named = if writes_file && !options.to_pull_request { file_generation } else { seen };
+        let on_milestone = SyncBase { generation, file_generation: Some(named), ..before_commit };
         let description = out.patch.description.take().unwrap_or_else(|| m.description.clone().unwrap_or_default());
         out.patch.description = Some(link::with_record(&description, &on_milestone));
     }
-    // A file write without a milestone write: once the commit has landed, the milestone's
-    // record says which generation of the file the sync wrote, so that a run started from an
-    // older checkout (queued while this one ran) can tell, and reads the branch head.
-    let on_milestone = SyncBase { generation, file_generation: Some(generation), ..new_base.clone() };
+    // A file write without a milestone write: once the commit has landed on the branch, the
+    // milestone's record says which generation of the file the sync wrote, so that a run
+    // started from an older checkout (queued while this one ran) can tell, and reads the
+    // branch head.
+    let after = SyncBase { generation: file_generation, file_generation: Some(file_generation), ..new_base.clone() };
     if writes_file
         && !writes_milestone
+        && !options.to_pull_request
         && options.direction != Direction::FromGithub
-        && milestone_record != Some(&on_milestone)
+        && milestone_record != Some(&after)
     {
-        let description = link::with_record(m.description.as_deref().unwrap_or_default(), &on_milestone);
+        let description = link::with_record(m.description.as_deref().unwrap_or_default(), &after);
         out.after_commit = Some(MilestonePatch { description: Some(description), ..MilestonePatch::default() });
     }
-    let in_file = SyncBase { generation, file_generation: None, ..new_base };
+    let in_file = SyncBase { generation: file_generation, file_generation: None, ..new_base };
     if writes_file && file_record != Some(&in_file) {
         out.file_edits.push(base_edit(&in_file));
+    }
+}
+
+/// Sets `field` of `to` to its value in `from` (known or not).
+fn copy_base(field: Field, to: &mut SyncBase, from: &SyncBase) {
+    match field {
+        Field::Title => to.title = from.title.clone(),
+        Field::Description => to.description = from.description.clone(),
+        Field::State => to.closed = from.closed,
+        Field::DueOn => to.due = from.due,
     }
 }
 
