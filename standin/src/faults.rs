@@ -156,7 +156,7 @@ impl ChaosState {
 pub enum Protection {
     /// Classic branch protection: 422 "Protected branch update failed for refs/heads/main."
     Classic,
-    /// A repository ruleset: 409 "Repository rule violations found … Changes must be made
+    /// A repository ruleset: 422 "Repository rule violations found … Changes must be made
     /// through a pull request."
     Ruleset,
 }
@@ -175,11 +175,11 @@ impl Protection {
                 }),
             ),
             Protection::Ruleset => (
-                409,
+                422,
                 json!({
                     "message": "Repository rule violations found\n\nChanges must be made through a pull request.\n\n",
                     "documentation_url": DOC,
-                    "status": "409",
+                    "status": "422",
                 }),
             ),
         }

@@ -22,6 +22,11 @@ pub(crate) struct Ident {
 }
 
 impl Ident {
+    /// A person (as on github.com), at `time` seconds since the epoch, in UTC.
+    pub fn person(login: &str, time: i64) -> Ident {
+        Ident { name: login.to_string(), email: format!("{login}@users.noreply.github.com"), time, offset_minutes: 0 }
+    }
+
     fn git_date(&self) -> String {
         let sign = if self.offset_minutes < 0 { '-' } else { '+' };
         let m = self.offset_minutes.abs();

@@ -24,10 +24,13 @@ mod git_api;
 mod milestones;
 mod pacific;
 mod pagination;
+mod pulls;
 mod reply;
 mod repository;
 mod server;
 mod state;
+
+pub use pulls::PullRecord;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -223,6 +226,34 @@ impl StandIn {
     /// 404 to comments on a number that is neither an issue nor a pull request).
     pub fn open_pull_request(&self, number: u64) {
         self.lock().issues.insert(number, IssueKind::PullRequest);
+    }
+
+    /// The pull requests, by number.
+    pub fn pulls(&self) -> Vec<PullRecord> {
+        self.lock().pulls.values().cloned().collect()
+    }
+
+    /// Simulates a person merging pull request `number` on github.com: a merge commit of its
+    /// head into its base, the pull request closed as merged. Returns the merge commit.
+    /// Panics when it cannot be merged (not open, or its head does not contain the base).
+    pub fn merge_pull_request(&self, number: u64) -> String {
+        let mut state = self.lock();
+        pulls::merge(&self.shared, &mut state, number).unwrap_or_else(|e| panic!("merge_pull_request: {e}"))
+    }
+
+    /// Simulates a person closing pull request `number` unmerged on github.com.
+    pub fn close_pull_request(&self, number: u64) {
+        let mut state = self.lock();
+        let p = state.pulls.get_mut(&number).unwrap_or_else(|| panic!("close_pull_request: no #{number}"));
+        p.state = "closed".into();
+        p.closed_at = Some(state::format_time(chrono::Utc::now()));
+    }
+
+    /// Forbids (or allows again) GitHub Actions to open pull requests, as the repository
+    /// setting does: `POST pulls` then answers 403 "GitHub Actions is not permitted to create
+    /// or approve pull requests."
+    pub fn forbid_pull_requests(&self, forbidden: bool) {
+        self.lock().pulls_forbidden = forbidden;
     }
 
     /// Simulates `login` commenting on issue or pull request `number` on github.com (nothing

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::faults::{self, ChaosStrike, Fault};
 use crate::reply::Reply;
 use crate::state::{Shared, State};
-use crate::{RequestRecord, comments, commits, compare, git_api, milestones, pagination, repository};
+use crate::{RequestRecord, comments, commits, compare, git_api, milestones, pagination, pulls, repository};
 
 /// What happens after a request was handled, besides answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +278,16 @@ fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
             match method {
                 "GET" => comments::list(shared, state, n, query),
                 "POST" => with_body(&mut |b| comments::create(shared, state, n, b)),
+                _ => Reply::not_found(),
+            }
+        }
+        ("GET", ["pulls"]) => pulls::list(shared, state, query),
+        ("POST", ["pulls"]) => with_body(&mut |b| pulls::create(shared, state, b)),
+        (_, ["pulls", n]) => {
+            let Ok(n) = n.parse::<u64>() else { return Reply::not_found() };
+            match method {
+                "GET" => pulls::get(shared, state, n),
+                "PATCH" => with_body(&mut |b| pulls::update(shared, state, n, b)),
                 _ => Reply::not_found(),
             }
         }

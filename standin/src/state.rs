@@ -112,6 +112,10 @@ pub(crate) struct State {
     pub last_comment_id: u64,
     /// The token may only read, like a fork's on `pull_request`: writes answer 403.
     pub read_only: bool,
+    /// Pull requests, by number (a number of the issues' sequence).
+    pub pulls: BTreeMap<u64, crate::PullRecord>,
+    /// Actions may not open pull requests (a repository or organisation setting).
+    pub pulls_forbidden: bool,
 }
 
 /// The primary rate limit of the token: `limit` requests per `window`, as the

@@ -358,3 +358,60 @@ fn the_commits_of_a_path_match_openapi_schemas_newest_first_and_paged() {
     let r = env.get(&repo_path("/commits?sha=no-such-branch"));
     assert_eq!(r.status, 404);
 }
+
+/// The sync's pull request and its branch: `POST git/refs`, the pulls endpoints, and their
+/// refusals, against GitHub's schemas.
+#[test]
+fn pull_request_answers_match_openapi_schemas() {
+    let env = start();
+    let (_, _, commit) = commit_through_api(&env);
+    let created = env.post(&repo_path("/git/refs"), json!({"ref": "refs/heads/milestone-sync/main", "sha": commit}));
+    assert_eq!(created.status, 201);
+    assert_matches_schema("POST /repos/{owner}/{repo}/git/refs 201", &created.body);
+    let again = env.post(&repo_path("/git/refs"), json!({"ref": "refs/heads/milestone-sync/main", "sha": commit}));
+    assert_eq!((again.status, again.body["message"].as_str()), (422, Some("Reference already exists")));
+    assert_matches_schema("POST /repos/{owner}/{repo}/git/refs 422", &again.body);
+
+    let new = json!({"title": "Sync", "head": "milestone-sync/main", "base": "main", "body": "b"});
+    let pr = env.post(&repo_path("/pulls"), new.clone());
+    assert_eq!(pr.status, 201, "{:#}", pr.body);
+    assert_matches_schema("POST /repos/{owner}/{repo}/pulls 201", &pr.body);
+    assert_eq!(pr.body["head"]["sha"], commit.as_str());
+    let n = pr.body["number"].as_u64().unwrap();
+    let second = env.post(&repo_path("/pulls"), new.clone());
+    assert_eq!(second.status, 422);
+    assert_matches_schema("POST /repos/{owner}/{repo}/pulls 422", &second.body);
+    assert_eq!(
+        second.body["errors"][0]["message"],
+        format!("A pull request already exists for {OWNER}:milestone-sync/main.")
+    );
+    let listed = env.get(&repo_path(&format!("/pulls?head={OWNER}:milestone-sync/main&base=main&state=open")));
+    assert_matches_schema("GET /repos/{owner}/{repo}/pulls 200", &listed.body);
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert!(env.get(&repo_path("/pulls?head=someone:milestone-sync/main")).body.as_array().unwrap().is_empty());
+    let one = env.get(&repo_path(&format!("/pulls/{n}")));
+    assert_matches_schema("GET /repos/{owner}/{repo}/pulls/{pull_number} 200", &one.body);
+    let patched = env.patch(&repo_path(&format!("/pulls/{n}")), json!({"title": "Sync 2", "body": "c"}));
+    assert_matches_schema("PATCH /repos/{owner}/{repo}/pulls/{pull_number} 200", &patched.body);
+    assert_eq!((patched.body["title"].as_str(), patched.body["body"].as_str()), (Some("Sync 2"), Some("c")));
+    // A pull request takes comments, as an issue does.
+    assert_eq!(env.post(&repo_path(&format!("/issues/{n}/comments")), json!({"body": "hi"})).status, 201);
+
+    // Merged: closed, and the base holds the head's tree.
+    env.standin.merge_pull_request(n);
+    let merged = env.get(&repo_path(&format!("/pulls/{n}")));
+    assert_eq!((merged.body["state"].as_str(), merged.body["merged"].as_bool()), (Some("closed"), Some(true)));
+    assert_eq!(
+        git(&env.git_dir(), &["rev-parse", "main^{tree}"]),
+        git(&env.git_dir(), &["rev-parse", &format!("{commit}^{{tree}}")])
+    );
+    assert!(env.get(&repo_path("/pulls")).body.as_array().unwrap().is_empty(), "open ones by default");
+    assert_eq!(env.get(&repo_path("/pulls?state=closed")).body.as_array().unwrap().len(), 1);
+
+    // Where Actions may not open pull requests.
+    env.standin.forbid_pull_requests(true);
+    let refused = env.post(&repo_path("/pulls"), new);
+    assert_eq!(refused.status, 403);
+    assert_matches_schema("POST /repos/{owner}/{repo}/pulls 403", &refused.body);
+    assert_eq!(refused.body["message"], "GitHub Actions is not permitted to create or approve pull requests.");
+}

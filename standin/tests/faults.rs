@@ -120,7 +120,7 @@ fn a_protected_branch_refuses_ref_updates_in_githubs_words() {
     assert_eq!(r.body["message"], "Protected branch update failed for refs/heads/main.");
     env.standin.protect_branch(Some(Protection::Ruleset));
     let r = env.patch(&path, json!({"sha": head, "force": false}));
-    assert_eq!(r.status, 409);
+    assert_eq!(r.status, 422);
     assert!(r.body["message"].as_str().unwrap().contains("Changes must be made through a pull request."));
     // Other branches are not protected.
     assert_eq!(env.post(&repo_path("/git/refs"), json!({"ref": "refs/heads/side", "sha": head})).status, 201);
