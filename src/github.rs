@@ -24,6 +24,34 @@ pub struct IssueComment {
     pub html_url: String,
 }
 
+/// A commit's tree and parents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitParts {
+    pub tree: String,
+    pub parents: Vec<String>,
+}
+
+/// A pull request, as the sync's own one is kept up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestInfo {
+    pub number: u64,
+    pub html_url: String,
+    pub title: String,
+    pub body: String,
+    /// The commit its head branch points at.
+    pub head_sha: String,
+}
+
+/// A pull request to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPullRequest {
+    pub title: String,
+    /// The head branch, in this repository.
+    pub head: String,
+    pub base: String,
+    pub body: String,
+}
+
 /// How GitHub's compare API says a file changed (the `status` of a diff entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileStatus {
@@ -126,10 +154,20 @@ pub enum GitHubError {
     #[error("GitHub refused {method} {path}: {message}. The token lacks `{}`: in the workflow, add `{}` under `permissions:` (the sync needs `permissions: {{ contents: write, issues: write }}`); a PAT or App token needs \"{}\"", permission.workflow_line(), permission.workflow_line(), permission.token_permission())]
     Permission { permission: Permission, method: String, path: String, message: String },
     /// A ref update refused by branch protection or a repository ruleset.
-    #[error(
-        "the branch {branch} is protected and refused the commit ({message}). Give `github-token` a token that may push to {branch} (an App token or a PAT allowed to bypass the protection), or set `commit: false` and add a step that opens a pull request with the changed files; the milestones are synced either way, and the next run links them by their markers"
-    )]
+    #[error("the branch {branch} is protected and refused the commit ({message})")]
     ProtectedBranch { branch: String, message: String },
+    /// 403 "GitHub Actions is not permitted to create or approve pull requests." (a repository
+    /// or organisation setting).
+    #[error(
+        "GitHub refused to open the pull request ({message}). Allow it under Settings → Actions → General → Workflow permissions → \"Allow GitHub Actions to create and approve pull requests\" (or the organisation's setting), or give `github-token` a GitHub App token; the milestones are synced either way"
+    )]
+    PullRequestsForbidden { message: String },
+    /// 422 "A pull request already exists for {owner}:{branch}." (another run opened it).
+    #[error("a pull request already exists ({message})")]
+    PullRequestExists { message: String },
+    /// `POST git/refs` for a branch that exists (422 "Reference already exists").
+    #[error("the branch {branch} exists already")]
+    BranchExists { branch: String },
     /// A primary or secondary rate limit that asks for a longer wait than the run may spend.
     #[error("GitHub's {} rate limit stopped {method} {path} ({message}){}", if *.primary { "primary" } else { "secondary" }, until.map(|t| format!("; it lifts at {} UTC", t.format("%H:%M:%S"))).unwrap_or_default())]
     RateLimited { primary: bool, until: Option<DateTime<Utc>>, method: String, path: String, message: String },
@@ -168,7 +206,11 @@ pub trait GitHub {
     /// `GET /repos/{o}/{r}/git/ref/heads/{branch}`: the commit the branch points at.
     async fn branch_head(&self, branch: &str) -> Result<String, GitHubError>;
     /// `GET /repos/{o}/{r}/git/commits/{sha}`: the commit's tree.
-    async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError>;
+    async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError> {
+        Ok(self.commit_parts(commit).await?.tree)
+    }
+    /// `GET /repos/{o}/{r}/git/commits/{sha}`: the commit's tree and parents.
+    async fn commit_parts(&self, commit: &str) -> Result<CommitParts, GitHubError>;
     /// `GET /repos/{o}/{r}/contents/{path}?ref={commit}`: a file's bytes, `None` when absent.
     async fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitHubError>;
     /// `GET /repos/{o}/{r}/compare/{base}...{head}`: the files changed on `head` since its
@@ -191,6 +233,21 @@ pub trait GitHub {
     fn rate_limit(&self) -> Option<RateLimit> {
         None
     }
+    /// `GET /repos/{o}/{r}/git/ref/heads/{branch}`; `Ok(None)` when there is no such branch.
+    async fn find_branch(&self, branch: &str) -> Result<Option<String>, GitHubError>;
+    /// `POST /repos/{o}/{r}/git/refs`: a new branch at `commit`; [`GitHubError::BranchExists`]
+    /// when it exists.
+    async fn create_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError>;
+    /// `PATCH /repos/{o}/{r}/git/refs/heads/{branch}` with `force: true`: only ever the sync's
+    /// own branch, rebuilt on the default branch's head.
+    async fn force_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError>;
+    /// `GET /repos/{o}/{r}/pulls?head={owner}:{head}&base={base}&state=open`: the open pull
+    /// request from `head` into `base` (the oldest, should there be two).
+    async fn open_pull_request(&self, head: &str, base: &str) -> Result<Option<PullRequestInfo>, GitHubError>;
+    /// `POST /repos/{o}/{r}/pulls`. Never retried blindly: a lost answer may mean it exists.
+    async fn create_pull_request(&self, new: &NewPullRequest) -> Result<PullRequestInfo, GitHubError>;
+    /// `PATCH /repos/{o}/{r}/pulls/{n}`: its title and body.
+    async fn update_pull_request(&self, number: u64, title: &str, body: &str) -> Result<PullRequestInfo, GitHubError>;
     /// `GET /repos/{o}/{r}/issues/{n}/comments?per_page=100`, every page, oldest first. A pull
     /// request is an issue: its conversation comments live here.
     async fn list_issue_comments(&self, issue: u64) -> Result<Vec<IssueComment>, GitHubError>;

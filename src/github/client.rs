@@ -41,7 +41,8 @@ use serde_json::{Map, Value, json};
 
 use crate::due_date;
 use crate::github::{
-    ChangedFile, Comparison, FileStatus, GitHub, GitHubError, IssueComment, Permission, RateLimit, TreeFile,
+    ChangedFile, CommitParts, Comparison, FileStatus, GitHub, GitHubError, IssueComment, NewPullRequest, Permission,
+    PullRequestInfo, RateLimit, TreeFile,
 };
 use crate::milestone::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
 
@@ -79,10 +80,14 @@ enum Endpoint {
     UpdateIssueComment,
     Compare,
     ListCommits,
+    CreateRef,
+    ListPulls,
+    CreatePull,
+    UpdatePull,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 17] = [
+    const ALL: [Endpoint; 21] = [
         Endpoint::Repo,
         Endpoint::ListMilestones,
         Endpoint::GetMilestone,
@@ -100,6 +105,10 @@ impl Endpoint {
         Endpoint::UpdateIssueComment,
         Endpoint::Compare,
         Endpoint::ListCommits,
+        Endpoint::CreateRef,
+        Endpoint::ListPulls,
+        Endpoint::CreatePull,
+        Endpoint::UpdatePull,
     ];
 
     fn index(self) -> usize {
@@ -116,12 +125,17 @@ impl Endpoint {
             | Endpoint::Contents
             | Endpoint::ListIssueComments
             | Endpoint::Compare
-            | Endpoint::ListCommits => Method::GET,
+            | Endpoint::ListCommits
+            | Endpoint::ListPulls => Method::GET,
             Endpoint::CreateMilestone
             | Endpoint::CreateTree
             | Endpoint::CreateCommit
-            | Endpoint::CreateIssueComment => Method::POST,
-            Endpoint::UpdateMilestone | Endpoint::UpdateRef | Endpoint::UpdateIssueComment => Method::PATCH,
+            | Endpoint::CreateIssueComment
+            | Endpoint::CreateRef
+            | Endpoint::CreatePull => Method::POST,
+            Endpoint::UpdateMilestone | Endpoint::UpdateRef | Endpoint::UpdateIssueComment | Endpoint::UpdatePull => {
+                Method::PATCH
+            }
             Endpoint::DeleteMilestone => Method::DELETE,
         }
     }
@@ -146,14 +160,20 @@ impl Endpoint {
             Endpoint::UpdateIssueComment => "PATCH /repos/{o}/{r}/issues/comments/{id}",
             Endpoint::Compare => "GET /repos/{o}/{r}/compare/{basehead}",
             Endpoint::ListCommits => "GET /repos/{o}/{r}/commits",
+            Endpoint::CreateRef => "POST /repos/{o}/{r}/git/refs",
+            Endpoint::ListPulls => "GET /repos/{o}/{r}/pulls",
+            Endpoint::CreatePull => "POST /repos/{o}/{r}/pulls",
+            Endpoint::UpdatePull => "PATCH /repos/{o}/{r}/pulls/{n}",
         }
     }
 
     /// Whether the client may send this request again after a failure (see [`retry`]). Every
-    /// endpoint but the creates of milestones and comments: sent twice, each could make a
-    /// duplicate (the callers look for what a lost answer made instead).
+    /// endpoint but the creates of milestones, comments and pull requests: sent twice, each
+    /// could make a duplicate (the callers look for what a lost answer made instead). A ref
+    /// create sent twice is refused the second time ("Reference already exists"), which the
+    /// caller reads as done.
     fn resend_safe(self) -> bool {
-        !matches!(self, Endpoint::CreateMilestone | Endpoint::CreateIssueComment)
+        !matches!(self, Endpoint::CreateMilestone | Endpoint::CreateIssueComment | Endpoint::CreatePull)
     }
 
     /// The permission a 403 "Resource not accessible" on this endpoint points at: milestones
@@ -174,10 +194,14 @@ impl Endpoint {
             | Endpoint::CreateCommit
             | Endpoint::UpdateRef
             | Endpoint::Compare
-            | Endpoint::ListCommits => Permission::ContentsWrite,
-            Endpoint::ListIssueComments | Endpoint::CreateIssueComment | Endpoint::UpdateIssueComment => {
-                Permission::PullRequestsWrite
-            }
+            | Endpoint::ListCommits
+            | Endpoint::CreateRef => Permission::ContentsWrite,
+            Endpoint::ListIssueComments
+            | Endpoint::CreateIssueComment
+            | Endpoint::UpdateIssueComment
+            | Endpoint::ListPulls
+            | Endpoint::CreatePull
+            | Endpoint::UpdatePull => Permission::PullRequestsWrite,
         }
     }
 }
@@ -365,6 +389,10 @@ fn map_error(
                 None => GitHubError::Http { status: 422, method, path, message },
             }
         }
+        403 if lower.contains("not permitted to create or approve pull requests") => {
+            GitHubError::PullRequestsForbidden { message }
+        }
+        422 if lower.contains("a pull request already exists") => GitHubError::PullRequestExists { message },
         // "Resource not accessible by integration" (GITHUB_TOKEN, App tokens) and
         // "… by personal access token" (fine-grained PATs) both mean a missing permission.
         403 if message.contains("Resource not accessible by") => {
@@ -507,8 +535,32 @@ struct WireRef {
 }
 
 #[derive(Debug, Deserialize)]
+struct WirePull {
+    number: u64,
+    html_url: String,
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    head: WireSha,
+}
+
+impl From<WirePull> for PullRequestInfo {
+    fn from(wire: WirePull) -> Self {
+        PullRequestInfo {
+            number: wire.number,
+            html_url: wire.html_url,
+            title: wire.title,
+            body: wire.body.unwrap_or_default(),
+            head_sha: wire.head.sha,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
 struct WireCommit {
     tree: WireSha,
+    #[serde(default)]
+    parents: Vec<WireSha>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1071,10 +1123,10 @@ impl GitHub for Client {
         Ok(reference.object.sha)
     }
 
-    async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError> {
+    async fn commit_parts(&self, commit: &str) -> Result<CommitParts, GitHubError> {
         let url = self.base.url(&self.repo_path(&format!("/git/commits/{}", encode_component(commit))));
         let (commit, _): (WireCommit, _) = self.call(Endpoint::GetCommit, &url, None, &ErrorContext::default()).await?;
-        Ok(commit.tree.sha)
+        Ok(CommitParts { tree: commit.tree.sha, parents: commit.parents.into_iter().map(|p| p.sha).collect() })
     }
 
     async fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitHubError> {
@@ -1178,6 +1230,69 @@ impl GitHub for Client {
 
     fn rate_limit(&self) -> Option<RateLimit> {
         *lock(&self.rate)
+    }
+
+    async fn find_branch(&self, branch: &str) -> Result<Option<String>, GitHubError> {
+        match self.branch_head(branch).await {
+            Ok(sha) => Ok(Some(sha)),
+            Err(GitHubError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError> {
+        let url = self.base.url(&self.repo_path("/git/refs"));
+        let body = json!({"ref": format!("refs/heads/{branch}"), "sha": commit});
+        let answer = self.send(Endpoint::CreateRef, &url, Some(&body)).await?;
+        let refused = |answer: &Answer| {
+            answer.status == StatusCode::UNPROCESSABLE_ENTITY && wire_message(&answer.body).contains("already exists")
+        };
+        // A retry after a lost answer may find the branch made by the first attempt.
+        if refused(&answer) && answer.attempts > 1 && self.find_branch(branch).await?.as_deref() == Some(commit) {
+            return Ok(());
+        }
+        if refused(&answer) {
+            return Err(GitHubError::BranchExists { branch: branch.to_string() });
+        }
+        let context = ErrorContext { ref_branch: Some(branch.to_string()), ..Default::default() };
+        self.check(Endpoint::CreateRef, &url, &answer, &context)
+    }
+
+    async fn force_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!("/git/refs/heads/{}", encode_path(branch))));
+        let body = json!({"sha": commit, "force": true});
+        let context = ErrorContext { ref_branch: Some(branch.to_string()), ..Default::default() };
+        let answer = self.send(Endpoint::UpdateRef, &url, Some(&body)).await?;
+        self.check(Endpoint::UpdateRef, &url, &answer, &context)
+    }
+
+    async fn open_pull_request(&self, head: &str, base: &str) -> Result<Option<PullRequestInfo>, GitHubError> {
+        let url = self.base.url(&format!(
+            "{}?head={}&base={}&state=open&per_page=10",
+            self.repo_path("/pulls"),
+            encode_component(&format!("{}:{head}", self.owner)),
+            encode_component(base)
+        ));
+        let (pulls, _): (Vec<WirePull>, _) =
+            self.call(Endpoint::ListPulls, &url, None, &ErrorContext::default()).await?;
+        // The oldest, should two have been opened at once.
+        Ok(pulls.into_iter().min_by_key(|p| p.number).map(PullRequestInfo::from))
+    }
+
+    async fn create_pull_request(&self, new: &NewPullRequest) -> Result<PullRequestInfo, GitHubError> {
+        let url = self.base.url(&self.repo_path("/pulls"));
+        let body = json!({"title": new.title, "head": new.head, "base": new.base, "body": new.body});
+        let (pull, _): (WirePull, _) =
+            self.call(Endpoint::CreatePull, &url, Some(&body), &ErrorContext::default()).await?;
+        Ok(pull.into())
+    }
+
+    async fn update_pull_request(&self, number: u64, title: &str, body: &str) -> Result<PullRequestInfo, GitHubError> {
+        let url = self.base.url(&self.repo_path(&format!("/pulls/{number}")));
+        let (pull, _): (WirePull, _) = self
+            .call(Endpoint::UpdatePull, &url, Some(&json!({"title": title, "body": body})), &ErrorContext::default())
+            .await?;
+        Ok(pull.into())
     }
 
     async fn list_issue_comments(&self, issue: u64) -> Result<Vec<IssueComment>, GitHubError> {
@@ -1344,9 +1459,22 @@ mod tests {
         )
         .to_string();
         assert!(
-            protected.contains("commit: false") && protected.contains("App token") && protected.contains("PAT"),
+            protected.contains("main is protected") && protected.contains("Protected branch update failed"),
             "{protected}"
         );
+        let actions = r#"{"message":"GitHub Actions is not permitted to create or approve pull requests.","documentation_url":"x"}"#;
+        let refused = map(403, actions, Permission::PullRequestsWrite, &ErrorContext::default());
+        assert!(matches!(refused, GitHubError::PullRequestsForbidden { .. }), "{refused:?}");
+        let fix = refused.to_string();
+        assert!(
+            fix.contains("Allow GitHub Actions to create and approve pull requests") && fix.contains("App token"),
+            "{fix}"
+        );
+        let exists = r#"{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"A pull request already exists for acme:milestone-sync/main."}]}"#;
+        assert!(matches!(
+            map(422, exists, Permission::PullRequestsWrite, &ErrorContext::default()),
+            GitHubError::PullRequestExists { .. }
+        ));
 
         let forbidden = r#"{"message":"Resource not accessible by integration","documentation_url":"x"}"#;
         match map(403, forbidden, Permission::ContentsWrite, &ErrorContext::default()) {
