@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::artifact::{self, FieldEdit, keys};
+use crate::config::CommitMode;
 use crate::diagnostic::Diagnostic;
-use crate::github::{GitHub, GitHubError, TreeFile};
+use crate::github::{GitHub, GitHubError, NewPullRequest, TreeFile};
 use crate::history;
 use crate::milestone::MilestonePatch;
 use crate::plan::{Action, Change, Plan};
@@ -39,8 +40,9 @@ pub struct Target<'a> {
     pub known_head: Option<&'a str>,
     /// Every artifact as read from the workspace (read again when edited).
     pub files: &'a crate::workspace::Files,
-    /// Commit through the API (true) or write into the workspace (false).
-    pub commit: bool,
+    /// Commit to the branch (falling back to a pull request), to a pull request, or into the
+    /// workspace.
+    pub commit: CommitMode,
 }
 
 /// What came of one change: the milestone's number and html_url, or what went wrong.
@@ -69,6 +71,11 @@ pub struct Outcome {
     /// The changes not attempted because the run stopped: these places in the plan's
     /// `changes` (empty when the run went to the end).
     pub not_attempted: std::ops::Range<usize>,
+    /// The sync's pull request, when the file changes went there.
+    pub pull_request: Option<PullRequestOutcome>,
+    /// Why the branch refused the commit, when it did (the changes then went to the pull
+    /// request).
+    pub refused: Option<String>,
 }
 
 impl Outcome {
@@ -143,30 +150,52 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
     if files.is_empty() {
         return;
     }
-    if !target.commit {
-        // Imported milestones are marked once their file is on the branch: the file links
-        // its milestone, and the run after the merge adds the marker.
-        write_workspace(target, &files, out);
-        return;
-    }
-    match commit(gh, target, &mut files).await {
-        Ok((sha, changed, skipped)) => {
-            mark_imports(gh, &files, out).await;
-            record_after_commit(gh, &files, &changed, out).await;
-            out.commit_sha = sha;
-            out.files_changed = changed;
-            for path in skipped {
-                out.diagnostics.push(Diagnostic::warning(
-                    &path,
-                    None,
-                    format!("changed on {} while the sync ran, in values the sync reads: its file changes were not written; the next run syncs it", target.branch),
-                ));
-            }
+    let made = match target.commit {
+        CommitMode::Workspace => {
+            // Imported milestones are marked once their file is on the branch: the file links
+            // its milestone, and the run after the merge adds the marker.
+            write_workspace(target, &files, out);
+            return;
         }
-        Err(e) => out.diagnostics.push(Diagnostic::general(
+        CommitMode::PullRequest => None,
+        CommitMode::Branch => match commit(gh, target, &mut files).await {
+            Ok((sha, changed, skipped)) => {
+                mark_imports(gh, &files, out).await;
+                record_after_commit(gh, &files, &changed, out).await;
+                out.commit_sha = sha;
+                out.files_changed = changed;
+                for path in skipped {
+                    out.diagnostics.push(Diagnostic::warning(
+                        &path,
+                        None,
+                        format!("changed on {} while the sync ran, in values the sync reads: its file changes were not written; the next run syncs it", target.branch),
+                    ));
+                }
+                return;
+            }
+            Err(CommitFailed::Protected { error, built, commit }) => {
+                tracing::warn!("{error}; the file changes go to a pull request instead");
+                out.refused = Some(error.to_string());
+                Some((built, commit))
+            }
+            Err(CommitFailed::Other(e)) => {
+                out.diagnostics.push(Diagnostic::general(
+                    crate::diagnostic::Level::Error,
+                    format!("committing the file changes to {} failed: {e}. Milestones already changed are found again by their markers on the next run", target.branch),
+                ));
+                return;
+            }
+        },
+    };
+    if let Err(e) = propose(gh, target, &mut files, made, out).await {
+        let why = match &e {
+            GitHubError::PullRequestsForbidden { .. } => e.to_string(),
+            _ => format!("putting the file changes in a pull request into {} failed: {e}", target.branch),
+        };
+        out.diagnostics.push(Diagnostic::general(
             crate::diagnostic::Level::Error,
-            format!("committing the file changes to {} failed: {e}. Milestones already changed are found again by their markers on the next run", target.branch),
-        )),
+            format!("{why}. The milestones are synced; the next run tries again"),
+        ));
     }
 }
 
@@ -297,12 +326,23 @@ impl<'p> FileWork<'p> {
     /// Drops (with an error) every path that could write outside the workspace.
     fn retain_writable(&mut self, target: &Target<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let check = |path: &str| {
-            paths::check(path)
-                .and_then(|()| if target.commit { Ok(()) } else { paths::check_no_link(target.workspace, path) })
+            paths::check(path).and_then(|()| {
+                if target.commit.commits() { Ok(()) } else { paths::check_no_link(target.workspace, path) }
+            })
         };
         let mut refuse = |path: &str, why: String| diagnostics.push(Diagnostic::error(path, None, why));
         self.edits.retain(|path, _| check(path).map_err(|why| refuse(path, why)).is_ok());
         self.new_files.retain(|f| check(&f.path).map_err(|why| refuse(&f.path, why)).is_ok());
+    }
+
+    /// The title and body of the sync's pull request into `branch`.
+    fn proposal(&self, branch: &str) -> (String, String) {
+        let message = self.message();
+        let (subject, rest) = message.split_once("\n\n").unwrap_or((message.as_str(), ""));
+        let body = format!(
+            "`{branch}` takes changes only through pull requests, so milestone-sync keeps the file changes its runs need here. The milestones on GitHub are synced already; merging brings the files in line with them.\n\n{rest}\nEvery run rebuilds this branch on `{branch}`'s head with every change still pending, so it never holds an older state; once it is merged, the next run has nothing to add.\n"
+        );
+        (subject.to_string(), body)
     }
 
     fn message(&self) -> String {
@@ -398,91 +438,256 @@ pub fn describe(change: &Change) -> String {
 /// carries more than a few megabytes, and the run never holds every new file at once.
 pub const TREE_FILES: usize = 1000;
 
+/// A tree with the run's file changes, built on a head.
+struct Built {
+    head: String,
+    /// `None` when no file needed a change.
+    tree: Option<String>,
+    written: Vec<String>,
+    skipped: Vec<String>,
+}
+
+/// Why the file changes did not land on the branch.
+enum CommitFailed {
+    /// The branch refuses updates (branch protection, a ruleset): the commit, made on the
+    /// branch's head, can go to a pull request instead.
+    Protected {
+        error: GitHubError,
+        built: Built,
+        commit: String,
+    },
+    Other(String),
+}
+
+impl From<String> for CommitFailed {
+    fn from(message: String) -> Self {
+        CommitFailed::Other(message)
+    }
+}
+
 /// Builds one commit with the edits on top of the branch's current head and moves the
 /// branch, rebuilding on the new head when the branch moved meanwhile.
 async fn commit<G: GitHub>(
     gh: &G,
     target: &Target<'_>,
     work: &mut FileWork<'_>,
-) -> Result<(Option<String>, Vec<String>, Vec<String>), String> {
+) -> Result<(Option<String>, Vec<String>, Vec<String>), CommitFailed> {
     let message = work.message();
     for attempt in 1..=COMMIT_ATTEMPTS {
         let head = match target.known_head.filter(|_| attempt == 1) {
             Some(head) => head.to_string(),
             None => gh.branch_head(target.branch).await.map_err(|e| e.to_string())?,
         };
-        let at_checkout = target.local_head == Some(head.as_str());
-        let moved = if at_checkout { None } else { changed_since_checkout(gh, target, &head, work).await };
-        // A file the head has as the checkout had it is taken from the workspace.
-        let as_checked_out = |path: &str| at_checkout || moved.as_ref().is_some_and(|m| !m.contains(path));
-        let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
-        let mut skipped = Vec::new();
-        for (path, file_edits) in &work.edits {
-            let planned = target.files.get(path)?;
-            let base = if as_checked_out(path) {
-                planned.clone()
-            } else {
-                gh.file_at(&head, path).await.map_err(|e| e.to_string())?
-            };
-            let Some(base) = base else {
-                tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
-                continue;
-            };
-            // Changed on the branch while the run was planning: the edits were planned for the
-            // other version. They go ahead only where the change touched nothing the sync
-            // reads; otherwise the file is left to the next run (the push that changed it
-            // starts one), so that no edit of a person's is overwritten.
-            if let Some(planned) = &planned
-                && *planned != base
-                && !same_sync_state(path, planned, &base)
-            {
-                tracing::warn!(
-                    "{path} changed on {} while the sync ran, in values the sync reads; its changes are left to the next run",
-                    target.branch
-                );
-                skipped.push(path.to_string());
-                continue;
-            }
-            let new = artifact::edit(path, &base, &owned(file_edits)).map_err(|d| format!("{path}: {}", d.message))?;
-            if new != base {
-                let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
-                tree.add(gh, target, TreeFile { path: path.to_string(), content }).await?;
-            }
-        }
-        // New files that the branch gained meanwhile took the IDs of: numbered again above them.
-        if let Some(moved) = &moved {
-            renumber(&mut work.new_files, moved);
-        }
-        for file in work.new_files.iter_mut() {
-            let path = file.path.as_str();
-            let exists = if as_checked_out(path) {
-                target.files.exists(path)
-            } else {
-                gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some()
-            };
-            file.written = !exists;
-            if exists {
-                tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
-                continue;
-            }
-            tree.add(gh, target, TreeFile { path: path.to_string(), content: file.content.to_string() }).await?;
-        }
-        let Some((tree, written)) = tree.finish(gh, target).await? else {
-            return Ok((None, Vec::new(), skipped));
+        let built = build_tree(gh, target, work, head).await?;
+        let Some(tree) = built.tree.clone() else {
+            return Ok((None, Vec::new(), built.skipped));
         };
-        let sha = gh.create_commit(&message, &tree, &head).await.map_err(|e| e.to_string())?;
+        let sha = gh.create_commit(&message, &tree, &built.head).await.map_err(|e| e.to_string())?;
         match gh.update_branch(target.branch, &sha).await {
-            Ok(()) => return Ok((Some(sha), written, skipped)),
+            Ok(()) => return Ok((Some(sha), built.written, built.skipped)),
             Err(GitHubError::NotFastForward) => {
                 tracing::warn!(
                     "{} moved while committing (attempt {attempt} of {COMMIT_ATTEMPTS}); rebuilding on the new head",
                     target.branch
                 );
             }
-            Err(e) => return Err(e.to_string()),
+            Err(error @ GitHubError::ProtectedBranch { .. }) => {
+                return Err(CommitFailed::Protected { error, built, commit: sha });
+            }
+            Err(e) => return Err(CommitFailed::Other(e.to_string())),
         }
     }
-    Err(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch))
+    Err(CommitFailed::Other(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch)))
+}
+
+/// The tree of the run's file changes on `head`: each edited file as `head` has it (from the
+/// workspace where it is unchanged since the plan was made, else read there), new files
+/// numbered again where `head` took their IDs.
+async fn build_tree<G: GitHub>(
+    gh: &G,
+    target: &Target<'_>,
+    work: &mut FileWork<'_>,
+    head: String,
+) -> Result<Built, String> {
+    let at_checkout = target.local_head == Some(head.as_str());
+    let moved = if at_checkout { None } else { changed_since_checkout(gh, target, &head, work).await };
+    // A file the head has as the checkout had it is taken from the workspace.
+    let as_checked_out = |path: &str| at_checkout || moved.as_ref().is_some_and(|m| !m.contains(path));
+    let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
+    let mut skipped = Vec::new();
+    for (path, file_edits) in &work.edits {
+        let planned = target.files.get(path)?;
+        let base = if as_checked_out(path) {
+            planned.clone()
+        } else {
+            gh.file_at(&head, path).await.map_err(|e| e.to_string())?
+        };
+        let Some(base) = base else {
+            tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
+            continue;
+        };
+        // Changed on the branch while the run was planning: the edits were planned for the
+        // other version. They go ahead only where the change touched nothing the sync
+        // reads; otherwise the file is left to the next run (the push that changed it
+        // starts one), so that no edit of a person's is overwritten.
+        if let Some(planned) = &planned
+            && *planned != base
+            && !same_sync_state(path, planned, &base)
+        {
+            tracing::warn!(
+                "{path} changed on {} while the sync ran, in values the sync reads; its changes are left to the next run",
+                target.branch
+            );
+            skipped.push(path.to_string());
+            continue;
+        }
+        let new = artifact::edit(path, &base, &owned(file_edits)).map_err(|d| format!("{path}: {}", d.message))?;
+        if new != base {
+            let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
+            tree.add(gh, target, TreeFile { path: path.to_string(), content }).await?;
+        }
+    }
+    // New files that the branch gained meanwhile took the IDs of: numbered again above them.
+    if let Some(moved) = &moved {
+        renumber(&mut work.new_files, moved);
+    }
+    for file in work.new_files.iter_mut() {
+        let path = file.path.as_str();
+        let exists = if as_checked_out(path) {
+            target.files.exists(path)
+        } else {
+            gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some()
+        };
+        file.written = !exists;
+        if exists {
+            tracing::warn!("{path} exists already on {}; not overwritten", target.branch);
+            continue;
+        }
+        tree.add(gh, target, TreeFile { path: path.to_string(), content: file.content.to_string() }).await?;
+    }
+    let finished = tree.finish(gh, target).await?;
+    let (tree, written) = match finished {
+        Some((tree, written)) => (Some(tree), written),
+        None => (None, Vec::new()),
+    };
+    Ok(Built { head, tree, written, skipped })
+}
+
+/// The sync's own branch for pull requests into `branch`.
+pub fn proposal_branch(branch: &str) -> String {
+    format!("milestone-sync/{branch}")
+}
+
+/// Lands the run's file changes as one pull request into the branch: the commit (`made`, when
+/// the branch refused it, else built here on the branch's head) on the sync's own branch,
+/// which is rebuilt on the head every run and so carries every pending change and never an
+/// older state, and one open pull request from it, found by its head branch and updated (or
+/// opened). Nothing is written when the branch already holds exactly this commit's files on
+/// this head.
+async fn propose<G: GitHub>(
+    gh: &G,
+    target: &Target<'_>,
+    work: &mut FileWork<'_>,
+    made: Option<(Built, String)>,
+    out: &mut Outcome,
+) -> Result<(), GitHubError> {
+    let transport =
+        |message: String| GitHubError::Transport { method: "POST".into(), path: "git/trees".into(), message };
+    let (built, commit) = match made {
+        Some((built, commit)) => (built, Some(commit)),
+        None => {
+            let head = match target.known_head {
+                Some(head) => head.to_string(),
+                None => gh.branch_head(target.branch).await?,
+            };
+            (build_tree(gh, target, work, head).await.map_err(transport)?, None)
+        }
+    };
+    let Some(tree) = built.tree.clone() else { return Ok(()) };
+    let branch = proposal_branch(target.branch);
+    let existing = gh.find_branch(&branch).await?;
+    let unchanged = match &existing {
+        Some(sha) => {
+            let parts = gh.commit_parts(sha).await?;
+            parts.tree == tree && parts.parents == [built.head.clone()]
+        }
+        None => false,
+    };
+    let sha = match (existing, unchanged) {
+        (Some(sha), true) => {
+            tracing::info!("{branch} already holds these file changes on {}'s head", target.branch);
+            sha
+        }
+        (existing, _) => {
+            let sha = match commit {
+                Some(sha) => sha,
+                None => gh.create_commit(&work.message(), &tree, &built.head).await?,
+            };
+            match existing {
+                Some(_) => gh.force_branch(&branch, &sha).await?,
+                None => match gh.create_branch(&branch, &sha).await {
+                    Err(GitHubError::BranchExists { .. }) => gh.force_branch(&branch, &sha).await?,
+                    other => other?,
+                },
+            }
+            sha
+        }
+    };
+    out.commit_sha = Some(sha);
+    out.files_changed = built.written;
+    for path in built.skipped {
+        out.diagnostics.push(Diagnostic::warning(
+            &path,
+            None,
+            format!("changed on {} while the sync ran, in values the sync reads: its file changes were not written; the next run syncs it", target.branch),
+        ));
+    }
+    let (title, body) = work.proposal(target.branch);
+    let pull = match gh.open_pull_request(&branch, target.branch).await? {
+        Some(pr) if pr.title == title && pr.body == body => PullRequestOutcome::unchanged(pr),
+        Some(pr) => PullRequestOutcome::updated(gh.update_pull_request(pr.number, &title, &body).await?),
+        None => {
+            let new = NewPullRequest { title, head: branch.clone(), base: target.branch.to_string(), body };
+            match gh.create_pull_request(&new).await {
+                Ok(pr) => PullRequestOutcome::opened(pr),
+                // Opened meanwhile (another run), or opened but the answer was lost: the open
+                // one is ours; never a second.
+                Err(
+                    e @ (GitHubError::PullRequestExists { .. }
+                    | GitHubError::Transport { .. }
+                    | GitHubError::Http { status: 500..=599, .. }),
+                ) => match gh.open_pull_request(&branch, target.branch).await? {
+                    Some(pr) => PullRequestOutcome::opened(pr),
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    tracing::info!("{}: pull request #{} ({})", branch, pull.number, pull.what);
+    out.pull_request = Some(pull);
+    Ok(())
+}
+
+/// The sync's pull request, after a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestOutcome {
+    pub number: u64,
+    pub url: String,
+    /// `opened`, `updated` or `unchanged`.
+    pub what: &'static str,
+}
+
+impl PullRequestOutcome {
+    fn opened(pr: crate::github::PullRequestInfo) -> Self {
+        PullRequestOutcome { number: pr.number, url: pr.html_url, what: "opened" }
+    }
+    fn updated(pr: crate::github::PullRequestInfo) -> Self {
+        PullRequestOutcome { number: pr.number, url: pr.html_url, what: "updated" }
+    }
+    fn unchanged(pr: crate::github::PullRequestInfo) -> Self {
+        PullRequestOutcome { number: pr.number, url: pr.html_url, what: "unchanged" }
+    }
 }
 
 /// Gives each imported milestone its marker lines (and the sync's record), with the ID of the

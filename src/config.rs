@@ -110,6 +110,25 @@ impl Inputs {
     }
 }
 
+/// How a run's file changes land (the `commit` input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// `true`: one commit on the branch; where the branch refuses it (branch protection, a
+    /// ruleset), the same commit on the sync's own branch and one pull request.
+    Branch,
+    /// `pull-request`: the sync's branch and pull request from the start.
+    PullRequest,
+    /// `false`: written into the workspace, for a later step to commit.
+    Workspace,
+}
+
+impl CommitMode {
+    /// Whether the changes are committed through the API (to the branch or a pull request).
+    pub fn commits(self) -> bool {
+        self != CommitMode::Workspace
+    }
+}
+
 /// The API token. `Debug` and `Display` never show it; [`Token::expose`] (or `Deref`) gives
 /// the text for the one place that needs it, the `Authorization` header.
 #[derive(Clone, PartialEq, Eq)]
@@ -178,8 +197,9 @@ pub struct Settings {
     /// Only this project slug, when set.
     pub project: Option<String>,
     pub dry_run: bool,
-    /// Commit file changes through the API (true) or leave them in the workspace (false).
-    pub commit: bool,
+    /// How file changes land: a commit on the branch (falling back to a pull request where
+    /// the branch is protected), a pull request, or the workspace.
+    pub commit: CommitMode,
     pub on_removed: OnRemoved,
     pub on_milestone_deleted: OnMilestoneDeleted,
     /// `create-artifacts`: a new unmarked milestone gets an artifact file (a project's
@@ -252,7 +272,15 @@ impl Settings {
             problems.push(format!("GITHUB_REPOSITORY must be `owner/name`, got {repository:?}"));
         }
         let dry_run = parse_bool(raw, "dry-run", &mut problems);
-        let commit = parse_bool(raw, "commit", &mut problems);
+        let commit = match raw.input("commit").map(|v| v.to_ascii_lowercase()).as_deref() {
+            Some("true") | None => CommitMode::Branch,
+            Some("false") => CommitMode::Workspace,
+            Some("pull-request") => CommitMode::PullRequest,
+            Some(other) => {
+                problems.push(format!("input `commit` must be `true`, `false` or `pull-request`, got {other:?}"));
+                CommitMode::Branch
+            }
+        };
         let on_removed = match raw.input("on-artifact-removed").as_deref() {
             Some("close") | None => OnRemoved::Close,
             Some("delete") => OnRemoved::Delete,
@@ -400,7 +428,7 @@ mod tests {
         let s = Settings::from_inputs(&raw).unwrap();
         assert_eq!(s.token, "t1");
         assert!(s.dry_run);
-        assert!(s.commit, "action.yml default");
+        assert_eq!(s.commit, CommitMode::Branch, "action.yml default");
         assert_eq!(s.projects_root, ".ruru/projects");
     }
 

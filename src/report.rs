@@ -341,8 +341,23 @@ pub fn summary_body(
         t.failed,
         t.errors
     );
-    if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
-        let _ = writeln!(s, "File changes committed in `{sha}` ({}).\n", links.repository);
+    match outcome.and_then(|o| o.pull_request.as_ref().map(|pr| (o, pr))) {
+        Some((o, pr)) => {
+            let why = match &o.refused {
+                Some(refusal) => format!(" The branch refused the commit ({}).", cell(refusal)),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "File changes are in pull request [#{}]({}) ({}), on the sync's own branch; merge it to bring them in.{why}\n",
+                pr.number, pr.url, pr.what
+            );
+        }
+        None => {
+            if let Some(sha) = outcome.and_then(|o| o.commit_sha.as_deref()) {
+                let _ = writeln!(s, "File changes committed in `{sha}` ({}).\n", links.repository);
+            }
+        }
     }
     if let Some(o) = outcome
         && let Some(reason) = &o.stopped
@@ -515,6 +530,9 @@ pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic
         let _ = writeln!(s, "{name}={value}");
     }
     let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());
+    let pull = outcome.and_then(|o| o.pull_request.as_ref());
+    let _ = writeln!(s, "pull-request-number={}", pull.map(|p| p.number.to_string()).unwrap_or_default());
+    let _ = writeln!(s, "pull-request-url={}", pull.map(|p| p.url.as_str()).unwrap_or_default());
     let files = outcome.map(|o| o.files_changed.join("\n")).unwrap_or_default();
     let plan_json = plan_output(plan);
     for (name, value) in [("artifacts-changed", files), ("plan", plan_json)] {

@@ -13,7 +13,7 @@ use std::io::Write;
 use crate::apply::{self, Target};
 use crate::artifact;
 use crate::branch::{self, Caught};
-use crate::config::Settings;
+use crate::config::{CommitMode, Settings};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::event::{self, Event, MilestoneAction, MilestoneEvent, PullRequest, Push};
 use crate::github::{GitHub, GitHubError};
@@ -502,7 +502,7 @@ async fn apply_and_report<G: GitHub>(
                 Some(sha) => {
                     let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
                 }
-                None if !settings.commit => {
+                None if settings.commit == CommitMode::Workspace => {
                     let _ = writeln!(
                         out,
                         "wrote {} file(s) into the workspace (commit: false)",
@@ -607,7 +607,7 @@ pub fn plan_options(settings: &Settings) -> plan::Options {
         create_artifacts: settings.create_artifacts,
         today: Some(chrono::Utc::now().date_naive()),
         on_deleted: Some(settings.on_milestone_deleted),
-        to_pull_request: false,
+        to_pull_request: settings.commit == CommitMode::PullRequest,
     }
 }
 

@@ -214,25 +214,26 @@ fn a_missing_permission_names_it_stops_and_a_fixed_run_finishes() {
 }
 
 #[test]
-fn a_protected_branch_is_reported_with_the_fix_and_the_milestones_still_sync() {
+fn a_protected_branch_gets_a_pull_request_and_the_milestones_still_sync() {
     reference();
     for protection in [Protection::Classic, Protection::Ruleset] {
         let (repo, payload) = prepared();
+        let main = repo.head();
         repo.standin.protect_branch(Some(protection));
         let run = repo.run("push", &payload, &[]);
-        assert_eq!(run.code(), 1, "{protection:?}");
-        let error = run.stdout.lines().find(|l| l.contains("is protected")).expect("an error annotation");
-        assert!(error.starts_with("::error"), "{error}");
-        assert!(error.contains("commit: false") && error.contains("App token") && error.contains("PAT"), "{error}");
+        assert_eq!(run.code(), 0, "{protection:?}: {}\n{}", run.stdout, run.stderr);
         assert_eq!(repo.milestones().len(), 4, "milestones synced all the same");
-        assert_eq!(run.output("commit-sha").as_deref(), Some(""));
+        assert_eq!(repo.head(), main, "{protection:?}: main untouched");
+        let pulls = repo.standin.pulls();
+        assert_eq!(pulls.len(), 1, "{protection:?}: one pull request");
+        assert_eq!(run.output("pull-request-number"), Some(pulls[0].number.to_string()));
+        assert!(run.summary.contains("The branch refused the commit"), "{}", run.summary);
 
-        // With `commit: false` the run succeeds and leaves the links for a pull request.
+        // With `commit: false` the run succeeds and leaves the links in the workspace.
         let run = repo.run("push", &payload, &[("commit", "false")]);
         assert_eq!(run.code(), 0, "{protection:?}: {}", run.stdout);
-        // The two new links; the two updated milestones carry their base themselves.
         let changed = run.output("artifacts-changed").unwrap();
-        assert_eq!(changed.lines().count(), 2, "{changed}");
+        assert_eq!(changed.lines().count(), 2, "the two new links: {changed}");
         assert_eq!(repo.milestones().len(), 4, "no duplicate");
 
         // Once a token may push, the next run commits and ends like a fault-free run.

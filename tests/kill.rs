@@ -9,7 +9,7 @@ mod common;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::scenario::{assert_healed, end_state, prepared, reference};
+use common::scenario::{self, assert_healed, end_state, prepared, reference};
 use common::*;
 use github_standin::SeedMilestone;
 
@@ -131,4 +131,52 @@ fn a_milestone_event_run_killed_after_any_write_is_healed_by_the_next_run() {
         points += 1;
     }
     assert_eq!(points, 4);
+}
+
+/// Two Epics pushed to a main protected by a ruleset, and the push's payload: its run puts
+/// the links on the sync's branch and opens one pull request.
+fn protected_push() -> (Repo, String) {
+    let repo = Repo::new(&[]);
+    let payload = repo.push(
+        &[
+            ("epics/EPIC-001_alpha.md", Some(&epic("EPIC-001", "Alpha", "🟡 To Do", ""))),
+            ("epics/EPIC-002_beta.md", Some(&epic("EPIC-002", "Beta", "🟡 To Do", ""))),
+        ],
+        "plan two epics",
+    );
+    repo.standin.protect_branch(Some(github_standin::Protection::Ruleset));
+    (repo, payload)
+}
+
+/// What a protected run leaves: the milestones, the files on the sync's branch, the open
+/// pull requests' heads.
+fn proposal_state(repo: &Repo) -> (Vec<scenario::MilestoneFields>, String, Vec<String>) {
+    let listing = git(&repo.bare(), &["ls-tree", "-r", "milestone-sync/main"]);
+    let open = repo.standin.pulls().into_iter().filter(|p| p.state == "open").map(|p| p.head).collect();
+    (end_state(repo).milestones, listing, open)
+}
+
+#[test]
+fn a_protected_run_killed_after_any_write_is_healed_without_a_second_pull_request() {
+    let (clean, payload) = protected_push();
+    let run = clean.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let expected = proposal_state(&clean);
+    assert_eq!(expected.2, ["milestone-sync/main"]);
+    let mut points = Vec::new();
+    for k in 1.. {
+        let (repo, payload) = protected_push();
+        if !kill_after_write(&repo, k, "push", &payload, &[]) {
+            break;
+        }
+        let killed = writes(&repo).last().cloned().unwrap_or_default();
+        let rerun = repo.run("push", &payload, &[]);
+        assert_eq!(rerun.code(), 0, "after write {k} ({killed}): {}\n{}", rerun.stdout, rerun.stderr);
+        assert_eq!(proposal_state(&repo), expected, "killed after write {k} ({killed})");
+        points.push(killed);
+    }
+    // Both creates, the tree, the commit, the new branch and the pull request were kill points.
+    for write in ["POST /repos/acme/plan/milestones", "POST /repos/acme/plan/git/refs", "POST /repos/acme/plan/pulls"] {
+        assert!(points.iter().any(|p| p == write), "{write} in {points:?}");
+    }
 }
