@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(read edit config)
+[ ${#targets[@]} -gt 0 ] || targets=(read edit config merge)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: installing cargo-fuzz"
@@ -26,7 +26,7 @@ export RUSTC_BOOTSTRAP=1
 
 # Seeds: the fixture files as they are (read), prefixed with an edit (edit), and configs.
 corpus=fuzz/corpus
-mkdir -p "$corpus/read" "$corpus/edit" "$corpus/config"
+mkdir -p "$corpus/read" "$corpus/edit" "$corpus/config" "$corpus/merge"
 mapfile -d '' fixtures < <(find tests/fixtures/intellimanage -name '*.md' ! -name README.md -print0 | sort -z)
 i=0
 for file in "${fixtures[@]}"; do
@@ -38,6 +38,8 @@ for file in "${fixtures[@]}"; do
   { printf '\x00\x07\x29https://github.com/acme/plan/milestone/42'; cat "$file"; } >"$corpus/edit/set-link-$i"
   { printf '\x01\x05\x00'; cat "$file"; } >"$corpus/edit/remove-target-date-$i"
   { printf '\x02\x00\x16Line one.\r\nLine two.\n\n'; cat "$file"; } >"$corpus/edit/description-$i"
+  # Merge: the file (as a body), NUL, then a text from GitHub.
+  { cat "$file"; printf '\x00Added on GitHub.\r\n\r\nA second line.  \r\n'; } >"$corpus/merge/append-$i"
 done
 # Inputs that once failed, kept as seeds (their regression tests live in the main suite).
 for dir in fuzz/seeds/*/; do

@@ -61,8 +61,9 @@ pub struct Artifact {
     pub kind: String,
     /// `status` as written; empty when absent.
     pub status: String,
-    /// The Description section's text (see [`description_section`]), normalised with
-    /// [`normalize_text`].
+    /// The Description section's text (see [`description_section`]) as written: line endings
+    /// unified and the blank lines around it dropped, every other byte kept ([`as_written`]).
+    /// Compare it through [`normalize_text`].
     pub description: String,
     /// The due date: `milestone_target_date`, else `target_date`. `None` when neither holds a
     /// real date (absent, placeholder or unparsable; the latter two add a warning).
@@ -165,7 +166,8 @@ pub enum FieldEdit {
     SetString { key: String, value: String },
     /// Remove a top-level key (and only its line).
     Remove { key: String },
-    /// Replace the Description section's text; the heading and all other sections stay.
+    /// Bring the Description section to this text (from GitHub), changing only the lines
+    /// that differ from it; the heading and all other sections stay ([`merge_description`]).
     SetDescription(String),
 }
 
@@ -239,7 +241,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
 
     let (due, due_key) = front_matter::read_due(path, table, &key_lines, &mut warnings);
     let body = split.body();
-    let description = normalize_text(description_section(body));
+    let description = body::as_written(description_section(body));
     let body_line = fences::line_at(split.text.as_bytes(), split.front.end) + 1;
 
     Ok(Artifact {
@@ -324,6 +326,10 @@ pub fn edit(path: &str, bytes: &[u8], edits: &[FieldEdit]) -> Result<Vec<u8>, Di
     let front_lf = split.front_lf();
     let lines = front_matter::key_lines(&front_matter::parse_spanned(path, &front_lf)?, &front_lf);
     let mut doc = front_matter::parse_mut(path, &front_lf)?;
+    // What toml_edit prints for the unedited front matter: compared with it, not with the
+    // raw text, so that a byte toml_edit would not print back (a lone `\r` before a line end)
+    // does not count as a change when no value changed.
+    let unedited = doc.to_string();
     let old_body = split.body();
     let mut body = std::borrow::Cow::Borrowed(old_body);
 
@@ -336,7 +342,7 @@ pub fn edit(path: &str, bytes: &[u8], edits: &[FieldEdit]) -> Result<Vec<u8>, Di
                 front_matter::remove(path, &mut doc, key, lines.get(key).copied())?;
             }
             FieldEdit::SetDescription(text) => {
-                let new = body::replace_description(&body, text, split.eol);
+                let new = body::merge_description(&body, text, split.eol);
                 if new != *body {
                     body = std::borrow::Cow::Owned(new);
                 }
@@ -345,7 +351,7 @@ pub fn edit(path: &str, bytes: &[u8], edits: &[FieldEdit]) -> Result<Vec<u8>, Di
     }
 
     let new_lf = doc.to_string();
-    let front_changed = new_lf != front_lf;
+    let front_changed = new_lf != unedited;
     let body_changed = *body != *old_body;
     if !front_changed && !body_changed {
         return Ok(bytes.to_vec());
@@ -387,6 +393,27 @@ pub fn description_section(body: &str) -> &str {
 /// [`normalize_text`], the body comes back unchanged.
 pub fn replace_description(body: &str, new_text: &str) -> String {
     body::replace_description(body, new_text, body::detect_eol(body))
+}
+
+/// Brings the Description section of `body` to `new_text` by changing only the lines that
+/// differ (compared without line endings and trailing white space); every other line keeps
+/// its bytes. A `## ` heading in `new_text` becomes `### ` only inside a real Description
+/// section. An empty section or an emptied text is replaced whole.
+pub fn merge_description(body: &str, new_text: &str) -> String {
+    body::merge_description(body, new_text, body::detect_eol(body))
+}
+
+/// A text from GitHub as a new Description section holds it: as written ([`as_written`]), its
+/// `## ` headings turned into `### ` and an open code block closed, so that it reads back
+/// unchanged.
+pub fn section_as_written(text: &str) -> String {
+    body::section_as_written(text)
+}
+
+/// A text as written, for sending: line endings unified to `\n`, the blank lines around it
+/// dropped, every other byte kept (a hard line break's trailing spaces included).
+pub fn as_written(text: &str) -> String {
+    body::as_written(text)
 }
 
 /// Normalises text for comparison: `\r\n` and `\r` become `\n`, trailing white space is cut

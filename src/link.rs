@@ -8,7 +8,7 @@
 //!
 //! Other tools and tests rely on these exact spellings.
 
-use crate::artifact::normalize_text;
+use crate::artifact::{as_written, normalize_text};
 use crate::base::SyncBase;
 
 const ID_PREFIX: &str = "IntelliManage-ID:";
@@ -26,10 +26,10 @@ pub struct Marker {
     pub project: Option<String>,
 }
 
-/// The milestone description for an artifact: its Description text, a blank line, then the
-/// marker lines.
+/// The milestone description for an artifact: its Description text as written (a hard line
+/// break's trailing spaces kept), a blank line, then the marker lines.
 pub fn compose_description(text: &str, id: &str, project: &str) -> String {
-    let text = normalize_text(text);
+    let text = as_written(text);
     let markers = format!("{ID_PREFIX} {id}\n{PROJECT_PREFIX} {project}");
     if text.is_empty() { markers } else { format!("{text}\n\n{markers}") }
 }
@@ -67,6 +67,20 @@ pub fn synced_text(description: &str) -> String {
         })
         .collect();
     normalize_text(&kept.join("\n"))
+}
+
+/// The text of a milestone description as written on GitHub, for the file: marker lines and
+/// the record removed, line endings unified, the blank lines around it dropped, every other
+/// byte kept. Compare it through [`synced_text`].
+pub fn text_as_written(description: &str) -> String {
+    let kept: Vec<&str> = description
+        .split('\n')
+        .filter(|line| {
+            let line = line.trim();
+            !line.starts_with(ID_PREFIX) && !line.starts_with(PROJECT_PREFIX) && !is_record(line)
+        })
+        .collect();
+    as_written(&kept.join("\n"))
 }
 
 fn is_record(line: &str) -> bool {
@@ -127,7 +141,7 @@ mod tests {
     #[test]
     fn compose_then_read_back() {
         let d = compose_description("  Build the thing.\r\n\r\nWell.  \r\n", "EPIC-001", "demo");
-        assert_eq!(d, "Build the thing.\n\nWell.\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo");
+        assert_eq!(d, "  Build the thing.\n\nWell.  \n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo");
         assert_eq!(marker(&d), Some(Marker { id: "EPIC-001".into(), project: Some("demo".into()) }));
         assert_eq!(synced_text(&d), "Build the thing.\n\nWell.");
     }

@@ -144,7 +144,11 @@ fn description(file: &[u8], f: &Fenced, text: &str, out: &[u8]) {
     if !has_structure(text) {
         let a = artifact::parse(PATH, out);
         if let (Ok(a), Ok(_)) = (a, artifact::parse(PATH, file)) {
-            assert_eq!(a.description, artifact::normalize_text(text), "the Description reads back");
+            assert_eq!(
+                artifact::normalize_text(&a.description),
+                artifact::normalize_text(text),
+                "the Description reads back"
+            );
         }
     }
 }

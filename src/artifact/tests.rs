@@ -558,3 +558,15 @@ fn key_lines_answer_like_a_map_in_file_order() {
         assert!(!k.contains_key(absent), "{absent:?}");
     }
 }
+
+/// Found by `fuzz/fuzz_targets/read.rs`: a comment line ending in `\r\r\n` reads (toml_edit
+/// takes the lone `\r` as part of the line end) but is printed back without it; an edit that
+/// changes no value must still give the file back byte for byte.
+#[test]
+fn an_edit_that_changes_nothing_keeps_a_lone_carriage_return() {
+    let file =
+        b"+++\r\nid = \"EPIC-001\"\r\ntitle = \"T\" # saved on Windows\r\r\n+++\r\n\r\n## Description\r\n\r\nText.\r\n";
+    assert_eq!(edit("x.md", file, &[]).unwrap(), file);
+    let same = [FieldEdit::SetString { key: "title".into(), value: "T".into() }];
+    assert_eq!(edit("x.md", file, &same).unwrap(), file);
+}

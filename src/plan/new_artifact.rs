@@ -190,7 +190,8 @@ fn text(project: &Project, id: &str, m: &Milestone, today: NaiveDate) -> String 
     text.push_str("+++\n\n");
     let heading = if feature { "Feature" } else { "EPIC" };
     text.push_str(&format!("# {heading}: {}\n\n## Description ✍️\n\n", m.title.replace('\n', " ")));
-    let description = crate::artifact::section_text(&link::synced_text(m.description.as_deref().unwrap_or_default()));
+    let description =
+        crate::artifact::section_as_written(&link::text_as_written(m.description.as_deref().unwrap_or_default()));
     if !description.is_empty() {
         text.push_str(&description);
         text.push_str("\n\n");

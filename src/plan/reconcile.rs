@@ -500,7 +500,8 @@ fn file_edits_for(
     for field in fields {
         match field {
             Field::Title => edits.push(FieldEdit::SetString { key: keys::TITLE.into(), value: remote.title.clone() }),
-            Field::Description => edits.push(FieldEdit::SetDescription(remote.description.clone())),
+            Field::Description => edits
+                .push(FieldEdit::SetDescription(link::text_as_written(m.description.as_deref().unwrap_or_default()))),
             Field::State => {
                 let status = if remote.closed {
                     options.closed_status.clone().unwrap_or_else(|| project.config.closed_status.clone())
