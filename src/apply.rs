@@ -76,6 +76,9 @@ pub struct Outcome {
     /// Why the branch refused the commit, when it did (the changes then went to the pull
     /// request).
     pub refused: Option<String>,
+    /// Why the file changes could not be committed (nor proposed in a pull request), when
+    /// they could not: the changes that write files then count as failed.
+    pub commit_failed: Option<String>,
 }
 
 impl Outcome {
@@ -124,11 +127,17 @@ pub async fn apply_milestones<'p, G: GitHub>(gh: &G, plan: &'p Plan) -> (Outcome
                 tracing::info!("{}: {} → milestone #{number}", change.artifact_id, describe(change));
                 files.record(i, change, *number, url);
             }
+            // An error every later change would meet too (a missing permission, the rate
+            // limit) stops the run and is reported once, for the run, by `stop`: not here, at
+            // a file that has nothing wrong.
+            Err(e) if stops_the_run(e).is_some() => {
+                tracing::error!("{}: {} failed: {e}", change.artifact_id, describe(change));
+            }
             Err(e) => {
                 tracing::error!("{}: {} failed: {e}", change.artifact_id, describe(change));
                 out.diagnostics.push(Diagnostic::error(
                     &change.path,
-                    None,
+                    change.line,
                     format!("{} for {} failed: {e}", describe(change), change.artifact_id),
                 ));
             }
@@ -179,6 +188,7 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
                 Some((built, commit))
             }
             Err(CommitFailed::Other(e)) => {
+                out.commit_failed = Some(e.to_string());
                 out.diagnostics.push(Diagnostic::general(
                     crate::diagnostic::Level::Error,
                     format!("committing the file changes to {} failed: {e}. Milestones already changed are found again by their markers on the next run", target.branch),
@@ -188,6 +198,7 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
         },
     };
     if let Err(e) = propose(gh, target, &mut files, made, out).await {
+        out.commit_failed = Some(e.to_string());
         let why = match &e {
             GitHubError::PullRequestsForbidden { .. } => e.to_string(),
             _ => format!("putting the file changes in a pull request into {} failed: {e}", target.branch),
@@ -203,37 +214,27 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
 fn stops_the_run(error: &GitHubError) -> Option<String> {
     match error {
         GitHubError::RateLimited { .. } => Some(error.to_string()),
-        GitHubError::Permission { permission, .. } => Some(format!(
-            "the token lacks `{}`, so every other change would be refused too",
-            permission.workflow_line()
-        )),
+        GitHubError::Permission { .. } => Some(format!("{error}. Every other change would be refused the same way")),
         _ => None,
     }
 }
 
-/// How many of the changes not attempted the stop's error names (the summary lists more).
-const STOP_NAMES_MAX: usize = 20;
-
-/// Records that the run stopped before the plan's change `from`, with an error that names
-/// what remains.
+/// Records that the run stopped before the plan's change `from`: one error for the run, with
+/// the cause and its fix, however many changes it left (the job summary lists them, and the
+/// log's Plan group has every change).
 fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize) {
     tracing::error!("stopping before the end of the plan: {reason}");
-    let rest = &plan.changes[from..];
-    if !rest.is_empty() {
-        let mut listed: Vec<String> =
-            rest.iter().take(STOP_NAMES_MAX).map(|c| format!("{} ({})", c.artifact_id, describe(c))).collect();
-        if rest.len() > STOP_NAMES_MAX {
-            listed.push(format!("and {} more", rest.len() - STOP_NAMES_MAX));
-        }
-        out.diagnostics.push(Diagnostic::general(
-            crate::diagnostic::Level::Error,
-            format!(
-                "stopped before the end: {reason}. Done changes are kept; {} not attempted: {}. Run the workflow again once the cause is fixed or has passed (a `workflow_dispatch` run catches up on everything)",
-                rest.len(),
-                listed.join(", ")
-            ),
-        ));
-    }
+    let rest = plan.changes.len() - from;
+    let left = match rest {
+        0 => String::new(),
+        n => format!(" {n} change(s) were not attempted (the job summary lists them)."),
+    };
+    out.diagnostics.push(Diagnostic::general(
+        crate::diagnostic::Level::Error,
+        format!(
+            "the run stopped: {reason}.{left} Changes already made are kept; run the workflow again once the cause is fixed or has passed (a `workflow_dispatch` run catches up on everything)"
+        ),
+    ));
     out.stopped = Some(reason);
     out.not_attempted = from..plan.changes.len();
 }
@@ -950,13 +951,16 @@ mod tests {
             file_edits: vec![],
             after_commit: None,
             file_fields: vec![],
+            values: Vec::new(),
+            line: None,
             conflicts: vec![],
         }
     }
 
-    /// A run stopped early names the first changes it did not attempt, not thousands.
+    /// A run stopped early says so once, for the run, with how many changes it left; the
+    /// changes themselves are the summary's and the log's to list, not the annotation's.
     #[test]
-    fn a_stop_names_a_bounded_number_of_changes() {
+    fn a_stop_is_one_error_for_the_run() {
         let change = |i: usize| {
             change(
                 i,
@@ -968,10 +972,24 @@ mod tests {
         stop(&mut out, "the rate limit is used up".into(), &plan, 5);
         assert_eq!(out.not_attempted, 5..30);
         assert_eq!(out.not_attempted(&plan).first().map(|c| c.artifact_id.as_str()), Some("EPIC-005"));
-        let message = &out.diagnostics[0].message;
-        assert!(message.contains("25 not attempted: EPIC-005 (close milestone (file removed))"), "{message}");
-        assert!(message.contains("EPIC-024") && !message.contains("EPIC-025"), "{message}");
-        assert!(message.contains("and 5 more"), "{message}");
+        assert_eq!(out.diagnostics.len(), 1);
+        let d = &out.diagnostics[0];
+        assert_eq!((d.file.as_deref(), d.level), (None, crate::diagnostic::Level::Error), "for the run, not a file");
+        assert!(
+            d.message.starts_with("the run stopped: the rate limit is used up. 25 change(s) were not attempted"),
+            "{}",
+            d.message
+        );
+        // The last change failing stops the run too, with nothing left: still said.
+        let mut out = Outcome::default();
+        stop(&mut out, "the token lacks `issues: write`".into(), &plan, 30);
+        assert!(
+            out.diagnostics[0]
+                .message
+                .starts_with("the run stopped: the token lacks `issues: write`. Changes already made"),
+            "{:?}",
+            out.diagnostics
+        );
     }
 
     #[test]

@@ -239,6 +239,12 @@ struct RawMilestone {
     state: String,
     due_on: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    open_issues: u64,
+    #[serde(default)]
+    closed_issues: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -294,6 +300,9 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
                     state: if m.state == "closed" { MilestoneState::Closed } else { MilestoneState::Open },
                     due_on: m.due_on,
                     updated_at: m.updated_at,
+                    created_at: m.created_at,
+                    open_issues: m.open_issues,
+                    closed_issues: m.closed_issues,
                 },
                 edited: Edited {
                     title: changes.title.is_some(),

@@ -30,6 +30,7 @@ pub mod push_scope;
 pub mod report;
 pub mod run;
 pub mod runner;
+pub mod summary;
 pub mod workspace;
 
 /// The modules of the functional core: none of them may use a module of the shell.
@@ -48,6 +49,7 @@ pub const SHELL: &[&str] = &[
     "preview",
     "push_scope",
     "report",
+    "summary",
     "run",
     "runner",
     "workspace",

@@ -35,6 +35,11 @@ pub struct Milestone {
     /// with [`crate::due_date::from_github`].
     pub due_on: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// When it was made: where its bar starts in the summary's roadmap.
+    pub created_at: Option<DateTime<Utc>>,
+    /// The issues in it, open and closed, as GitHub counts them: its progress.
+    pub open_issues: u64,
+    pub closed_issues: u64,
 }
 
 /// A milestone to create.

@@ -11,7 +11,7 @@ pub mod reconcile;
 pub mod scope;
 
 use reconcile::Evidence;
-pub use reconcile::{Conflict, Resolution, field_name};
+pub use reconcile::{Conflict, Resolution, Side, ValueChange, field_name};
 
 pub use scope::{EventHint, Read, Scope, Touch};
 
@@ -123,6 +123,19 @@ pub enum Action {
 }
 
 impl Action {
+    /// The page of the milestone the change concerns, when it exists already.
+    pub fn milestone_url(&self) -> Option<&str> {
+        match self {
+            Action::Create { .. } => None,
+            Action::Adopt { html_url, .. }
+            | Action::Update { html_url, .. }
+            | Action::CloseRemoved { html_url, .. }
+            | Action::DeleteRemoved { html_url, .. }
+            | Action::RecordDeleted { html_url, .. }
+            | Action::CreateFile { html_url, .. } => Some(html_url),
+        }
+    }
+
     /// The milestone the change concerns, when it exists already.
     pub fn milestone_number(&self) -> Option<u64> {
         match self {
@@ -163,11 +176,27 @@ pub struct Change {
     /// The synced fields the file takes from GitHub, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub file_fields: Vec<String>,
+    /// Each synced value written, on either side, old → new (empty for a creation, whose
+    /// values are its milestone's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ValueChange>,
+    /// The line of the file the change is about (its first changed field, else its title).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
 }
 
 impl Change {
+    /// The artifact's title once the change is made: GitHub's, when the file takes the title
+    /// from GitHub; else the file's.
+    pub fn title_now(&self) -> &str {
+        self.values
+            .iter()
+            .find(|v| v.field == Field::Title && v.to_side == Side::File)
+            .map_or(self.artifact_title.as_str(), |v| v.to.as_str())
+    }
+
     /// Whether applying this change writes `related_milestone` into the file.
     pub fn links_file(&self) -> bool {
         matches!(self.action, Action::Create { .. } | Action::Adopt { .. })
@@ -180,6 +209,11 @@ impl Change {
             Action::CloseRemoved { .. } => true,
             _ => false,
         }
+    }
+
+    /// Whether this change opens a closed milestone again.
+    pub fn reopens(&self) -> bool {
+        matches!(&self.action, Action::Update { patch, .. } | Action::Adopt { patch, .. } if patch.state == Some(MilestoneState::Open))
     }
 
     /// The synced fields this change sends to GitHub, by name, for logs and the summary.
@@ -513,13 +547,9 @@ impl<'a> Planner<'a> {
             if r.is_empty() {
                 self.in_sync += 1;
             } else {
-                let mut c = change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch: r.patch });
-                c.fields = r.sent;
-                c.file_edits = r.file_edits;
-                c.after_commit = r.after_commit.map(Box::new);
-                c.file_fields = r.file_fields;
-                c.conflicts = r.conflicts;
-                self.updates.push(c);
+                let patch = r.patch.clone();
+                let c = change(project, a, Action::Update { number, html_url: m.html_url.clone(), patch });
+                self.updates.push(with_reconciled(c, a, r));
             }
             return;
         }
@@ -664,15 +694,10 @@ impl<'a> Planner<'a> {
         if r.needs_time {
             self.wanted_times.push(a.path.clone());
         }
-        let mut c =
-            change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch: r.patch });
-        c.fields = r.sent;
-        c.file_edits = r.file_edits;
-        c.after_commit = r.after_commit.map(Box::new);
-        c.file_fields = r.file_fields;
-        c.conflicts = r.conflicts;
+        let patch = r.patch.clone();
+        let c = change(project, a, Action::Adopt { number: m.number, html_url: m.html_url.clone(), by, patch });
         self.adopted.insert(m.number);
-        self.adoptions.push(c);
+        self.adoptions.push(with_reconciled(c, a, r));
     }
 
     /// True when a marker found on a milestone that `a` links is that of another artifact
@@ -896,8 +921,22 @@ fn change(project: &Project, a: &Artifact, action: Action) -> Change {
         file_edits: Vec::new(),
         after_commit: None,
         file_fields: Vec::new(),
+        values: Vec::new(),
+        line: line_of(a, keys::TITLE),
         conflicts: Vec::new(),
     }
+}
+
+/// Fills in what `r` decided: the fields sent, the file's edits and values, the conflicts.
+fn with_reconciled(mut c: Change, a: &Artifact, r: reconcile::Reconciled) -> Change {
+    c.fields = r.sent;
+    c.file_edits = r.file_edits;
+    c.after_commit = r.after_commit.map(Box::new);
+    c.file_fields = r.file_fields;
+    c.line = r.values.first().and_then(|v| reconcile::field_line(a, v.field)).or(c.line);
+    c.values = r.values;
+    c.conflicts = r.conflicts;
+    c
 }
 
 fn line_of(a: &Artifact, key: &str) -> Option<usize> {

@@ -21,6 +21,7 @@
 //! artifact for its earlier version (at the base for the test merge, at the merge base for the
 //! head). Without git, which commit is checked out is read from `.git/HEAD`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -33,7 +34,9 @@ use crate::plan::{Plan, Scope};
 use crate::push_scope::{self, OldAt};
 use crate::report::{self, Totals};
 use crate::runner;
+use crate::summary::{self, roadmap::Bar};
 use crate::workspace::Workspace;
+use chrono::NaiveDate;
 
 /// GitHub refuses comment bodies over 65,536 characters; the preview stays well below.
 pub const MAX_COMMENT_CHARS: usize = 60_000;
@@ -86,6 +89,7 @@ pub(crate) async fn show<G: GitHub>(
     mut notes: Vec<String>,
     head: &str,
     default_branch: &str,
+    bars: &BTreeMap<u64, Bar>,
 ) -> i32 {
     let number = pr.number;
     let _ = writeln!(out, "::group::Preview of #{number} (nothing is written)");
@@ -105,7 +109,15 @@ pub(crate) async fn show<G: GitHub>(
         ),
     );
     let t = report::totals(plan, None, diagnostics);
-    let text = preview_text(&settings.repository, number, plan, diagnostics, &notes);
+    let cx = Context {
+        server_url: &settings.server_url,
+        repository: &settings.repository,
+        head,
+        base: default_branch,
+        bars,
+        today: chrono::Utc::now().date_naive(),
+    };
+    let text = preview_text(&cx, number, plan, diagnostics, &notes);
     for d in diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
     }
@@ -290,29 +302,49 @@ pub fn heading(number: u64, plan: &Plan, t: &Totals) -> String {
     format!("{icon} Preview: merging #{number} would {what}{failure}")
 }
 
-/// The preview in Markdown: the heading, then the job summary's rows, totals, conflicts and
-/// problems, with a "Would" column.
+/// What the preview shows besides the plan: where its links point and the milestones read.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// `GITHUB_SERVER_URL`.
+    pub server_url: &'a str,
+    /// `owner/name`.
+    pub repository: &'a str,
+    /// The commit the preview was made on: file links are pinned to it (GitHub serves a pull
+    /// request's commits in the base repository, a fork's too).
+    pub head: &'a str,
+    /// The branch the pull request merges into.
+    pub base: &'a str,
+    pub bars: &'a BTreeMap<u64, Bar>,
+    pub today: NaiveDate,
+}
+
+/// The preview in Markdown: the heading, then the job summary's body (count line, what needs
+/// a person, the rows, the roadmap), in the conditional.
 pub fn preview_text(
-    repository: &str,
+    cx: &Context<'_>,
     number: u64,
     plan: &Plan,
     diagnostics: &[Diagnostic],
     notes: &[String],
 ) -> String {
     let t = report::totals(plan, None, diagnostics);
-    format!(
-        "## {}\n\n{}",
-        heading(number, plan, &t),
-        // No file links: the files are on the pull request's branch, possibly in a fork.
-        report::summary_body(
-            &report::Links { server_url: "", repository, branch: None },
-            plan,
-            None,
-            diagnostics,
-            true,
-            notes
-        )
-    )
+    let report = summary::Report {
+        plan,
+        outcome: None,
+        diagnostics,
+        notes,
+        mode: summary::Mode::Preview,
+        links: summary::Links {
+            server_url: cx.server_url,
+            repository: cx.repository,
+            commit: Some(cx.head).filter(|h| !h.is_empty()),
+        },
+        milestones: cx.bars,
+        roadmap_all: false,
+        today: cx.today,
+        branch: cx.base,
+    };
+    format!("## {}\n\n{}", heading(number, plan, &t), summary::body(&report))
 }
 
 /// The hidden first line that marks the preview comment of this configuration, so that a

@@ -25,6 +25,7 @@ use crate::preview;
 use crate::push_scope;
 use crate::report;
 use crate::runner::{self, nothing_to_do};
+use crate::summary::{self, Mode, roadmap::Bar};
 use crate::workspace::{self, Workspace};
 
 /// Runs the sync and returns the process exit code: 0 when everything synced (or there was
@@ -154,7 +155,10 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         let mut diagnostics = ws.diagnostics.clone();
         diagnostics.extend(plan.diagnostics.iter().cloned());
         let head = preview_head.unwrap_or_default();
-        return Ok(preview::show(settings, gh, out, pr, &plan, &diagnostics, notes, &head, &default_branch).await);
+        let bars: BTreeMap<u64, Bar> = milestones.iter().map(|m| (m.number, Bar::of(m))).collect();
+        return Ok(
+            preview::show(settings, gh, out, pr, &plan, &diagnostics, notes, &head, &default_branch, &bars).await
+        );
     }
 
     // A run keeping to a milestone event's scope planned on the payload's milestone: before
@@ -210,10 +214,24 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     if learn_times(gh, &branch, &plan, &mut options, out).await {
         plan = plan_with(settings, &ws, &milestones, &scope, &options);
     }
+    // What the summary needs of the milestones (progress, the roadmap), kept small: the list
+    // itself goes before the plan is applied.
+    let bars: BTreeMap<u64, Bar> = milestones.iter().map(|m| (m.number, Bar::of(m))).collect();
     drop(milestones);
     free_artifacts(&mut ws);
     let at = Commits { planned_on: planned_on.as_deref(), known_head: known_head.as_deref() };
-    apply_and_report(settings, gh, out, &ws, plan, &branch, at, notes).await
+    let shown = Shown { bars: &bars, everything: matches!(trigger, Trigger::Reconcile) };
+    apply_and_report(settings, gh, out, &ws, plan, &branch, at, notes, shown).await
+}
+
+/// What the summary shows besides the plan and its outcome.
+#[derive(Debug, Clone, Copy)]
+struct Shown<'a> {
+    /// The milestones read, as the roadmap draws them.
+    bars: &'a BTreeMap<u64, Bar>,
+    /// A reconcile (`workflow_dispatch`, `schedule`): the roadmap draws every milestone, not
+    /// only those the run touched.
+    everything: bool,
 }
 
 /// Which commits a run's file changes start from.
@@ -464,7 +482,8 @@ async fn apply_and_report<G: GitHub>(
     plan: Plan,
     branch: &str,
     at: Commits<'_>,
-    mut notes: Vec<String>,
+    notes: Vec<String>,
+    shown: Shown<'_>,
 ) -> Result<i32, String> {
     let _ = writeln!(out, "::group::Plan");
     let lines = if settings.terminal { report::plan_table(&plan) } else { report::plan_lines(&plan) };
@@ -479,9 +498,6 @@ async fn apply_and_report<G: GitHub>(
     let mut diagnostics = ws.diagnostics.clone();
     diagnostics.extend(plan.diagnostics.iter().cloned());
     let outcome = if settings.dry_run || plan.is_empty() {
-        if settings.dry_run {
-            notes.push("Dry run: nothing was written.".into());
-        }
         None
     } else {
         let _ = writeln!(out, "::group::Apply");
@@ -509,6 +525,7 @@ async fn apply_and_report<G: GitHub>(
                         outcome.files_changed.len()
                     );
                 }
+                None if outcome.commit_failed.is_some() || outcome.pull_request.is_some() => {}
                 None => {
                     let _ = writeln!(out, "no file needed a change");
                 }
@@ -518,7 +535,20 @@ async fn apply_and_report<G: GitHub>(
         diagnostics.extend(outcome.diagnostics.iter().cloned());
         Some(outcome)
     };
-    Ok(report_and_exit(settings, out, &plan, outcome.as_ref(), &diagnostics, &notes, branch))
+    let commit = outcome.as_ref().and_then(|o| o.commit_sha.as_deref()).or(at.planned_on);
+    let report = summary::Report {
+        plan: &plan,
+        outcome: outcome.as_ref(),
+        diagnostics: &diagnostics,
+        notes: &notes,
+        mode: if settings.dry_run { Mode::DryRun } else { Mode::Run },
+        links: summary::Links { server_url: &settings.server_url, repository: &settings.repository, commit },
+        milestones: shown.bars,
+        roadmap_all: shown.everything,
+        today: chrono::Utc::now().date_naive(),
+        branch,
+    };
+    Ok(report_and_exit(settings, out, &report))
 }
 
 /// `last_update_wins` compares the file's last commit time with the milestone's
@@ -611,31 +641,17 @@ pub fn plan_options(settings: &Settings) -> plan::Options {
     }
 }
 
-fn report_and_exit(
-    settings: &Settings,
-    out: &mut dyn Write,
-    plan: &Plan,
-    outcome: Option<&apply::Outcome>,
-    diagnostics: &[Diagnostic],
-    notes: &[String],
-    branch: &str,
-) -> i32 {
-    for d in diagnostics {
+fn report_and_exit(settings: &Settings, out: &mut dyn Write, r: &summary::Report<'_>) -> i32 {
+    for d in r.diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
     }
-    let links =
-        report::Links { server_url: &settings.server_url, repository: &settings.repository, branch: Some(branch) };
-    let summary = report::summary(&links, plan, outcome, diagnostics, settings.dry_run, notes);
-    runner::write_summary(settings, &summary);
-    runner::write_outputs(settings, &report::outputs(plan, outcome, diagnostics));
-    let t = report::totals(plan, outcome, diagnostics);
-    let _ = writeln!(
-        out,
-        "{} created, {} updated, {} closed, {} deleted, {} linked, {} file(s) following GitHub, {} in sync, {} failed, {} error(s)",
-        t.created, t.updated, t.closed, t.deleted, t.linked, t.files, plan.in_sync, t.failed, t.errors
-    );
+    runner::write_summary(settings, &summary::summary(r));
+    runner::write_outputs(settings, &report::outputs(r.plan, r.outcome, r.diagnostics));
+    let t = report::totals(r.plan, r.outcome, r.diagnostics);
+    let _ = writeln!(out, "{}", summary::headline(r, &t));
+    let _ = writeln!(out, "{}", summary::count_line(&t, r.plan.in_sync, r.mode));
     if settings.json {
-        let _ = writeln!(out, "{}", report::json(plan, outcome, diagnostics, settings.dry_run));
+        let _ = writeln!(out, "{}", report::json(r.plan, r.outcome, r.diagnostics, settings.dry_run));
     }
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
     if t.errors > 0 || t.failed > 0 || failed_on_conflict { 1 } else { 0 }

@@ -168,13 +168,13 @@ fn the_primary_limit_far_from_its_reset_stops_cleanly_and_the_next_run_finishes(
     let run = repo.run("push", &payload, &[]);
     assert_eq!(run.code(), 1, "{}\n{}", run.stdout, run.stderr);
     // What was done is committed; what remains is named.
-    assert!(run.summary.contains("Stopped before the end"), "{}", run.summary);
+    assert!(run.summary.starts_with("## ❌ milestone-sync: failed — 1 error\n"), "{}", run.summary);
     assert!(run.summary.contains("primary rate limit"), "{}", run.summary);
-    assert!(run.summary.contains("Not attempted: 2"), "{}", run.summary);
+    assert!(run.summary.contains("2 change(s) not attempted"), "{}", run.summary);
     for id in ["EPIC-003", "EPIC-004"] {
         assert!(run.summary.contains(&format!("| **{id}**")), "{id}: {}", run.summary);
     }
-    assert!(run.stdout.contains("::error::stopped before the end"), "{}", run.stdout);
+    assert!(run.stdout.contains("::error::the run stopped: GitHub's primary rate limit"), "{}", run.stdout);
     // The two updates done carry their base in the milestones' records: nothing to commit.
     assert_eq!(run.output("commit-sha").as_deref(), Some(""), "no commit for the done part");
     assert_eq!(repo.milestones().len(), 2);
@@ -205,7 +205,11 @@ fn a_missing_permission_names_it_stops_and_a_fixed_run_finishes() {
     let error = run.stdout.lines().find(|l| l.contains("Resource not accessible")).expect("an error annotation");
     assert!(error.starts_with("::error"), "{error}");
     assert!(error.contains("`issues: write`") && error.contains("permissions:"), "{error}");
-    assert!(run.summary.contains("Not attempted: 3"), "the other changes are not sent: {}", run.summary);
+    assert!(run.summary.contains("3 change(s) not attempted"), "the other changes are not sent: {}", run.summary);
+    // Said once, for the run, whole: not pinned to a file that has nothing wrong.
+    assert_eq!(run.stdout.lines().filter(|l| l.contains("Resource not accessible")).count(), 1, "{}", run.stdout);
+    assert!(!error.starts_with("::error file="), "{error}");
+    assert_eq!(run.summary.matches("Resource not accessible").count(), 1, "{}", run.summary);
     assert_eq!(repo.writes().len(), 1, "{:?}", repo.writes());
 
     let rerun = repo.run("push", &payload, &[]);
@@ -227,7 +231,7 @@ fn a_protected_branch_gets_a_pull_request_and_the_milestones_still_sync() {
         let pulls = repo.standin.pulls();
         assert_eq!(pulls.len(), 1, "{protection:?}: one pull request");
         assert_eq!(run.output("pull-request-number"), Some(pulls[0].number.to_string()));
-        assert!(run.summary.contains("The branch refused the commit"), "{}", run.summary);
+        assert!(run.summary.contains("is protected and refused the commit"), "{}", run.summary);
 
         // With `commit: false` the run succeeds and leaves the links in the workspace.
         let run = repo.run("push", &payload, &[("commit", "false")]);

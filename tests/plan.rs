@@ -43,6 +43,9 @@ fn ms(number: u64, title: &str, description: &str) -> Milestone {
         state: MilestoneState::Open,
         due_on: None,
         updated_at: Utc::now(),
+        created_at: None,
+        open_issues: 0,
+        closed_issues: 0,
     }
 }
 

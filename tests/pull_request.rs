@@ -79,11 +79,16 @@ fn a_pull_request_previews_adds_changes_and_removals_and_writes_nothing() {
         run.summary
     );
     let row = |id: &str| run.summary.lines().find(|l| l.contains(&format!("**{id}**"))).unwrap_or_default().to_string();
-    assert!(row("EPIC-003").ends_with("| new | create milestone |"), "{}", run.summary);
+    assert!(row("EPIC-003").ends_with("| new | would create |"), "{}", run.summary);
     let alpha = milestones.iter().find(|m| m.title == "Alpha").unwrap();
     assert!(row("EPIC-001").contains(&format!("[#{}]({})", alpha.number, alpha.html_url)), "{}", row("EPIC-001"));
-    assert!(row("EPIC-001").ends_with("| update title |"), "{}", row("EPIC-001"));
-    assert!(row("EPIC-002").ends_with("| close milestone (file removed) |"), "{}", row("EPIC-002"));
+    assert!(row("EPIC-001").ends_with("| milestone: title \"Alpha\" → \"Alpha prime\" |"), "{}", row("EPIC-001"));
+    assert!(row("EPIC-002").ends_with("| would close: the file was removed |"), "{}", row("EPIC-002"));
+    assert!(
+        row("EPIC-002").contains("`epics/EPIC-002_beta.md` (removed)"),
+        "no link to a file that is gone: {}",
+        row("EPIC-002")
+    );
     assert!(run.summary.contains("nothing was written"), "{}", run.summary);
 
     assert_eq!(

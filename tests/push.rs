@@ -83,7 +83,18 @@ fn a_push_creates_milestones_and_commits_the_links() {
     let groups: Vec<&str> = run.stdout.lines().filter_map(|l| l.strip_prefix("::group::")).collect();
     assert_eq!(groups, ["Read", "Branch head", "Plan", "Apply", "Commit"], "{}", run.stdout);
     assert_eq!(run.stdout.matches("::endgroup::").count(), 5);
-    assert!(run.summary.contains("| **EPIC-001** Alpha ([`.ruru/projects/demo/epics/EPIC-001_alpha.md`](https://github.com/acme/plan/blob/main/.ruru/projects/demo/epics/EPIC-001_alpha.md)) | [#"), "{}", run.summary);
+    // The file's link is pinned to the commit the run made, and names the title's line.
+    let sha = repo.head();
+    assert!(
+        run.summary.contains(&format!("| ➕ | **EPIC-001** Alpha · [`epics/EPIC-001_alpha.md:4`](https://github.com/acme/plan/blob/{sha}/.ruru/projects/demo/epics/EPIC-001_alpha.md#L4) | [#")),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains(&format!("[`{}`](https://github.com/acme/plan/commit/{sha})", &sha[..7])),
+        "{}",
+        run.summary
+    );
 }
 
 #[test]
@@ -102,7 +113,10 @@ fn a_second_run_writes_nothing() {
     let run = repo.run("workflow_dispatch", "{}", &[]);
     assert_eq!(run.code(), 0, "{}", run.stdout);
     assert!(repo.writes().is_empty(), "{:?}", repo.writes());
-    assert_eq!(run.summary, "✅ milestone-sync: everything is in sync (2 artifact(s) checked).\n", "one short line");
+    // One short line; a reconcile adds the roadmap of every milestone, folded.
+    let (line, rest) = run.summary.split_once('\n').unwrap();
+    assert_eq!(line, "✅ milestone-sync: everything is in sync (2 artifact(s) checked).", "one short line");
+    assert!(rest.trim_start().starts_with("<details><summary>🗺️ Roadmap: every milestone (2)</summary>"), "{rest}");
 }
 
 #[test]

@@ -118,11 +118,12 @@ fn manual_flag_writes_neither_side_until_the_two_agree() {
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(annotation.contains("Alpha (file)") && annotation.contains("Alpha (GitHub)"), "{annotation}");
     assert_eq!(run.output("conflicts").as_deref(), Some("1"));
-    assert!(
-        run.summary.contains("### Conflicts") && run.summary.contains("| Alpha (file) | Alpha (GitHub) |"),
-        "{}",
-        run.summary
-    );
+    // Said once, whole, where a person looks first: under the headline, not in a table.
+    assert!(run.summary.starts_with("## ⚠️ milestone-sync: needs attention — 1 conflict flagged\n"), "{}", run.summary);
+    let item = run.summary.lines().find(|l| l.starts_with("- ⚠️ EPIC-001: title changed")).expect(&run.summary);
+    assert!(item.contains("(\"Alpha (file)\")") && item.contains("(\"Alpha (GitHub)\")"), "{item}");
+    assert_eq!(run.summary.matches("Alpha (GitHub)\")").count(), 1, "{}", run.summary);
+    assert!(!run.summary.contains("### Conflicts"), "{}", run.summary);
 
     // Without fail-on-conflict the same state exits 0 and writes nothing more.
     repo.standin.clear_requests();

@@ -93,6 +93,9 @@ fn milestone(remote: &Side, updated_at: DateTime<Utc>) -> Milestone {
             .due
             .map(|d| DateTime::parse_from_rfc3339(&milestone_sync::due_date::to_github(date(d))).unwrap().into()),
         updated_at,
+        created_at: None,
+        open_issues: 0,
+        closed_issues: 0,
     }
 }
 

@@ -39,6 +39,9 @@ pub fn milestone(r: &MilestoneRecord) -> Milestone {
         state: if r.state == "closed" { MilestoneState::Closed } else { MilestoneState::Open },
         due_on: r.due_on.as_deref().map(instant),
         updated_at: instant(&r.updated_at),
+        created_at: Some(instant(&r.created_at)),
+        open_issues: r.open_issues,
+        closed_issues: r.closed_issues,
     }
 }
 

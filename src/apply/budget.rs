@@ -98,6 +98,8 @@ mod tests {
             file_edits: Vec::new(),
             after_commit: None,
             file_fields: Vec::new(),
+            values: Vec::new(),
+            line: None,
             conflicts: Vec::new(),
         }
     }

@@ -160,6 +160,9 @@ mod tests {
             state: MilestoneState::Open,
             due_on: Some(Utc.with_ymd_and_hms(2026, 5, 23, 7, 0, 0).unwrap()),
             updated_at: Utc::now(),
+            created_at: None,
+            open_issues: 0,
+            closed_issues: 0,
         }
     }
 
@@ -174,6 +177,8 @@ mod tests {
             file_edits: Vec::new(),
             after_commit: None,
             file_fields: Vec::new(),
+            values: Vec::new(),
+            line: None,
             conflicts: Vec::new(),
         }
     }

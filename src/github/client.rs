@@ -445,6 +445,12 @@ struct WireMilestone {
     #[serde(default)]
     due_on: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    open_issues: u64,
+    #[serde(default)]
+    closed_issues: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -467,6 +473,9 @@ impl From<WireMilestone> for Milestone {
             },
             due_on: wire.due_on,
             updated_at: wire.updated_at,
+            created_at: wire.created_at,
+            open_issues: wire.open_issues,
+            closed_issues: wire.closed_issues,
         }
     }
 }

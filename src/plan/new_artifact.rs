@@ -77,6 +77,8 @@ pub fn plan_file(project: &Project, m: &Milestone, ids: &mut NewIds, today: Naiv
         file_edits: Vec::new(),
         after_commit: None,
         file_fields: Vec::new(),
+        values: Vec::new(),
+        line: None,
         conflicts: Vec::new(),
     }
 }

@@ -71,7 +71,9 @@ impl Resolution {
         match self {
             Resolution::Local => "the file's value kept (sent to GitHub)",
             Resolution::Github => "GitHub's value kept (written to the file)",
-            Resolution::Flagged => "flagged: nothing written; make both sides equal to resolve",
+            Resolution::Flagged => {
+                "flagged: neither value was written (the file is marked `sync_conflict`); make both sides equal to resolve"
+            }
             Resolution::Held => "not written: the run's `direction` excludes the winning side",
         }
     }
@@ -88,6 +90,46 @@ pub struct Conflict {
     pub resolution: Resolution,
 }
 
+/// The side a value is written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Github,
+    File,
+}
+
+/// One synced value a change writes, as a person reads it: the summary's `old → new`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValueChange {
+    pub field: Field,
+    /// Where the new value is written.
+    pub to_side: Side,
+    /// The value it replaces there (a description shortened to 200 characters).
+    pub from: String,
+    pub to: String,
+    /// For a description: the lines added and removed (compared as the sync compares them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<(usize, usize)>,
+}
+
+impl ValueChange {
+    fn of(field: Field, to_side: Side, old: &Values, new: &Values) -> ValueChange {
+        let lines = (field == Field::Description).then(|| {
+            let (a, b): (Vec<&str>, Vec<&str>) = (old.description.lines().collect(), new.description.lines().collect());
+            let mut counts = (0, 0);
+            for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
+                let (tag, o, n) = op.as_tag_tuple();
+                if tag != similar::DiffTag::Equal {
+                    counts.0 += n.len();
+                    counts.1 += o.len();
+                }
+            }
+            counts
+        });
+        ValueChange { field, to_side, from: shown(field, old), to: shown(field, new), lines }
+    }
+}
+
 /// What [`reconcile`] decided for one artifact and its milestone.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Reconciled {
@@ -97,6 +139,8 @@ pub struct Reconciled {
     pub file_edits: Vec<FieldEdit>,
     /// The synced fields the file takes from GitHub, by name.
     pub file_fields: Vec<String>,
+    /// Each value written, on either side, as a person reads it (old → new).
+    pub values: Vec<ValueChange>,
     pub conflicts: Vec<Conflict>,
     /// One annotation per conflict, at the field's line: a warning when flagged or held, a
     /// notice when the policy settled it.
@@ -206,9 +250,16 @@ pub fn reconcile(
     }
     if options.direction != Direction::FromGithub {
         out.patch = patch_for(project, a, m, &to_github);
+        out.values.extend(to_github.iter().map(|f| ValueChange::of(*f, Side::Github, &remote, &local)));
         out.sent = to_github;
     }
     let (edits, names) = file_edits_for(project, a, m, &to_file, options);
+    out.values.extend(
+        to_file
+            .iter()
+            .filter(|f| names.iter().any(|n| n == field_name(**f)))
+            .map(|f| ValueChange::of(*f, Side::File, &local, &remote)),
+    );
     out.file_edits = edits;
     out.file_fields = names;
     if !out.file_edits.is_empty()
@@ -322,12 +373,7 @@ fn copy_base(field: Field, to: &mut SyncBase, from: &SyncBase) {
 
 /// The annotation for a conflict, at the line of the field in the file.
 fn conflict_diagnostic(a: &Artifact, m: &Milestone, c: &Conflict, policy: ConflictResolution) -> Diagnostic {
-    let line = match c.field {
-        Field::Title => a.key_lines.get(keys::TITLE).copied(),
-        Field::Description => Some(a.body_line),
-        Field::State => a.key_lines.get(keys::STATUS).copied(),
-        Field::DueOn => a.due_key.and_then(|k| a.key_lines.get(k.key()).copied()),
-    };
+    let line = field_line(a, c.field);
     let message = format!(
         "{}: {} changed in the file ({:?}) and on milestone #{} ({:?}) since the last sync; {}: {}",
         a.id,
@@ -343,6 +389,17 @@ fn conflict_diagnostic(a: &Artifact, m: &Milestone, c: &Conflict, policy: Confli
         Resolution::Local | Resolution::Github => {
             Diagnostic { level: Level::Notice, file: Some(a.path.clone()), line, message }
         }
+    }
+}
+
+/// The line of the file that holds `field`: its key's line, or the body's first line for the
+/// description (`None` for a due date without a key).
+pub fn field_line(a: &Artifact, field: Field) -> Option<usize> {
+    match field {
+        Field::Title => a.key_lines.get(keys::TITLE).copied(),
+        Field::Description => Some(a.body_line),
+        Field::State => a.key_lines.get(keys::STATUS).copied(),
+        Field::DueOn => a.due_key.and_then(|k| a.key_lines.get(k.key()).copied()),
     }
 }
 

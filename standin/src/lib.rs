@@ -68,6 +68,12 @@ pub struct MilestoneRecord {
     pub updated_at: String,
     pub closed_at: Option<String>,
     pub html_url: String,
+    /// The issues in the milestone, open and closed. The stand-in has no issues: tests set
+    /// the counts (GitHub counts them; the sync only reads them, for progress).
+    #[serde(default)]
+    pub open_issues: u64,
+    #[serde(default)]
+    pub closed_issues: u64,
 }
 
 /// A milestone to put in place before a test runs, as if someone had made it on github.com.

@@ -31,8 +31,8 @@ pub(crate) fn to_json(shared: &Shared, m: &Milestone) -> Value {
         "title": r.title,
         "description": r.description,
         "creator": creator_json(shared, m.creator),
-        "open_issues": 0,
-        "closed_issues": 0,
+        "open_issues": r.open_issues,
+        "closed_issues": r.closed_issues,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "closed_at": r.closed_at,
@@ -117,6 +117,8 @@ fn new_milestone(
         updated_at: now.clone(),
         closed_at: if open { None } else { Some(now) },
         html_url: format!("{}/milestone/{number}", shared.html_url()),
+        open_issues: 0,
+        closed_issues: 0,
     };
     state.milestones.insert(number, Milestone { record: record.clone(), id: 9_000_000 + number, creator });
     record

@@ -1,0 +1,219 @@
+//! The summary's picture: a Mermaid `gantt` of milestones (GitHub draws ```` ```mermaid ````
+//! blocks in job summaries and comments), each bar from the day the milestone was made to its
+//! due date, closed ones done, overdue ones critical; milestones without a due date are listed
+//! beside it. Each carries its progress from the issue counts the milestone list already
+//! returns, so the picture costs no request.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+use crate::due_date;
+use crate::milestone::{Milestone, MilestoneState};
+
+/// One milestone as the roadmap draws it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bar {
+    pub number: u64,
+    pub title: String,
+    pub url: String,
+    pub closed: bool,
+    /// When it was made (today for one the run is about to make).
+    pub start: Option<NaiveDate>,
+    pub due: Option<NaiveDate>,
+    pub open_issues: u64,
+    pub closed_issues: u64,
+}
+
+impl Bar {
+    /// How the chart names it: its number, or `new` for one not made yet (a dry run).
+    fn label(&self) -> String {
+        if self.url.is_empty() { "new".into() } else { self.number.to_string() }
+    }
+
+    /// The chart's id for its task.
+    fn id(&self) -> String {
+        if self.url.is_empty() { format!("new{}", u64::MAX - self.number) } else { format!("m{}", self.number) }
+    }
+
+    pub fn of(m: &Milestone) -> Bar {
+        Bar {
+            number: m.number,
+            title: m.title.clone(),
+            url: m.html_url.clone(),
+            closed: m.state == MilestoneState::Closed,
+            start: m.created_at.map(due_date::from_github),
+            due: m.due_on.map(due_date::from_github),
+            open_issues: m.open_issues,
+            closed_issues: m.closed_issues,
+        }
+    }
+}
+
+/// The most bars one chart draws; past it the soonest due are drawn and the rest counted.
+pub const BARS_MAX: usize = 100;
+
+/// `▓▓▓░░ 3/5`: the share of the milestone's issues closed, in five cells; empty when the
+/// milestone has no issues.
+pub fn progress(open: u64, closed: u64) -> String {
+    let total = open + closed;
+    if total == 0 {
+        return String::new();
+    }
+    // Rounded down, so that a bar is full only when every issue is closed.
+    let full = (closed * 5 / total) as usize;
+    format!("{}{} {closed}/{total}", "▓".repeat(full), "░".repeat(5 - full))
+}
+
+/// Text made safe for a Mermaid gantt task name: no `:` (it ends the name), `;` or `#`
+/// (statement and entity syntax), `%` (comments), brackets, quotes or angle brackets, no line
+/// break; a keyword at the start (`section`, `click`, `title`…) cannot apply because every
+/// name starts with the milestone's number.
+fn chart_text(text: &str) -> String {
+    let cleaned: String =
+        text.chars()
+            .map(|c| match c {
+                ':' | ';' | '#' | '%' | '"' | '\'' | '`' | '<' | '>' | '{' | '}' | '[' | ']' | '(' | ')' | '\\'
+                | '|' => ' ',
+                c if c.is_control() => ' ',
+                c => c,
+            })
+            .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let mut out = words.join(" ");
+    if out.chars().count() > 60 {
+        out = format!("{}…", out.chars().take(59).collect::<String>());
+    }
+    out
+}
+
+/// The roadmap in Markdown: the chart of the dated milestones and the list of the undated
+/// ones; empty when there are none. `today` marks overdue bars.
+pub fn roadmap(bars: &[Bar], today: NaiveDate, cell: impl Fn(&str) -> String) -> String {
+    let mut dated: Vec<&Bar> = bars.iter().filter(|b| b.due.is_some()).collect();
+    let undated: Vec<&Bar> = bars.iter().filter(|b| b.due.is_none()).collect();
+    if dated.is_empty() && undated.is_empty() {
+        return String::new();
+    }
+    dated.sort_by_key(|b| (b.due, b.number));
+    let mut s = String::new();
+    if !dated.is_empty() {
+        let left = dated.len().saturating_sub(BARS_MAX);
+        let _ = writeln!(s, "```mermaid\ngantt\n    dateFormat YYYY-MM-DD\n    axisFormat %Y-%m-%d");
+        let (open, closed): (Vec<&&Bar>, Vec<&&Bar>) = dated.iter().take(BARS_MAX).partition(|b| !b.closed);
+        for (name, group) in [("Open", open), ("Closed", closed)] {
+            if group.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "    section {name}");
+            for b in group {
+                let Some(due) = b.due else { continue };
+                // A bar needs a start before its end: a milestone made on or after its due
+                // date is drawn as its last day.
+                let start = b.start.filter(|s| *s < due).unwrap_or(due - chrono::Days::new(1));
+                let tag = if b.closed {
+                    "done, "
+                } else if due < today {
+                    "crit, "
+                } else if b.closed_issues > 0 {
+                    "active, "
+                } else {
+                    ""
+                };
+                let issues = match b.open_issues + b.closed_issues {
+                    0 => String::new(),
+                    total => format!(" {}/{total}", b.closed_issues),
+                };
+                let _ = writeln!(
+                    s,
+                    "    {} {}{issues} :{tag}{}, {}, {}",
+                    b.label(),
+                    chart_text(&b.title),
+                    b.id(),
+                    start.format("%Y-%m-%d"),
+                    due.format("%Y-%m-%d")
+                );
+            }
+        }
+        let _ = writeln!(s, "```\n");
+        if left > 0 {
+            let _ = writeln!(s, "{left} more dated milestone(s), due later, are not drawn.\n");
+        }
+    }
+    if !undated.is_empty() {
+        let items: Vec<String> = undated
+            .iter()
+            .map(|b| {
+                let p = progress(b.open_issues, b.closed_issues);
+                let name = if b.url.is_empty() {
+                    "new:".to_string()
+                } else {
+                    format!("[#{}]({})", b.number, crate::report::link_target(&b.url))
+                };
+                format!(
+                    "{name} {}{}{}",
+                    cell(&b.title),
+                    if b.closed { " (closed)" } else { "" },
+                    if p.is_empty() { String::new() } else { format!(" {p}") }
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "No due date: {}.\n", items.join(" · "));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(number: u64, title: &str, due: Option<&str>, closed: bool) -> Bar {
+        Bar {
+            number,
+            title: title.into(),
+            url: format!("https://github.com/acme/plan/milestone/{number}"),
+            closed,
+            start: Some(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            due: due.map(|d| d.parse().unwrap()),
+            open_issues: 2,
+            closed_issues: 3,
+        }
+    }
+
+    #[test]
+    fn progress_fills_a_cell_per_fifth_closed() {
+        assert_eq!(progress(2, 3), "▓▓▓░░ 3/5");
+        assert_eq!(progress(0, 4), "▓▓▓▓▓ 4/4");
+        assert_eq!(progress(1, 99), "▓▓▓▓░ 99/100");
+        assert_eq!(progress(0, 0), "");
+    }
+
+    #[test]
+    fn a_title_cannot_break_the_chart() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let hostile = "section Evil: x; click m1 call alert() %% #35; \"q\"\n    title Hijack";
+        let s = roadmap(&[bar(1, hostile, Some("2026-07-01"), false)], today, |t| t.to_string());
+        let task = s.lines().find(|l| l.contains(":m1") || l.contains(":active, m1")).expect(&s);
+        assert_eq!(task.matches(':').count(), 1, "{task}");
+        assert!(task.trim_start().starts_with("1 section Evil x click m1 call alert"), "{task}");
+        assert!(!s.lines().any(|l| l.trim_start().starts_with("title") || l.trim_start().starts_with("click")), "{s}");
+        assert!(!task.contains(';') && !task.contains('%') && !task.contains('#'), "{task}");
+    }
+
+    #[test]
+    fn bars_are_tagged_and_undated_ones_listed() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let bars = [
+            bar(1, "Done", Some("2026-03-01"), true),
+            bar(2, "Late", Some("2026-05-01"), false),
+            bar(3, "Going", Some("2026-09-01"), false),
+            bar(4, "Someday", None, false),
+        ];
+        let s = roadmap(&bars, today, |t| t.to_string());
+        assert!(s.contains("1 Done 3/5 :done, m1, 2026-01-01, 2026-03-01"), "{s}");
+        assert!(s.contains("2 Late 3/5 :crit, m2, 2026-01-01, 2026-05-01"), "{s}");
+        assert!(s.contains("3 Going 3/5 :active, m3, 2026-01-01, 2026-09-01"), "{s}");
+        assert!(s.contains("No due date: [#4](https://github.com/acme/plan/milestone/4) Someday ▓▓▓░░ 3/5."), "{s}");
+        assert!(roadmap(&[], today, |t| t.to_string()).is_empty());
+    }
+}
