@@ -114,8 +114,9 @@ pub(crate) async fn show<G: GitHub>(
         repository: &settings.repository,
         head,
         base: default_branch,
+        projects_root: &settings.projects_root,
         bars,
-        today: chrono::Utc::now().date_naive(),
+        today: crate::due_date::from_github(chrono::Utc::now()),
     };
     let text = preview_text(&cx, number, plan, diagnostics, &notes);
     for d in diagnostics {
@@ -143,7 +144,7 @@ pub(crate) async fn show<G: GitHub>(
                     ),
                 );
                 let _ = writeln!(out, "{}", report::annotation(&warning));
-                summary.push_str(&format!("⚠️ {}\n", report::cell(&warning.message)));
+                summary.push_str(&format!("\n⚠️ {}\n", report::cell(&warning.message)));
             }
         }
     }
@@ -314,6 +315,8 @@ pub struct Context<'a> {
     pub head: &'a str,
     /// The branch the pull request merges into.
     pub base: &'a str,
+    /// `projects-root`, for the paths shown.
+    pub projects_root: &'a str,
     pub bars: &'a BTreeMap<u64, Bar>,
     pub today: NaiveDate,
 }
@@ -338,6 +341,7 @@ pub fn preview_text(
             server_url: cx.server_url,
             repository: cx.repository,
             commit: Some(cx.head).filter(|h| !h.is_empty()),
+            projects_root: cx.projects_root,
         },
         milestones: cx.bars,
         roadmap_all: false,

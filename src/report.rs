@@ -108,7 +108,7 @@ pub fn plan_table(plan: &Plan) -> Vec<String> {
                 c.artifact_id.clone(),
                 short(&c.artifact_title.replace('\n', " "), 40),
                 milestone_ref(c).map(|n| format!("#{n}")).unwrap_or_else(|| "new".into()),
-                describe(c),
+                action_with_values(c),
             ]
         })
         .collect();
@@ -120,6 +120,16 @@ pub fn plan_table(plan: &Plan) -> Vec<String> {
         format!("{}  {}  {}  {}", pad(0), pad(1), pad(2), r[3])
     };
     std::iter::once(line(&header)).chain(rows.iter().map(line)).collect()
+}
+
+/// What a change does, and the values it writes: `update title (title "A" → "B")`.
+fn action_with_values(c: &Change) -> String {
+    let esc = |t: &str| {
+        let t = one_line(t);
+        if t.chars().count() > 40 { format!("{}…", t.chars().take(39).collect::<String>()) } else { t }
+    };
+    let values: Vec<String> = c.values.iter().map(|v| crate::summary::value_text(v, &esc)).collect();
+    if values.is_empty() { describe(c) } else { format!("{} ({})", describe(c), values.join(", ")) }
 }
 
 /// Text from a file or from GitHub, made one log line: a line break in an ID could otherwise
@@ -160,6 +170,8 @@ pub struct Totals {
     pub held: usize,
     /// Changes that only refresh the sync's record on the milestone.
     pub records: usize,
+    /// Changes a run that stopped early did not attempt.
+    pub not_attempted: usize,
 }
 
 /// How one change came out: done (or, in a dry run, to do), failed, or its file part not
@@ -207,6 +219,7 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
         }
         t.files += usize::from(!c.file_fields.is_empty() || matches!(c.action, Action::CreateFile { .. }));
     }
+    t.not_attempted = outcome.map_or(0, |o| o.not_attempted.len());
     t.errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
     t.warnings = diagnostics.iter().filter(|d| d.level == Level::Warning).count();
     t

@@ -542,10 +542,15 @@ async fn apply_and_report<G: GitHub>(
         diagnostics: &diagnostics,
         notes: &notes,
         mode: if settings.dry_run { Mode::DryRun } else { Mode::Run },
-        links: summary::Links { server_url: &settings.server_url, repository: &settings.repository, commit },
+        links: summary::Links {
+            server_url: &settings.server_url,
+            repository: &settings.repository,
+            commit,
+            projects_root: &settings.projects_root,
+        },
         milestones: shown.bars,
         roadmap_all: shown.everything,
-        today: chrono::Utc::now().date_naive(),
+        today: crate::due_date::from_github(chrono::Utc::now()),
         branch,
     };
     Ok(report_and_exit(settings, out, &report))

@@ -70,6 +70,8 @@ pub struct Links<'a> {
     /// The commit whose files the summary describes (the run's commit, else the one it
     /// planned on): file links are pinned to it, so they still show those lines later.
     pub commit: Option<&'a str>,
+    /// `projects-root`: a file is shown by its path inside its project (`epics/EPIC-001.md`).
+    pub projects_root: &'a str,
 }
 
 impl Links<'_> {
@@ -134,6 +136,7 @@ pub struct Report<'a> {
     pub milestones: &'a BTreeMap<u64, Bar>,
     /// Draw every milestone read (a reconcile), not only those the run touched.
     pub roadmap_all: bool,
+    /// Today on GitHub's calendar for due dates (US Pacific): overdue bars, new bars' start.
     pub today: NaiveDate,
     /// The branch the files are on, for the commit line.
     pub branch: &'a str,
@@ -221,6 +224,7 @@ pub fn count_line(t: &Totals, in_sync: usize, mode: Mode) -> String {
         item("📝", t.files, "file(s) from GitHub", "would change file(s):"),
         item("⚠️", t.conflicts, "conflict(s)", "would meet conflict(s):"),
         item("❌", t.failed, "failed", "would fail:"),
+        item("⏸️", t.not_attempted, "not attempted", "would not attempt"),
         (in_sync > 0).then(|| format!("{in_sync} in sync")),
     ]
     .into_iter()
@@ -271,16 +275,32 @@ fn needs_action(s: &mut String, r: &Report<'_>) {
         let icon = if d.level == Level::Error { "❌" } else { "⚠️" };
         let mut place = Vec::new();
         if let Some(file) = &d.file {
-            place.push(r.links.file(file, d.line, shown_path(r.plan, file)));
+            place.push(r.links.file(file, d.line, shown_path(&r.links, file)));
         }
         if let Some(url) = d.file.as_deref().and_then(|f| milestone_of(r.plan, f)) {
             let number = url.rsplit('/').next().unwrap_or_default();
             place.push(format!("[milestone #{}]({})", cell(number), link_target(url)));
         }
         let place = if place.is_empty() { String::new() } else { format!(" — {}", place.join(" · ")) };
-        let _ = writeln!(s, "- {icon} {}{place}", cell_to(&d.message, MESSAGE_MAX));
+        let _ = writeln!(s, "- {icon} {}{place}", message(&d.message));
     }
     let _ = writeln!(s);
+}
+
+/// A message for a list item: its `code spans` kept as code (their content shows literally,
+/// whatever it holds), every other character escaped like a table cell. With an unpaired
+/// backtick the whole message is escaped.
+fn message(text: &str) -> String {
+    let text: String = text.chars().take(MESSAGE_MAX).collect();
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return cell_to(&text, MESSAGE_MAX);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { format!("`{}`", code(part)) } else { cell_to(part, MESSAGE_MAX) })
+        .collect()
 }
 
 /// The milestone of the artifact at `path`, when a change of the plan names it.
@@ -288,12 +308,14 @@ fn milestone_of<'p>(plan: &'p Plan, path: &str) -> Option<&'p str> {
     plan.changes.iter().find(|c| c.path == path).and_then(|c| c.action.milestone_url())
 }
 
-/// The part of `path` a person needs: after the project's folder (`epics/EPIC-001.md`).
-fn shown_path<'p>(plan: &Plan, path: &'p str) -> &'p str {
-    let project = plan.changes.iter().find(|c| c.path == path).map(|c| c.project.as_str());
-    match project.and_then(|p| path.find(&format!("/{p}/")).map(|i| i + p.len() + 2)) {
-        Some(at) => &path[at..],
-        None => path,
+/// The part of `path` a person needs: inside its project's folder (`epics/EPIC-001.md`);
+/// the whole path for a file outside `projects-root`.
+fn shown_path<'p>(links: &Links<'_>, path: &'p str) -> &'p str {
+    let root = links.projects_root.trim_end_matches('/');
+    let inside = if root.is_empty() || root == "." { Some(path) } else { path.strip_prefix(&format!("{root}/")) };
+    match inside.and_then(|rest| rest.split_once('/')) {
+        Some((_project, in_project)) if !in_project.is_empty() => in_project,
+        _ => path,
     }
 }
 
@@ -396,7 +418,7 @@ fn row(r: &Report<'_>, c: &Change, result: Option<&ChangeResult>) -> Row {
         .filter(|x| matches!(x.resolution, Resolution::Flagged | Resolution::Held))
         .map(|x| crate::plan::field_name(x.field))
         .collect();
-    let path = shown_path(r.plan, &c.path);
+    let path = shown_path(&r.links, &c.path);
     // A removed file is not at the commit: its path, without a link that would not resolve.
     let file = match c.action {
         Action::CloseRemoved { .. } | Action::DeleteRemoved { .. } => format!("`{}` (removed)", code(path)),
@@ -419,7 +441,8 @@ fn row(r: &Report<'_>, c: &Change, result: Option<&ChangeResult>) -> Row {
         (Some(n), None) => format!("#{n}"),
         (None, _) => "new".into(),
     };
-    let (icon, mut what) = what(c, would);
+    // A change that failed was not made: said as what it would have done.
+    let (icon, mut what) = what(c, would || failed);
     if !flagged.is_empty() {
         what.push(format!(
             "⚠️ conflict on {} {}: see Needs your action",
@@ -431,8 +454,8 @@ fn row(r: &Report<'_>, c: &Change, result: Option<&ChangeResult>) -> Row {
         what.insert(
             0,
             match result {
-                Some(Err(_)) => "❌ failed: see Needs your action".to_string(),
-                _ => "❌ the file change was not committed: see Needs your action".to_string(),
+                Some(Err(_)) => "❌ not done (see Needs your action), it".to_string(),
+                _ => "❌ the file change was not committed (see Needs your action), it".to_string(),
             },
         );
         "❌"
@@ -441,7 +464,14 @@ fn row(r: &Report<'_>, c: &Change, result: Option<&ChangeResult>) -> Row {
     } else {
         icon
     };
-    Row { icon, artifact, milestone, what: what.join("; "), attention: failed || !flagged.is_empty() }
+    let what = if failed {
+        // "❌ not done (…), it would create, due …"
+        let (head, rest) = what.split_first().map(|(h, r)| (h.clone(), r.join("; "))).unwrap_or_default();
+        format!("{head} {rest}")
+    } else {
+        what.join("; ")
+    };
+    Row { icon, artifact, milestone, what, attention: failed || !flagged.is_empty() }
 }
 
 /// The icon and the parts of a change's row: what it does, with old → new values.
@@ -525,11 +555,16 @@ fn values(c: &Change) -> Vec<String> {
 }
 
 fn value(v: &ValueChange) -> String {
-    let short = |t: &str| cell_to(t, 80);
+    value_text(v, &|t: &str| cell_to(t, 80))
+}
+
+/// A value's change in words (`title "A" → "B"`, `due 2026-03-15 → 2026-04-01`), its values
+/// made safe by `esc` (Markdown for the summary, one line for a terminal).
+pub fn value_text(v: &ValueChange, esc: &dyn Fn(&str) -> String) -> String {
     match v.field {
-        Field::Title => format!("title \"{}\" → \"{}\"", short(&v.from), short(&v.to)),
-        Field::State => format!("{} → {}", cell(&v.from), cell(&v.to)),
-        Field::DueOn => format!("due {} → {}", cell(&v.from), cell(&v.to)),
+        Field::Title => format!("title \"{}\" → \"{}\"", esc(&v.from), esc(&v.to)),
+        Field::State => format!("{} → {}", esc(&v.from), esc(&v.to)),
+        Field::DueOn => format!("due {} → {}", esc(&v.from), esc(&v.to)),
         Field::Description => match v.lines {
             Some((0, 0)) | None => "description".into(),
             Some((added, removed)) => format!("description (+{added} −{removed} lines)"),
@@ -558,7 +593,7 @@ fn settled_conflicts(s: &mut String, r: &Report<'_>) {
             s,
             "| **{}** {} | {} | {} | {} | {} |",
             cell(&c.artifact_id),
-            r.links.file(&c.path, c.line, shown_path(r.plan, &c.path)),
+            r.links.file(&c.path, c.line, shown_path(&r.links, &c.path)),
             crate::plan::field_name(x.field),
             cell(&x.local),
             cell(&x.github),

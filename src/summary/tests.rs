@@ -122,6 +122,7 @@ impl Fixture {
                 server_url: "https://github.com",
                 repository: "acme/plan",
                 commit: Some("0123456789abcdef"),
+                projects_root: ".ruru/projects",
             },
             milestones: &self.bars,
             roadmap_all: false,
