@@ -6,89 +6,209 @@
 //! the repository from the `origin` remote, the branch from the checkout, the token from the
 //! variable a project names in `pat_env_var_name`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches};
 
-use crate::config::Inputs;
+use crate::config::{INPUTS, InputSpec, Inputs, Uses};
 
 use crate::project::ProjectConfig;
 
-/// Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.
-///
-/// Inside GitHub Actions (GITHUB_ACTIONS=true) it is the action: everything comes from the
-/// runner's environment, inputs as INPUT_<NAME> (INPUT_GITHUB-TOKEN, INPUT_DRY-RUN, …). From a
-/// terminal, the flags below set the same inputs; unset ones take action.yml's defaults.
-///
-/// Without a subcommand it runs `sync`. A terminal run with no event is a full two-way
-/// reconcile of the current branch (the default branch is the only one that syncs).
-#[derive(Debug, Parser)]
-#[command(version, about, long_about, max_term_width = 100)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub flags: Flags,
-}
-
 /// What to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     /// Sync both sides (what the action runs): plan, write milestones and files, report.
     Sync,
-    /// Show what `sync` would do, as a table (or JSON with --json); write nothing.
+    /// Show what `sync` would do; write nothing.
     Plan,
-    /// Validate the workspace and the project configs without GitHub: unreadable files,
-    /// duplicate IDs, shared or malformed links. Exits 1 when there is an error.
+    /// Validate the workspace and the project configs without GitHub.
     Check,
 }
 
-/// Flags shared by every subcommand. Each one sets an input or a runner variable.
-#[derive(Debug, Clone, Default, Args)]
-pub struct Flags {
-    /// The repository, `owner/name` [default: GITHUB_REPOSITORY, else the `origin` remote].
-    #[arg(long, global = true, value_name = "OWNER/NAME")]
+impl Command {
+    fn name(self) -> &'static str {
+        match self {
+            Command::Sync => "sync",
+            Command::Plan => "plan",
+            Command::Check => "check",
+        }
+    }
+
+    /// Whether this subcommand uses an input of `uses`.
+    fn uses(self, uses: Uses) -> bool {
+        match self {
+            Command::Sync => true,
+            Command::Plan => uses != Uses::Writing,
+            Command::Check => uses == Uses::Everywhere,
+        }
+    }
+}
+
+const ABOUT: &str = "Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.";
+
+const LONG_ABOUT: &str = "Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.
+
+Inside GitHub Actions (GITHUB_ACTIONS=true) it is the action: everything comes from the \
+runner's environment, inputs as INPUT_<NAME> (INPUT_GITHUB-TOKEN, INPUT_DRY-RUN, ...). From a \
+terminal, every input is a flag (`--on-artifact-removed delete` sets input \
+`on-artifact-removed`); unset ones take action.yml's defaults.
+
+Without a subcommand it runs `sync`. A terminal run is a full two-way reconcile of the \
+checked-out branch (only the default branch syncs).";
+
+/// The command line, parsed.
+#[derive(Debug, Clone)]
+pub struct Cli {
+    pub command: Command,
+    /// Inputs the flags set, by input name (`github-token`, `dry-run`, …).
+    pub inputs: BTreeMap<&'static str, String>,
+    /// `--repo`: `owner/name`.
     pub repo: Option<String>,
-    /// API token [default: input github-token, GITHUB_TOKEN, GH_TOKEN, then the variable a
-    /// project's `pat_env_var_name` names]. Prefer the variables: a flag shows in `ps`.
-    #[arg(long, global = true, value_name = "TOKEN")]
-    pub token: Option<String>,
-    /// GitHub's API URL; GitHub Enterprise Server is `https://HOST/api/v3`
-    /// [default: GITHUB_API_URL, else https://api.github.com].
-    #[arg(long, global = true, value_name = "URL")]
+    /// `--api-url`.
     pub api_url: Option<String>,
-    /// The repository's checkout [default: GITHUB_WORKSPACE, else the current directory].
-    #[arg(long, global = true, value_name = "DIR")]
+    /// `--workspace`.
     pub workspace: Option<PathBuf>,
-    /// Folder under the workspace that holds the projects (input `projects-root`).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub projects_root: Option<String>,
-    /// Sync only this project, by folder name (input `project`).
-    #[arg(long, global = true, value_name = "SLUG")]
-    pub project: Option<String>,
-    /// Print the plan, diagnostics and totals as one JSON object on stdout; the log goes to
-    /// stderr.
-    #[arg(long, global = true)]
+    /// `--json`: the report as one JSON object on stdout, the log on stderr.
     pub json: bool,
-    /// Plan and report, write nothing (input `dry-run`; `plan` always does this).
-    #[arg(long, global = true)]
-    pub dry_run: bool,
-    /// `last_update_wins`, `prefer_local`, `prefer_github` or `manual_flag` (input
-    /// `conflict-resolution`).
-    #[arg(long, global = true, value_name = "POLICY")]
-    pub conflict_resolution: Option<String>,
-    /// `both`, `to-github` or `from-github` (input `direction`).
-    #[arg(long, global = true, value_name = "SIDE")]
-    pub direction: Option<String>,
-    /// Import milestones without an artifact as new files (input `create-artifacts`).
-    #[arg(long, global = true)]
-    pub create_artifacts: bool,
+    /// `--pull`: after a `sync` that committed, fast-forward the checkout.
+    pub pull: bool,
+}
+
+/// The flag of one input, as `subcommand` shows it.
+fn input_arg(i: &InputSpec) -> Arg {
+    let arg = Arg::new(i.name).long(i.flag).help(i.help);
+    match i.value {
+        Some(value) => arg.value_name(value).action(ArgAction::Set),
+        None => arg.action(ArgAction::SetTrue),
+    }
+}
+
+/// The flags `command` takes: the inputs it uses, and the runner's settings it needs.
+fn args_of(command: Command) -> Vec<Arg> {
+    let mut args: Vec<Arg> = Vec::new();
+    let repo_help = match command {
+        Command::Check => {
+            "The repository, `owner/name`, to check links against [default: GITHUB_REPOSITORY, else the `origin` remote, else each project's `repo_owner/repo_name`]"
+        }
+        _ => "The repository, `owner/name` [default: GITHUB_REPOSITORY, else the `origin` remote]",
+    };
+    args.push(Arg::new("repo").long("repo").value_name("OWNER/NAME").help(repo_help));
+    if command != Command::Check {
+        args.push(Arg::new("api-url").long("api-url").value_name("URL").help(
+            "GitHub's API URL; GitHub Enterprise Server is `https://HOST/api/v3` [default: GITHUB_API_URL, else https://api.github.com]",
+        ));
+    }
+    args.push(
+        Arg::new("workspace")
+            .long("workspace")
+            .value_name("DIR")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("The repository's checkout [default: GITHUB_WORKSPACE, else the current directory]"),
+    );
+    args.extend(INPUTS.iter().filter(|i| command.uses(i.uses)).map(input_arg));
+    let json_help = match command {
+        Command::Check => "Print the projects, artifacts and diagnostics as one JSON object",
+        _ => "Print the plan, diagnostics and totals as one JSON object on stdout; the log goes to stderr",
+    };
+    args.push(Arg::new("json").long("json").action(ArgAction::SetTrue).help(json_help));
+    if command == Command::Sync {
+        args.push(
+            Arg::new("pull")
+                .long("pull")
+                .action(ArgAction::SetTrue)
+                .help("After a sync that committed on GitHub, fast-forward this checkout to the new commit"),
+        );
+    }
+    args
+}
+
+/// The whole command line: `sync`, `plan` and `check`, each with the flags it uses; without a
+/// subcommand, `sync` and its flags.
+pub fn definition() -> clap::Command {
+    let sub = |command: Command, about: &'static str, long: &'static str| {
+        clap::Command::new(command.name()).about(about).long_about(long).args(args_of(command))
+    };
+    clap::Command::new("milestone-sync")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(ABOUT)
+        .long_about(LONG_ABOUT)
+        .max_term_width(100)
+        .args_conflicts_with_subcommands(true)
+        .args(args_of(Command::Sync))
+        .subcommand(sub(
+            Command::Sync,
+            "Sync both sides (what the action runs): plan, write milestones and files, report",
+            "Sync both sides (what the action runs): plan, write milestones and files, report. After a \
+             commit on GitHub the checkout is behind: `--pull` fast-forwards it.",
+        ))
+        .subcommand(sub(
+            Command::Plan,
+            "Show what `sync` would do, as a table (or JSON with --json); write nothing",
+            "Show what `sync` would do, as a table (or JSON with --json); write nothing. Needs a token \
+             to read the milestones.",
+        ))
+        .subcommand(sub(
+            Command::Check,
+            "Validate the workspace and the project configs, without GitHub or a token",
+            "Validate the workspace and the project configs without GitHub or a token: unreadable \
+             files, duplicate IDs, shared or malformed links. Works in any folder. Exits 1 when there \
+             is an error.",
+        ))
 }
 
 impl Cli {
-    /// The subcommand, `sync` when none was given.
+    /// The process's arguments; prints help or an error and exits when they ask for it.
+    pub fn parse() -> Cli {
+        Cli::from_matches(&definition().get_matches())
+    }
+
+    /// `args` (the program name first), or clap's error.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        definition().try_get_matches_from(args).map(|m| Cli::from_matches(&m))
+    }
+
+    fn from_matches(top: &ArgMatches) -> Cli {
+        let (command, m) = match top.subcommand() {
+            Some(("plan", m)) => (Command::Plan, m),
+            Some(("check", m)) => (Command::Check, m),
+            Some((_, m)) => (Command::Sync, m),
+            None => (Command::Sync, top),
+        };
+        let mut inputs = BTreeMap::new();
+        for i in INPUTS.iter().filter(|i| command.uses(i.uses)) {
+            match i.value {
+                Some(_) => {
+                    if let Some(v) = m.get_one::<String>(i.name) {
+                        inputs.insert(i.name, v.clone());
+                    }
+                }
+                None => {
+                    if m.get_flag(i.name) {
+                        inputs.insert(i.name, "true".to_string());
+                    }
+                }
+            }
+        }
+        let has = |id: &str| m.try_contains_id(id).unwrap_or(false);
+        Cli {
+            command,
+            inputs,
+            repo: m.get_one::<String>("repo").cloned(),
+            api_url: if has("api-url") { m.get_one::<String>("api-url").cloned() } else { None },
+            workspace: m.get_one::<PathBuf>("workspace").cloned(),
+            json: m.get_flag("json"),
+            pull: has("pull") && m.get_flag("pull"),
+        }
+    }
+
+    /// The subcommand (`sync` when none was given).
     pub fn command(&self) -> Command {
-        self.command.unwrap_or(Command::Sync)
+        self.command
     }
 
     /// Lays the flags over the environment's inputs (flags win), then fills what a terminal
@@ -96,27 +216,20 @@ impl Cli {
     /// branch, and the token from a project's `pat_env_var_name`. `env` looks a variable up
     /// (the process environment in the binary, a map in tests).
     pub fn apply(&self, mut raw: Inputs, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
-        let f = &self.flags;
-        let mut set_input = |name: &str, value: Option<String>| {
-            if let Some(v) = value {
-                raw.inputs.insert(name.to_string(), v);
-            }
-        };
-        set_input("github-token", f.token.clone());
-        set_input("projects-root", f.projects_root.clone());
-        set_input("project", f.project.clone());
-        set_input("conflict-resolution", f.conflict_resolution.clone());
-        set_input("direction", f.direction.clone());
-        set_input("dry-run", (f.dry_run || self.command() == Command::Plan).then(|| "true".into()));
-        set_input("create-artifacts", f.create_artifacts.then(|| "true".into()));
+        for (name, value) in &self.inputs {
+            raw.inputs.insert((*name).to_string(), value.clone());
+        }
+        if self.command == Command::Plan {
+            raw.inputs.insert("dry-run".into(), "true".into());
+        }
         let mut set_var = |name: &str, value: Option<String>| {
             if let Some(v) = value {
                 raw.env.insert(name.to_string(), v);
             }
         };
-        set_var("GITHUB_REPOSITORY", f.repo.clone());
-        set_var("GITHUB_API_URL", f.api_url.clone());
-        set_var("GITHUB_WORKSPACE", f.workspace.as_ref().map(|p| p.display().to_string()));
+        set_var("GITHUB_REPOSITORY", self.repo.clone());
+        set_var("GITHUB_API_URL", self.api_url.clone());
+        set_var("GITHUB_WORKSPACE", self.workspace.as_ref().map(|p| p.display().to_string()));
 
         let workspace = PathBuf::from(raw.env.get("GITHUB_WORKSPACE").cloned().unwrap_or_else(|| ".".into()));
         if !raw.env.contains_key("GITHUB_REPOSITORY")
@@ -197,7 +310,8 @@ mod tests {
 
     #[test]
     fn flags_win_and_plan_is_a_dry_run() {
-        let cli = Cli::parse_from(["milestone-sync", "plan", "--repo", "o/r", "--token", "t", "--project", "demo"]);
+        let cli = Cli::try_parse_from(["milestone-sync", "plan", "--repo", "o/r", "--token", "t", "--project", "demo"])
+            .unwrap();
         let raw = cli.apply(Inputs::from_vars([("GITHUB_REPOSITORY".to_string(), "x/y".to_string())]), &|_| None);
         let s = crate::config::Settings::from_inputs(&raw).unwrap();
         assert_eq!((s.repository.as_str(), s.token.expose(), s.project.as_deref()), ("o/r", "t", Some("demo")));

@@ -12,26 +12,81 @@ use std::time::Duration;
 
 use crate::policy::{ConflictResolution, Direction, OnMilestoneDeleted, OnRemoved};
 
-/// The action's inputs, with action.yml's defaults. Keep in step with action.yml: a test
-/// checks that both declare the same inputs and defaults.
-pub const INPUT_DEFAULTS: &[(&str, &str)] = &[
-    ("github-token", ""),
-    ("projects-root", ".ruru/projects"),
-    ("project", ""),
-    ("dry-run", "false"),
-    ("commit", "true"),
-    ("on-artifact-removed", "close"),
-    ("conflict-resolution", ""),
-    ("create-artifacts", "false"),
-    ("on-milestone-deleted", "unlink"),
-    ("closed-status", ""),
-    ("reopened-status", ""),
-    ("direction", "both"),
-    ("fail-on-conflict", "false"),
-    ("write-delay-ms", "1000"),
-    ("pr-comment", "false"),
-    ("reconcile-budget", "5"),
+/// Which subcommands of the terminal tool use a setting (the action uses every one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uses {
+    /// `sync`, `plan` and `check`: where the projects are.
+    Everywhere,
+    /// `sync` and `plan`: what the planner decides with GitHub's side.
+    Planning,
+    /// `sync` only: how writes are made (`plan` writes nothing).
+    Writing,
+}
+
+/// One input of the action, and the flag that sets it from a terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    /// As action.yml declares it, e.g. `on-artifact-removed`.
+    pub name: &'static str,
+    /// action.yml's default (empty: unset).
+    pub default: &'static str,
+    /// The long flag, without `--` (the input's name, but `token` for `github-token`).
+    pub flag: &'static str,
+    /// The flag's value name; `None` for a switch, which sets `true`.
+    pub value: Option<&'static str>,
+    pub uses: Uses,
+    /// One line for `--help`.
+    pub help: &'static str,
+}
+
+const fn input(
+    name: &'static str,
+    default: &'static str,
+    flag: &'static str,
+    value: Option<&'static str>,
+    uses: Uses,
+    help: &'static str,
+) -> InputSpec {
+    InputSpec { name, default, flag, value, uses, help }
+}
+
+/// Every input of the action: its default (action.yml's: a test checks that both declare the
+/// same inputs and defaults), the flag that sets it from a terminal and where it is used. The
+/// terminal's flags, the defaults a terminal run applies and the README's inputs table all
+/// come from here.
+#[rustfmt::skip]
+pub const INPUTS: &[InputSpec] = &[
+    input("github-token", "", "token", Some("TOKEN"), Uses::Planning, "API token [default: GITHUB_TOKEN, GH_TOKEN, then the variable a project's `pat_env_var_name` names]. Prefer the variables: a flag shows in `ps`"),
+    input("projects-root", ".ruru/projects", "projects-root", Some("DIR"), Uses::Everywhere, "Folder under the workspace that holds the projects [default: .ruru/projects]"),
+    input("project", "", "project", Some("SLUG"), Uses::Everywhere, "Only this project, by folder name [default: every project that enables sync]"),
+    input("dry-run", "false", "dry-run", None, Uses::Writing, "Plan and report, write nothing (`plan` always does)"),
+    input("commit", "true", "commit", Some("MODE"), Uses::Writing, "`true`: commit file changes to the branch (a pull request where it refuses); `pull-request`: always by pull request; `false`: leave them in the workspace [default: true]"),
+    input("on-artifact-removed", "close", "on-artifact-removed", Some("ACTION"), Uses::Planning, "What a removed artifact file does to its milestone: `close` or `delete` [default: close]"),
+    input("conflict-resolution", "", "conflict-resolution", Some("POLICY"), Uses::Planning, "`last_update_wins`, `prefer_local`, `prefer_github` or `manual_flag` [default: the project's, else last_update_wins]"),
+    input("create-artifacts", "false", "create-artifacts", None, Uses::Planning, "Import milestones without an artifact as new files"),
+    input("on-milestone-deleted", "unlink", "on-milestone-deleted", Some("ACTION"), Uses::Planning, "What a milestone deleted on GitHub does to its artifact: `unlink` or `archive` [default: unlink]"),
+    input("closed-status", "", "closed-status", Some("STATUS"), Uses::Planning, "Status a milestone closed on GitHub gives its artifact [default: the project's `closed_status`, else 🟢 Done]"),
+    input("reopened-status", "", "reopened-status", Some("STATUS"), Uses::Planning, "Status a reopened milestone gives its artifact [default: the project's `reopened_status`, else 🔵 In Progress]"),
+    input("direction", "both", "direction", Some("SIDE"), Uses::Planning, "Which side may be written: `both`, `to-github` or `from-github` [default: both]"),
+    input("fail-on-conflict", "false", "fail-on-conflict", None, Uses::Planning, "Exit 1 when a conflict is left flagged (`manual_flag`)"),
+    input("write-delay-ms", "1000", "write-delay-ms", Some("MS"), Uses::Writing, "Pause between two writes to GitHub, in milliseconds; 0 turns it off [default: 1000]"),
+    input("pr-comment", "false", "pr-comment", None, Uses::Writing, "On a `pull_request` event, also post the preview as one comment on the pull request"),
+    input("reconcile-budget", "5", "reconcile-budget", Some("PAGES"), Uses::Planning, "The most milestone list pages a push or milestone event reads to converge everything [default: 5]"),
 ];
+
+/// The default of input `name` (action.yml's), if it has one.
+pub fn default_of(name: &str) -> Option<&'static str> {
+    INPUTS.iter().find(|i| i.name == name).map(|i| i.default).filter(|d| !d.is_empty())
+}
+
+/// How a message names input `name` where the run happens: the flag in a terminal
+/// (`--direction`), the input in Actions (input `direction`).
+pub fn setting_name(name: &str, terminal: bool) -> String {
+    match INPUTS.iter().find(|i| i.name == name) {
+        Some(i) if terminal => format!("`--{}`", i.flag),
+        _ => format!("input `{name}`"),
+    }
+}
 
 /// The largest `reconcile-budget` accepted: 1,000 pages, 100,000 milestones.
 const MAX_RECONCILE_BUDGET: usize = 1000;
@@ -101,8 +156,7 @@ impl Inputs {
             .or_else(|| self.inputs.get(&name.replace('-', " ")))
             .map(|v| v.trim())
             .filter(|v| !v.is_empty());
-        let default = INPUT_DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).filter(|d| !d.is_empty());
-        set.map(str::to_string).or_else(|| default.map(str::to_string))
+        set.map(str::to_string).or_else(|| default_of(name).map(str::to_string))
     }
 
     fn var(&self, name: &str) -> Option<String> {
@@ -233,6 +287,8 @@ pub struct Settings {
     /// `reconcile-budget`: the most milestone list pages (100 milestones each) a push or a
     /// milestone event reads to converge everything; above it the run keeps to its trigger.
     pub reconcile_budget: usize,
+    /// `--pull` (a terminal `sync`): fast-forward the checkout after the sync committed.
+    pub pull: bool,
 }
 
 /// A setting that cannot be used, with the fix.
@@ -252,24 +308,37 @@ impl Settings {
         Self::derive(raw, false)
     }
 
-    fn derive(raw: &Inputs, token_required: bool) -> Result<Settings, SettingsError> {
+    fn derive(raw: &Inputs, online: bool) -> Result<Settings, SettingsError> {
         let mut problems = Vec::new();
+        // Messages name what the person can change: a flag in a terminal, an input in Actions.
+        let terminal = raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true");
+        let name = |input: &str| setting_name(input, terminal);
         let token = raw
             .input("github-token")
             .or_else(|| raw.var("GITHUB_TOKEN"))
             .or_else(|| raw.var("GH_TOKEN"))
             .unwrap_or_else(|| {
-                if token_required {
-                    problems.push(
-                        "no token: set the `github-token` input (it defaults to `${{ github.token }}`), GITHUB_TOKEN or GH_TOKEN, or name a variable in `pat_env_var_name`"
-                            .to_string(),
-                    );
+                if online {
+                    problems.push(if terminal {
+                        "no token: set GITHUB_TOKEN or GH_TOKEN (e.g. `GH_TOKEN=$(gh auth token)`), pass `--token`, or name a variable in a project's `pat_env_var_name`".to_string()
+                    } else {
+                        "no token: set the `github-token` input (it defaults to `${{ github.token }}`), GITHUB_TOKEN or GH_TOKEN, or name a variable in `pat_env_var_name`".to_string()
+                    });
                 }
                 String::new()
             });
         let repository = raw.var("GITHUB_REPOSITORY").unwrap_or_default();
-        if repository.split('/').filter(|p| !p.is_empty()).count() != 2 {
-            problems.push(format!("GITHUB_REPOSITORY must be `owner/name`, got {repository:?}"));
+        let well_formed = repository.split('/').filter(|p| !p.is_empty()).count() == 2;
+        // Work without GitHub (`check`) needs no repository; one that is given must be right.
+        if !well_formed && (online || !repository.is_empty()) {
+            problems.push(match (terminal, repository.is_empty()) {
+                (true, true) => {
+                    "no repository: pass `--repo OWNER/NAME`, or run inside a clone whose `origin` remote is on GitHub"
+                        .to_string()
+                }
+                (true, false) => format!("`--repo` must be `OWNER/NAME`, got {repository:?}"),
+                (false, _) => format!("GITHUB_REPOSITORY must be `owner/name`, got {repository:?}"),
+            });
         }
         let dry_run = parse_bool(raw, "dry-run", &mut problems);
         let commit = match raw.input("commit").map(|v| v.to_ascii_lowercase()).as_deref() {
@@ -277,7 +346,7 @@ impl Settings {
             Some("false") => CommitMode::Workspace,
             Some("pull-request") => CommitMode::PullRequest,
             Some(other) => {
-                problems.push(format!("input `commit` must be `true`, `false` or `pull-request`, got {other:?}"));
+                problems.push(format!("{} must be `true`, `false` or `pull-request`, got {other:?}", name("commit")));
                 CommitMode::Branch
             }
         };
@@ -285,7 +354,7 @@ impl Settings {
             Some("close") | None => OnRemoved::Close,
             Some("delete") => OnRemoved::Delete,
             Some(other) => {
-                problems.push(format!("input `on-artifact-removed` must be `close` or `delete`, got {other:?}"));
+                problems.push(format!("{} must be `close` or `delete`, got {other:?}", name("on-artifact-removed")));
                 OnRemoved::Close
             }
         };
@@ -293,7 +362,7 @@ impl Settings {
             Some("unlink") | None => OnMilestoneDeleted::Unlink,
             Some("archive") => OnMilestoneDeleted::Archive,
             Some(other) => {
-                problems.push(format!("input `on-milestone-deleted` must be `unlink` or `archive`, got {other:?}"));
+                problems.push(format!("{} must be `unlink` or `archive`, got {other:?}", name("on-milestone-deleted")));
                 OnMilestoneDeleted::Unlink
             }
         };
@@ -307,7 +376,10 @@ impl Settings {
             Some("prefer_github") => Some(ConflictResolution::PreferGithub),
             Some("manual_flag") => Some(ConflictResolution::ManualFlag),
             Some(other) => {
-                problems.push(format!("input `conflict-resolution` must be last_update_wins, prefer_local, prefer_github or manual_flag, got {other:?}"));
+                problems.push(format!(
+                    "{} must be last_update_wins, prefer_local, prefer_github or manual_flag, got {other:?}",
+                    name("conflict-resolution")
+                ));
                 None
             }
         };
@@ -316,7 +388,8 @@ impl Settings {
             Some("to-github") => Direction::ToGithub,
             Some("from-github") => Direction::FromGithub,
             Some(other) => {
-                problems.push(format!("input `direction` must be `both`, `to-github` or `from-github`, got {other:?}"));
+                problems
+                    .push(format!("{} must be `both`, `to-github` or `from-github`, got {other:?}", name("direction")));
                 Direction::Both
             }
         };
@@ -325,7 +398,8 @@ impl Settings {
             Some(Ok(ms)) if ms <= MAX_WRITE_DELAY_MS => Duration::from_millis(ms),
             Some(_) => {
                 problems.push(format!(
-                    "input `write-delay-ms` must be a whole number of milliseconds from 0 to {MAX_WRITE_DELAY_MS}, got {:?}",
+                    "{} must be a whole number of milliseconds from 0 to {MAX_WRITE_DELAY_MS}, got {:?}",
+                    name("write-delay-ms"),
                     raw.input("write-delay-ms").unwrap_or_default()
                 ));
                 Duration::ZERO
@@ -344,7 +418,8 @@ impl Settings {
             Some(Ok(pages)) if pages <= MAX_RECONCILE_BUDGET => pages,
             Some(_) => {
                 problems.push(format!(
-                    "input `reconcile-budget` must be a whole number of list pages from 0 to {MAX_RECONCILE_BUDGET} (each page is 100 milestones), got {:?}",
+                    "{} must be a whole number of list pages from 0 to {MAX_RECONCILE_BUDGET} (each page is 100 milestones), got {:?}",
+                    name("reconcile-budget"),
                     raw.input("reconcile-budget").unwrap_or_default()
                 ));
                 5
@@ -354,8 +429,10 @@ impl Settings {
         let attempt_timeout = tuning("MILESTONE_SYNC_TIMEOUT_MS", &mut problems);
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
         if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
-            problems
-                .push(format!("input `projects-root` must be a folder inside the workspace, got {projects_root:?}"));
+            problems.push(format!(
+                "{} must be a folder inside the workspace, got {projects_root:?}",
+                name("projects-root")
+            ));
         }
         if !problems.is_empty() {
             return Err(SettingsError(problems.join("\n")));
@@ -391,6 +468,7 @@ impl Settings {
             attempt_timeout,
             pr_comment,
             reconcile_budget,
+            pull: false,
         })
     }
 
@@ -408,7 +486,8 @@ fn parse_bool(raw: &Inputs, name: &str, problems: &mut Vec<String>) -> bool {
         Some("true") => true,
         Some("false") | None => false,
         Some(other) => {
-            problems.push(format!("input `{name}` must be `true` or `false`, got {other:?}"));
+            let terminal = raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true");
+            problems.push(format!("{} must be `true` or `false`, got {other:?}", setting_name(name, terminal)));
             false
         }
     }
@@ -488,13 +567,23 @@ mod tests {
     }
 
     #[test]
-    fn bad_inputs_are_all_named() {
-        let raw =
-            inputs(&[("GITHUB_REPOSITORY", "o"), ("INPUT_DRY-RUN", "yes"), ("INPUT_ON-ARTIFACT-REMOVED", "burn")]);
-        let err = Settings::from_inputs(&raw).unwrap_err().0;
-        assert!(err.contains("no token"), "{err}");
-        assert!(err.contains("GITHUB_REPOSITORY"), "{err}");
-        assert!(err.contains("`dry-run`"), "{err}");
-        assert!(err.contains("on-artifact-removed"), "{err}");
+    fn bad_inputs_are_all_named_as_the_run_knows_them() {
+        let bad = [("GITHUB_REPOSITORY", "o"), ("INPUT_DRY-RUN", "yes"), ("INPUT_ON-ARTIFACT-REMOVED", "burn")];
+        // In Actions: the inputs and the runner's variables.
+        let mut actions = bad.to_vec();
+        actions.push(("GITHUB_ACTIONS", "true"));
+        let err = Settings::from_inputs(&inputs(&actions)).unwrap_err().0;
+        assert!(err.contains("no token: set the `github-token` input"), "{err}");
+        assert!(err.contains("GITHUB_REPOSITORY must be `owner/name`"), "{err}");
+        assert!(err.contains("input `dry-run` must be"), "{err}");
+        assert!(err.contains("input `on-artifact-removed` must be"), "{err}");
+        // In a terminal: the flags.
+        let err = Settings::from_inputs(&inputs(&bad)).unwrap_err().0;
+        assert!(err.contains("pass `--token`"), "{err}");
+        assert!(err.contains("`--repo` must be `OWNER/NAME`"), "{err}");
+        assert!(err.contains("`--dry-run` must be") && err.contains("`--on-artifact-removed` must be"), "{err}");
+        // `check` needs no repository; one that is given must be well formed.
+        assert!(Settings::offline(&inputs(&[])).is_ok());
+        assert!(Settings::offline(&inputs(&[("GITHUB_REPOSITORY", "o")])).is_err());
     }
 }

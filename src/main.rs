@@ -6,8 +6,6 @@
 
 use std::io::Write;
 
-use clap::Parser;
-
 use milestone_sync::cli::{Cli, Command};
 use milestone_sync::config::{Inputs, Settings};
 use milestone_sync::diagnostic::Level;
@@ -22,7 +20,7 @@ fn main() {
                 .unwrap_or_else(|_| "milestone_sync=info".into()),
         )
         .with_writer(std::io::stderr)
-        .with_ansi(std::env::var_os("GITHUB_ACTIONS").is_none())
+        .with_ansi(colour())
         .with_target(false)
         .without_time()
         .init();
@@ -38,7 +36,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    settings.json = cli.flags.json;
+    settings.json = cli.json;
+    settings.pull = cli.pull;
     // A panic message is text we did not format: keep the token out of it all the same.
     let token = settings.token.clone();
     std::panic::set_hook(Box::new(move |info| {
@@ -123,6 +122,15 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
         let _ = writeln!(out, "{json}");
     }
     i32::from(errors > 0)
+}
+
+/// Colour only for a person at a terminal: never in Actions (the log is not a terminal and
+/// shows escape codes as text), never into a file or a pipe, never under `NO_COLOR`.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("GITHUB_ACTIONS").is_none()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stderr().is_terminal()
 }
 
 fn settings_terminal(raw: &Inputs) -> bool {

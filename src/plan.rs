@@ -286,12 +286,16 @@ pub fn check(repository: &str, projects: &[Project]) -> Vec<Diagnostic> {
     let mut planner = Planner::new(&input);
     planner.check_duplicate_ids();
     planner.check_shared_links();
-    for a in projects.iter().flat_map(|p| &p.artifacts) {
-        planner.diagnostics.extend(a.warnings.iter().cloned());
-        if let Some(url) = &a.link
-            && link::milestone_number(url, repository).is_none()
-        {
-            planner.diagnostics.push(bad_link(a, url, repository));
+    for project in projects {
+        // Without a repository (`check` outside a clone), each project's own.
+        let repository = if repository.is_empty() { project.config.repository() } else { repository.to_string() };
+        for a in &project.artifacts {
+            planner.diagnostics.extend(a.warnings.iter().cloned());
+            if let Some(url) = &a.link
+                && link::milestone_number(url, &repository).is_none()
+            {
+                planner.diagnostics.push(bad_link(a, url, &repository));
+            }
         }
     }
     planner.finish().diagnostics

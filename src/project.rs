@@ -56,9 +56,15 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
-    /// Whether this project syncs with `repository` (`owner/name`, compared without case).
+    /// Whether this project syncs with `repository` (`owner/name`, compared without case);
+    /// with no repository given (`check` outside a clone), whether it syncs at all.
     pub fn syncs_with(&self, repository: &str) -> bool {
-        self.enable_sync && format!("{}/{}", self.repo_owner, self.repo_name).eq_ignore_ascii_case(repository)
+        self.enable_sync && (repository.is_empty() || self.repository().eq_ignore_ascii_case(repository))
+    }
+
+    /// `repo_owner/repo_name`.
+    pub fn repository(&self) -> String {
+        format!("{}/{}", self.repo_owner, self.repo_name)
     }
 
     /// `epic` or `feature`: [`normalize_label`] of `milestone_type`, so that `"🗺️ Epic"`,

@@ -85,14 +85,23 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         },
         Trigger::Reconcile => {
             let branch = settings.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/heads/")).map(str::to_string);
-            if branch.is_none() {
-                let message = format!(
-                    "{} ran on {:?}, which is not a branch; nothing to sync",
-                    settings.event_name, settings.git_ref
-                );
-                return Ok(nothing_to_do(settings, out, &message));
+            match (&branch, &settings.git_ref) {
+                (Some(_), _) => branch,
+                // A terminal outside a git checkout (or on a detached HEAD): the default branch,
+                // the only one that syncs.
+                (None, None) if settings.terminal => {
+                    let _ = writeln!(out, "no branch checked out here: syncing the repository's default branch");
+                    None
+                }
+                (None, git_ref) => {
+                    let message = format!(
+                        "{} ran on {}, which is not a branch; nothing to sync",
+                        settings.event_name,
+                        git_ref.as_deref().unwrap_or("no ref")
+                    );
+                    return Ok(nothing_to_do(settings, out, &message));
+                }
             }
-            branch
         }
         Trigger::PullRequest(pr) => Some(pr.base_ref.clone()),
         // A milestone event syncs with the default branch.
@@ -658,6 +667,36 @@ fn report_and_exit(settings: &Settings, out: &mut dyn Write, r: &summary::Report
     if settings.json {
         let _ = writeln!(out, "{}", report::json(r.plan, r.outcome, r.diagnostics, settings.dry_run));
     }
+    if settings.terminal
+        && let Some(sha) = r.outcome.and_then(|o| o.commit_sha.as_deref())
+    {
+        behind_after_commit(settings, out, r.branch, sha);
+    }
     let failed_on_conflict = settings.fail_on_conflict && t.flagged > 0;
     if t.errors > 0 || t.failed > 0 || failed_on_conflict { 1 } else { 0 }
+}
+
+/// A terminal `sync` commits through the API, on GitHub: the checkout it ran in is then
+/// behind, and a second `sync` from it would plan on old files. `--pull` fast-forwards it;
+/// without it, the person is told to.
+fn behind_after_commit(settings: &Settings, out: &mut dyn Write, branch: &str, sha: &str) {
+    let short = sha.get(..7).unwrap_or(sha);
+    if settings.pull {
+        match history::fast_forward(&settings.workspace, branch, sha) {
+            Ok(()) => {
+                let _ = writeln!(out, "pulled: the checkout is at {short}, the sync's commit on {branch}");
+            }
+            Err(why) => {
+                let _ = writeln!(
+                    out,
+                    "the sync committed {short} to {branch} on GitHub, but --pull could not fast-forward the checkout ({why}): run `git pull` before the next sync"
+                );
+            }
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "the sync committed {short} to {branch} on GitHub: this checkout is behind it, so run `git pull` before you edit or sync again (or pass --pull)"
+        );
+    }
 }

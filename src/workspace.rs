@@ -189,7 +189,7 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
         Err(_) => {
             out.diagnostics.push(Diagnostic::general(
                 Level::Warning,
-                format!("no projects folder at `{root}`: nothing to sync. Set the `projects-root` input if your projects live elsewhere"),
+                format!("no projects folder at `{root}`: nothing to sync. If your projects live elsewhere, set `projects-root` (the input, or `--projects-root` in a terminal)"),
             ));
             return out;
         }
@@ -200,7 +200,9 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
     {
         out.diagnostics.push(Diagnostic::general(
             Level::Error,
-            format!("input `project` names {only:?}, but `{root}/{only}` does not exist"),
+            format!(
+                "`project` (the input, or `--project` in a terminal) names {only:?}, but `{root}/{only}` does not exist"
+            ),
         ));
         return out;
     }
@@ -243,8 +245,9 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
         out.projects.push(project);
     }
     if out.projects.is_empty() && !out.diagnostics.iter().any(|d| d.level == Level::Error) {
+        let with = if repository.is_empty() { String::new() } else { format!(" for {repository}") };
         out.diagnostics.push(Diagnostic::notice(format!(
-            "no project under `{root}` enables sync for {repository} (`[github_integration]` with `enable_sync = true`, `repo_owner` and `repo_name`)"
+            "no project under `{root}` enables sync{with}: add to a project's project_config.toml `[github_integration]` with `enable_sync = true`, `repo_owner` and `repo_name` (see the README's Getting started)"
         )));
     }
     out

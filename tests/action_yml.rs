@@ -1,10 +1,10 @@
 //! action.yml, the binary's defaults and the README must agree: the runner sets every
-//! declared input with its default, a terminal run applies `INPUT_DEFAULTS` instead, and
+//! declared input with its default, a terminal run applies `config::INPUTS`' defaults instead, and
 //! users read the README.
 
 use std::collections::BTreeMap;
 
-use milestone_sync::config::INPUT_DEFAULTS;
+use milestone_sync::config::INPUTS;
 
 fn action() -> serde_yaml::Value {
     serde_yaml::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap()).unwrap()
@@ -21,7 +21,7 @@ fn names(section: &str) -> BTreeMap<String, serde_yaml::Value> {
 #[test]
 fn action_inputs_and_binary_defaults_agree() {
     let declared = names("inputs");
-    let binary: BTreeMap<&str, &str> = INPUT_DEFAULTS.iter().copied().collect();
+    let binary: BTreeMap<&str, &str> = INPUTS.iter().map(|i| (i.name, i.default)).collect();
     assert_eq!(declared.keys().map(String::as_str).collect::<Vec<_>>(), binary.keys().copied().collect::<Vec<_>>());
     for (name, spec) in &declared {
         let default = spec["default"].as_str().unwrap_or_default();

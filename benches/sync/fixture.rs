@@ -247,7 +247,7 @@ impl World {
             ("GITHUB_STEP_SUMMARY".to_string(), path(&summary)),
         ];
         // The runner sets every declared input, defaults included, hyphens kept.
-        for (name, default) in milestone_sync::config::INPUT_DEFAULTS {
+        for milestone_sync::config::InputSpec { name, default, .. } in milestone_sync::config::INPUTS {
             env.push((format!("INPUT_{}", name.to_uppercase()), default.to_string()));
         }
         env.push(("INPUT_GITHUB-TOKEN".to_string(), TOKEN.to_string()));

@@ -236,7 +236,7 @@ impl Repo {
             .env("GITHUB_STEP_SUMMARY", &files.summary)
             .env("MILESTONE_SYNC_RETRY_BASE_MS", "1");
         // The runner sets every declared input, defaults included, hyphens kept.
-        for (name, default) in milestone_sync::config::INPUT_DEFAULTS {
+        for milestone_sync::config::InputSpec { name, default, .. } in milestone_sync::config::INPUTS {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), default);
         }
         cmd.env("INPUT_GITHUB-TOKEN", TOKEN);
