@@ -30,8 +30,11 @@ fn main() {
     let mut settings = match derived {
         Ok(s) => s,
         Err(e) => {
+            let terminal = settings_terminal(&raw);
             for line in e.0.lines() {
-                println!("{}", render(&settings_terminal(&raw), &format!("::error::{line}")).unwrap_or_default());
+                let shown = render(&terminal, &format!("::error::{line}")).unwrap_or_default();
+                // A person reads errors on stderr (stdout may be piped); the runner reads stdout.
+                if terminal { eprintln!("{shown}") } else { println!("{shown}") }
             }
             std::process::exit(2);
         }
@@ -97,6 +100,7 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
         &settings.projects_root,
         &settings.repository,
         settings.project.as_deref(),
+        settings.terminal,
     );
     let mut diagnostics = ws.diagnostics.clone();
     diagnostics.extend(plan::check(&settings.repository, &ws.projects));
@@ -105,10 +109,10 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
     }
     let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
     let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
+    let with = if settings.repository.is_empty() { String::new() } else { format!(" with {}", settings.repository) };
     let summary = format!(
-        "{} project(s) syncing with {}, {artifacts} artifact(s) read, {errors} error(s), {} warning(s)",
+        "{} project(s) syncing{with}, {artifacts} artifact(s) read, {errors} error(s), {} warning(s)",
         ws.projects.len(),
-        settings.repository,
         diagnostics.iter().filter(|d| d.level == Level::Warning).count()
     );
     let _ = writeln!(out, "{summary}");
@@ -157,8 +161,11 @@ impl Write for Output {
             let line: Vec<u8> = self.pending.drain(..=end).collect();
             let line = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
             let is_report = self.json && line.starts_with('{');
+            // In a terminal, diagnostics go to stderr as a compiler's do, so that stdout holds
+            // only the run's account (or the JSON report) when it is piped.
+            let is_diagnostic = ["::error", "::warning", "::notice"].iter().any(|p| line.starts_with(p));
             let Some(shown) = (if is_report { Some(line) } else { render(&self.terminal, &line) }) else { continue };
-            if self.json && !is_report {
+            if (self.json && !is_report) || (self.terminal && is_diagnostic) {
                 eprintln!("{shown}");
             } else {
                 println!("{shown}");

@@ -129,6 +129,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         &settings.projects_root,
         &settings.repository,
         settings.project.as_deref(),
+        settings.terminal,
     );
     let mut notes = Vec::new();
     let mut options = plan_options(settings);

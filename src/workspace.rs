@@ -164,8 +164,9 @@ fn fingerprint_of(bytes: &[u8]) -> u64 {
 }
 
 /// Reads the projects under `root` (workspace-relative) that sync with `repository`;
-/// only `only` when given.
-pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) -> Workspace {
+/// only `only` when given. `terminal` picks how messages name a setting: the flag a person
+/// typed, or the input a workflow set.
+pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>, terminal: bool) -> Workspace {
     let mut out = Workspace { files: Files::new(workspace), ..Workspace::default() };
     let root_dir = workspace.join(root);
     if let Err(d) = refuse_links(workspace, root) {
@@ -189,7 +190,10 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
         Err(_) => {
             out.diagnostics.push(Diagnostic::general(
                 Level::Warning,
-                format!("no projects folder at `{root}`: nothing to sync. If your projects live elsewhere, set `projects-root` (the input, or `--projects-root` in a terminal)"),
+                format!(
+                    "no projects folder at `{root}`: nothing to sync. If your projects live elsewhere, set {}",
+                    crate::config::setting_name("projects-root", terminal)
+                ),
             ));
             return out;
         }
@@ -201,7 +205,8 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
         out.diagnostics.push(Diagnostic::general(
             Level::Error,
             format!(
-                "`project` (the input, or `--project` in a terminal) names {only:?}, but `{root}/{only}` does not exist"
+                "{} names {only:?}, but `{root}/{only}` does not exist",
+                crate::config::setting_name("project", terminal)
             ),
         ));
         return out;
@@ -238,7 +243,11 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>) 
             }
         };
         if !config.syncs_with(repository) {
-            tracing::info!("project {slug}: sync not enabled for {repository}; skipped");
+            if repository.is_empty() {
+                tracing::info!("project {slug}: sync not enabled; skipped");
+            } else {
+                tracing::info!("project {slug}: sync not enabled for {repository}; skipped");
+            }
             continue;
         }
         let project = read_project(workspace, slug, dir, config, &mut out);
@@ -432,7 +441,7 @@ mod tests {
     #[test]
     fn many_files_come_out_in_file_order_with_their_diagnostics_in_order() {
         let dir = workspace();
-        let ws = read(dir.path(), ".ruru/projects", "acme/plan", None);
+        let ws = read(dir.path(), ".ruru/projects", "acme/plan", None, false);
         let p = &ws.projects[0];
         let expected: Vec<String> =
             (0..150).filter(|i| i % 7 != 3).map(|i| format!(".ruru/projects/p/epics/EPIC-{i:03}.md")).collect();
@@ -445,7 +454,7 @@ mod tests {
         assert_eq!(files, broken.iter().map(|b| Some(b.as_str())).collect::<Vec<_>>());
         assert_eq!(ws.files.len(), expected.len());
         // The same on every run.
-        let again = read(dir.path(), ".ruru/projects", "acme/plan", None);
+        let again = read(dir.path(), ".ruru/projects", "acme/plan", None, false);
         assert_eq!(again.projects[0].artifacts, p.artifacts);
         assert_eq!(again.diagnostics, ws.diagnostics);
     }
@@ -453,7 +462,7 @@ mod tests {
     #[test]
     fn an_edited_file_is_read_again_and_refused_when_it_changed_meanwhile() {
         let dir = workspace();
-        let ws = read(dir.path(), ".ruru/projects", "acme/plan", None);
+        let ws = read(dir.path(), ".ruru/projects", "acme/plan", None, false);
         let path = ".ruru/projects/p/epics/EPIC-001.md";
         assert_eq!(ws.files.get(path).unwrap(), Some(epic(1).into_bytes()));
         assert_eq!(ws.files.get(".ruru/projects/p/epics/EPIC-003.md").unwrap(), None, "broken: not read");

@@ -16,6 +16,13 @@ struct Outcome {
     stderr: String,
 }
 
+impl Outcome {
+    /// What the person sees: diagnostics arrive on stderr, the run's account on stdout.
+    fn shown(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
 /// Runs the binary as a person would in a terminal: no GITHUB_* variables, no INPUT_*.
 fn terminal(repo: &Repo, args: &[&str], vars: &[(&str, &str)]) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_milestone-sync"));
@@ -114,6 +121,44 @@ fn sync_from_a_terminal_syncs_the_checked_out_branch() {
     assert!(repo.writes().is_empty(), "{:?}", repo.writes());
 }
 
+/// A terminal `sync` commits on GitHub, through the API: the checkout it ran in is behind.
+/// The run says so; a second run from the stale checkout makes no second commit; `--pull`
+/// brings the checkout to the sync's commit.
+#[test]
+fn a_terminal_sync_that_committed_says_to_pull_or_pulls() {
+    let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
+    let api = api(&repo);
+    let args = ["sync", "--repo", "acme/plan", "--api-url", &api, "--token", TOKEN];
+    let before = repo.head();
+    let o = terminal(&repo, &args, &[]);
+    assert_eq!(o.code, 0, "{}", o.shown());
+    let committed = repo.head();
+    assert_ne!(committed, before, "the link is committed");
+    assert!(
+        o.stdout.contains(&format!("the sync committed {} to main on GitHub", &committed[..7]))
+            && o.stdout.contains("git pull"),
+        "{}",
+        o.stdout
+    );
+    // The checkout still holds the file without its link: a second run must not link again.
+    let o = terminal(&repo, &args, &[]);
+    assert_eq!(o.code, 0, "{}", o.shown());
+    assert_eq!(repo.head(), committed, "no second commit from a stale checkout:\n{}", o.stdout);
+    assert_eq!(repo.milestones().len(), 1);
+
+    // With --pull, the checkout is at the sync's commit afterwards.
+    let e2 = "epics/EPIC-002_beta.md";
+    repo.push(&[(e2, Some(&epic("EPIC-002", "Beta", "🟡 To Do", "")))], "plan beta");
+    let local = |rev: &str| git(&repo.workspace(), &["rev-parse", rev]);
+    let o = terminal(&repo, &[&args[..], &["--pull"]].concat(), &[]);
+    assert_eq!(o.code, 0, "{}", o.shown());
+    assert_ne!(repo.head(), committed);
+    assert_eq!(local("HEAD"), repo.head(), "{}", o.stdout);
+    assert!(o.stdout.contains("pulled: the checkout is at"), "{}", o.stdout);
+    let file = std::fs::read_to_string(repo.workspace().join(PROJECT_DIR).join(e2)).unwrap();
+    assert!(file.contains("related_milestone = \"https://github.com/acme/plan/milestone/2\""), "{file}");
+}
+
 #[test]
 fn the_token_can_come_from_the_variable_a_project_names() {
     let config = PROJECT_CONFIG
@@ -128,7 +173,7 @@ fn the_token_can_come_from_the_variable_a_project_names() {
     // Without it, the error names every place a token may come from.
     let o = terminal(&repo, &["plan", "--repo", "acme/plan", "--api-url", &api], &[]);
     assert_eq!(o.code, 2);
-    assert!(o.stdout.contains("error: no token") && o.stdout.contains("pat_env_var_name"), "{}", o.stdout);
+    assert!(o.stderr.contains("error: no token") && o.stderr.contains("pat_env_var_name"), "{}", o.shown());
 }
 
 /// `check` needs neither GitHub nor a token. Each case: files (project-relative path,
@@ -188,7 +233,7 @@ fn check_validates_offline() {
         let o = terminal(&repo, &["check"], &[]);
         assert_eq!(o.code, code, "{name}: {}\n{}", o.stdout, o.stderr);
         for line in expected {
-            assert!(o.stdout.contains(line), "{name}: {line:?} in\n{}", o.stdout);
+            assert!(o.shown().contains(line), "{name}: {line:?} in\n{}", o.shown());
         }
         let o = terminal(&repo, &["check", "--json"], &[]);
         let v: serde_json::Value =
