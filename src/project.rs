@@ -172,12 +172,12 @@ fn config_error(path: &str, text: &str, key: Option<&serde_path_to_error::Path>,
     let message = match (&key, what.strip_prefix("invalid type: ").and_then(|w| w.split_once(", expected "))) {
         (Some(key), Some((found, expected))) => format!(
             "project_config.toml: `{key}` must be {expected}, but it is {}: fix the value at this line \
-             (see the [github_integration] keys in the README)",
+             (see the [github_integration] keys in docs/configuration.md)",
             with_article(found)
         ),
         (Some(key), None) => format!(
             "project_config.toml: `{key}` cannot be used: {what}. Fix the value at this line (see the \
-             [github_integration] keys in the README)"
+             [github_integration] keys in docs/configuration.md)"
         ),
         (None, _) => format!(
             "project_config.toml is not valid TOML: {what}. Fix this line (quote text values as \
@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(
             e.message,
             "project_config.toml: `github_integration.enable_sync` must be a boolean, but it is a string \"yes\": \
-             fix the value at this line (see the [github_integration] keys in the README)"
+             fix the value at this line (see the [github_integration] keys in docs/configuration.md)"
         );
     }
 

@@ -3,7 +3,7 @@
 //!
 //! milestone-sync's integration tests run the real binary against this server instead of
 //! api.github.com. The value of a stand-in lies in being *faithful* where GitHub's behaviour
-//! decides correctness (see PRODUCT.md, "GitHub facts that decide correctness"): Pacific
+//! decides correctness (the facts and their sources: docs/facts.md in the repository): Pacific
 //! flooring of `due_on`, unique titles, `state=open` by default, `Link` pagination through
 //! `/repositories/{id}` URLs, fast-forward-only ref updates, full JSON bodies that strict
 //! clients (octocrab) accept. The git database is backed by a real bare repository, so what
