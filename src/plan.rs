@@ -304,7 +304,7 @@ pub fn check(repository: &str, projects: &[Project]) -> Vec<Diagnostic> {
 fn bad_link(a: &Artifact, url: &str, repository: &str) -> Diagnostic {
     Diagnostic::error(
         &a.path,
-        line_of(a, "related_milestone"),
+        line_of(a, keys::RELATED_MILESTONE),
         format!(
             "`related_milestone = {url:?}` is not a milestone URL of {repository} (https://github.com/{repository}/milestone/N); correct it, or remove the key to create a milestone"
         ),
@@ -487,7 +487,7 @@ impl<'a> Planner<'a> {
         for (number, paths) in shared {
             for path in &paths {
                 self.skipped.insert(path.clone());
-                let line = self.artifact(path).and_then(|a| line_of(a, "related_milestone"));
+                let line = self.artifact(path).and_then(|a| line_of(a, keys::RELATED_MILESTONE));
                 self.diagnostics.push(Diagnostic::error(
                     path,
                     line,
@@ -523,7 +523,7 @@ impl<'a> Planner<'a> {
             {
                 self.diagnostics.push(Diagnostic::error(
                     &a.path,
-                    line_of(a, "related_milestone"),
+                    line_of(a, keys::RELATED_MILESTONE),
                     format!("links milestone #{number}, whose description marks it as {}{}; fix the link or the milestone's marker lines", other.id, other.project.as_deref().map(|p| format!(" of project {p}")).unwrap_or_default()),
                 ));
                 return;
@@ -532,7 +532,7 @@ impl<'a> Planner<'a> {
             if let Some(other) = duplicate {
                 self.diagnostics.push(Diagnostic::error(
                     &a.path,
-                    line_of(a, "related_milestone"),
+                    line_of(a, keys::RELATED_MILESTONE),
                     format!(
                         "links milestone #{number}, but milestone #{} ({}) also carries the marker `IntelliManage-ID: {}`; delete the duplicate on GitHub or remove its marker lines",
                         other.number, other.html_url, a.id
