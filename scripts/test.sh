@@ -20,15 +20,15 @@ if ((${#missing[@]})); then
 fi
 command -v cargo >/dev/null || { echo "test: cargo is missing; install Rust from https://rustup.rs" >&2; exit 1; }
 
-# The model-based test (tests/model.rs) plays this many random cases; 12 when unset. CI can
+# The model-based test (tests/all/model.rs) plays this many random cases; 12 when unset. CI can
 # afford more: each case is a few runs of the binary.
 export PROPTEST_CASES="${PROPTEST_CASES:-32}"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
-# Every run of the binary is checked on its own (tests/common); this catches the rest: the
-# test tokens of tests/common and tests/github_client.rs must not show in any output.
+# Every run of the binary is checked on its own (tests/all/common); this catches the rest: the
+# test tokens of tests/all/common and tests/all/github_client.rs must not show in any output.
 if grep -n -e ghs_test_token_never_printed -e ghs_client_test_token "$log"; then
   echo "test: the test token appeared in the test output (above)" >&2
   exit 1

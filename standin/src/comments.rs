@@ -5,7 +5,7 @@
 //! otherwise), list oldest first with `Link` pagination (30 a page by default, at most 100),
 //! `body` is required and at most 65,536 characters, `updated_at` moves when the body
 //! changes, ids are large and never reused. The shape of the answers is GitHub's "Issue
-//! Comment" schema (checked in tests/faithfulness.rs).
+//! Comment" schema (checked in tests/all/faithfulness.rs).
 
 use serde_json::{Map, Value, json};
 

@@ -7,7 +7,7 @@
 //! forbidden to open pull requests (403 "GitHub Actions is not permitted to create or approve
 //! pull requests."); `GET pulls` filters by `state` (default open), `head` as
 //! `{owner}:{branch}` and `base`, newest first. The shape of the answers is GitHub's
-//! "Pull Request" and "Pull Request Simple" schemas (checked in tests/faithfulness.rs).
+//! "Pull Request" and "Pull Request Simple" schemas (checked in tests/all/faithfulness.rs).
 
 use serde_json::{Value, json};
 
