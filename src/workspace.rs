@@ -278,6 +278,7 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
         })
         .unwrap_or_default();
     names.sort();
+    let files = names.len();
     let mut project = Project { slug, dir, config, artifacts: Vec::new(), broken: Vec::new() };
     let paths: Vec<String> = names.into_iter().map(|name| format!("{folder}/{name}")).collect();
     let reads = read_all(workspace, &paths);
@@ -292,7 +293,41 @@ fn read_project(workspace: &Path, slug: String, dir: String, config: ProjectConf
             out.files.fingerprints.insert(path, fingerprint);
         }
     }
+    if project.artifacts.is_empty() && project.broken.is_empty() {
+        out.diagnostics.extend(nothing_of_the_type(workspace, &project, files));
+    }
     project
+}
+
+/// Why a project that syncs has no artifact to sync, when the files say: the folder holds
+/// files of another `type`, or the other folder holds the artifacts (`milestone_type` names
+/// Epics, the project plans in Features, or the reverse). Without it such a run reads
+/// "0 artifact(s)" and does nothing, with nothing to say why.
+fn nothing_of_the_type(workspace: &Path, project: &Project, files: usize) -> Option<Diagnostic> {
+    let config = &project.config;
+    let folder = config.artifact_folder();
+    let (other_folder, other_type) =
+        if folder == "features" { ("epics", "🗺️ Epic") } else { ("features", "🌟 Feature") };
+    let named = format!("`milestone_type` is \"{}\"", config.milestone_type);
+    if files > 0 {
+        return Some(Diagnostic::notice(format!(
+            "project `{}`: {named}, but none of the {files} file(s) in `{}/{folder}` has that `type`, so none syncs: \
+             check each file's `type` line, or change `milestone_type` in `[github_integration.mapping]`",
+            project.slug, project.dir
+        )));
+    }
+    let others = std::fs::read_dir(workspace.join(&project.dir).join(other_folder))
+        .map(|entries| {
+            entries.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".md")).count()
+        })
+        .unwrap_or(0);
+    (others > 0).then(|| {
+        Diagnostic::notice(format!(
+            "project `{}`: {named}, which syncs `{folder}/`; it holds no artifact, but `{other_folder}/` holds {others} file(s): \
+             to sync those, set `milestone_type = \"{other_type}\"` in `[github_integration.mapping]`",
+            project.slug
+        ))
+    })
 }
 
 /// Below this many files a project is read on one thread: starting threads costs more.
