@@ -7,6 +7,7 @@
 
 mod common;
 
+mod action_yml;
 mod api_economy;
 mod artifact_files;
 mod bad_input;
