@@ -157,6 +157,31 @@ fn a_terminal_sync_that_committed_says_to_pull_or_pulls() {
     assert!(file.contains("related_milestone = \"https://github.com/acme/plan/milestone/2\""), "{file}");
 }
 
+/// A folder that is not a git checkout (an export, a copy): `plan` syncs the repository's
+/// default branch and says so, instead of refusing a branch it cannot name.
+#[test]
+fn plan_outside_a_git_checkout_plans_for_the_default_branch() {
+    let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
+    let copy = tempfile::tempdir().unwrap();
+    let project = copy.path().join(PROJECT_DIR);
+    std::fs::create_dir_all(project.join("epics")).unwrap();
+    for file in ["project_config.toml", E1] {
+        std::fs::copy(repo.workspace().join(PROJECT_DIR).join(file), project.join(file)).unwrap();
+    }
+    let api = api(&repo);
+    let dir = copy.path().to_str().unwrap();
+    let o = terminal(
+        &repo,
+        &["plan", "--repo", "acme/plan", "--api-url", &api, "--workspace", dir],
+        &[("GH_TOKEN", TOKEN)],
+    );
+    assert_eq!(o.code, 0, "{}", o.shown());
+    assert!(o.stdout.contains("no branch checked out here: syncing the repository's default branch"), "{}", o.stdout);
+    assert!(o.stdout.contains("EPIC-001  Alpha  new        create milestone"), "{}", o.stdout);
+    assert!(!o.shown().contains("None"), "{}", o.shown());
+    assert!(repo.writes().is_empty(), "{:?}", repo.writes());
+}
+
 #[test]
 fn the_token_can_come_from_the_variable_a_project_names() {
     let config = PROJECT_CONFIG
