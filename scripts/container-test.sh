@@ -244,9 +244,9 @@ api_get() { curl -fsS -H "Authorization: Bearer $TOKEN" -H "Accept: application/
 
 # Every input declared in action.yml, with its default, as the runner sets them; the list
 # comes from the source of truth the action_yml test keeps in step with action.yml.
-mapfile -t DECLARED < <(sed -n '/^pub const INPUTS/,/^\];/p' "$ROOT/src/config.rs" \
+mapfile -t DECLARED < <(sed -n '/^pub const INPUTS/,/^\];/p' "$ROOT/src/config/inputs.rs" \
     | sed -nE 's/^[[:space:]]*input\("([^"]+)", "([^"]*)",.*/\1=\2/p')
-[ ${#DECLARED[@]} -gt 0 ] || fail "could not read INPUTS from src/config.rs"
+[ ${#DECLARED[@]} -gt 0 ] || fail "could not read INPUTS from src/config/inputs.rs"
 grep -q '^  commit:' "$ROOT/action.yml" || fail "action.yml declares no 'commit' input"
 
 # runner_env API WS WORKFLOW FILE_COMMANDS HOME [input=value...]: the environment a runner
