@@ -1,35 +1,25 @@
 //! Telling the user: log lines, workflow-command annotations, the job summary and the step
 //! outputs. Everything here turns plain values into text; `run` decides where it goes.
+//!
+//! This module: the totals every form of report shares ([`Totals`]), the log's and the
+//! terminal's plan lines and table, and the `--json` report. [`annotations`]: workflow
+//! commands and their terminal form; [`markdown`]: text made safe for the summary's tables;
+//! [`outputs`]: the step outputs.
 
-use std::fmt::Write as _;
+mod annotations;
+mod markdown;
+mod outputs;
+
+pub use annotations::{annotation, for_terminal};
+pub(crate) use markdown::link_target;
+pub use markdown::{cell, cell_to, code};
+pub use outputs::{PLAN_OUTPUT_MAX, outputs};
 
 use serde::Serialize;
 
 use crate::apply::{Outcome, describe};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::plan::{Action, Change, Plan, Resolution};
-
-/// A workflow command that shows `d` as an annotation on the file and line.
-pub fn annotation(d: &Diagnostic) -> String {
-    let command = match d.level {
-        Level::Error => "error",
-        Level::Warning => "warning",
-        Level::Notice => "notice",
-    };
-    let mut props = Vec::new();
-    if let Some(file) = &d.file {
-        props.push(format!("file={}", escape_property(file)));
-        if let Some(line) = d.line {
-            props.push(format!("line={line}"));
-        }
-    }
-    let props = if props.is_empty() { String::new() } else { format!(" {}", props.join(",")) };
-    let message = match &d.file {
-        Some(file) => format!("{file}{}: {}", d.line.map(|l| format!(":{l}")).unwrap_or_default(), d.message),
-        None => d.message.clone(),
-    };
-    format!("::{command}{props}::{}", escape_data(&message))
-}
 
 /// The report of a run as one JSON object on one line (`--json`): what was planned (or done),
 /// the totals, the diagnostics, and the commit.
@@ -44,36 +34,6 @@ pub fn json(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic], 
         "artifacts_changed": outcome.map(|o| o.files_changed.clone()).unwrap_or_default(),
     })
     .to_string()
-}
-
-/// A line of the run's log as a terminal shows it: a `::group::` becomes a heading, an
-/// `::endgroup::` nothing, an annotation `level: message` (unescaped); other lines stay.
-pub fn for_terminal(line: &str) -> Option<String> {
-    if let Some(name) = line.strip_prefix("::group::") {
-        return Some(format!("── {name} ──"));
-    }
-    if line == "::endgroup::" {
-        return None;
-    }
-    for level in ["error", "warning", "notice"] {
-        if let Some(rest) = line.strip_prefix(&format!("::{level}")) {
-            if let Some((_, message)) = rest.split_once("::") {
-                let message = message.replace("%0A", "\n").replace("%0D", "").replace("%25", "%");
-                return Some(format!("{level}: {message}"));
-            }
-        }
-    }
-    Some(line.to_string())
-}
-
-/// Escaping of a workflow command's message, as @actions/core does it.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-/// Escaping of a workflow command's property value.
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// One log line per planned change.
@@ -225,219 +185,6 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
     t
 }
 
-/// The most characters of one value a summary shows; longer text ends with `…`.
-const CELL_MAX: usize = 300;
-
-/// Makes text safe inside a Markdown table cell (or a list item): it shows as the literal
-/// text it is. No line breaks, no pipes, no HTML, no Markdown (emphasis, links, images,
-/// headings, code spans), bounded length. Titles and descriptions come from GitHub and from
-/// files anyone with push access writes: they must never break the summary's table.
-pub fn cell(text: &str) -> String {
-    cell_to(text, CELL_MAX)
-}
-
-/// [`cell`] for a longer text, such as a message a person must read whole (up to `max`
-/// characters).
-pub fn cell_to(text: &str, max: usize) -> String {
-    bounded_to(text, max, |ch, out| match ch {
-        '|' => out.push_str("\\|"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '&' => out.push_str("&amp;"),
-        '\\' | '`' | '*' | '_' | '[' | ']' | '~' | '#' | '!' => {
-            out.push('\\');
-            out.push(ch);
-        }
-        c => out.push(c),
-    })
-}
-
-/// Makes text safe inside a code span (`` `…` `` in a table cell): backslash escapes and
-/// entities would show literally there, so only what ends the span or the cell is changed.
-pub fn code(text: &str) -> String {
-    bounded(text, |ch, out| match ch {
-        '|' => out.push_str("\\|"),
-        '`' => out.push('\''),
-        c => out.push(c),
-    })
-}
-
-/// Applies `escape` to every character of the first [`CELL_MAX`] of `text`, with line breaks
-/// turned into spaces (a line break ends a table row).
-fn bounded(text: &str, escape: impl Fn(char, &mut String)) -> String {
-    bounded_to(text, CELL_MAX, escape)
-}
-
-/// [`bounded`] with another bound.
-fn bounded_to(text: &str, max: usize, escape: impl Fn(char, &mut String)) -> String {
-    let mut out = String::with_capacity(text.len().min(max + 8));
-    for (i, ch) in text.chars().enumerate() {
-        if i >= max {
-            out.push('…');
-            break;
-        }
-        match ch {
-            '\r' => {}
-            '\n' | '\u{2028}' | '\u{2029}' => out.push(' '),
-            c => escape(c, &mut out),
-        }
-    }
-    out
-}
-
-/// A URL made safe as a Markdown link target inside a table cell.
-pub(crate) fn link_target(url: &str) -> String {
-    url.chars()
-        .map(|c| match c {
-            '(' => "%28".to_string(),
-            ')' => "%29".to_string(),
-            '|' => "%7C".to_string(),
-            '<' => "%3C".to_string(),
-            '>' => "%3E".to_string(),
-            c if c.is_whitespace() => "%20".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// The step outputs, in the `GITHUB_OUTPUT` file format (multi-line values as heredocs).
-pub fn outputs(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]) -> String {
-    let t = totals(plan, outcome, diagnostics);
-    let mut s = String::new();
-    for (name, value) in [
-        ("created", t.created),
-        ("updated", t.updated),
-        ("closed", t.closed),
-        ("deleted", t.deleted),
-        ("linked", t.linked),
-        ("files", t.files),
-        ("conflicts", t.conflicts),
-        ("errors", t.errors + t.failed),
-    ] {
-        let _ = writeln!(s, "{name}={value}");
-    }
-    let _ = writeln!(s, "commit-sha={}", outcome.and_then(|o| o.commit_sha.as_deref()).unwrap_or_default());
-    let pull = outcome.and_then(|o| o.pull_request.as_ref());
-    let _ = writeln!(s, "pull-request-number={}", pull.map(|p| p.number.to_string()).unwrap_or_default());
-    let _ = writeln!(s, "pull-request-url={}", pull.map(|p| p.url.as_str()).unwrap_or_default());
-    let files = outcome.map(|o| o.files_changed.join("\n")).unwrap_or_default();
-    let plan_json = plan_output(plan);
-    for (name, value) in [("artifacts-changed", files), ("plan", plan_json)] {
-        let delimiter = heredoc_delimiter(&value);
-        let _ = writeln!(s, "{name}<<{delimiter}\n{value}\n{delimiter}");
-    }
-    s
-}
-
 /// The most rows the summary's change table shows: a row is at most ~1 KB, and GitHub drops
 /// a job summary over 1 MiB whole.
 pub const SUMMARY_ROWS_MAX: usize = 500;
-
-/// The most bytes the `plan` output holds. GitHub keeps about 1 MB of a step's outputs in
-/// all; a larger value is dropped whole, so a plan of thousands of changes keeps the changes
-/// that fit, in plan order, and stays valid JSON.
-pub const PLAN_OUTPUT_MAX: usize = 512 * 1024;
-
-/// The plan as compact JSON, cut to the whole changes that fit in [`PLAN_OUTPUT_MAX`]
-/// (built change by change, so a huge plan is never held as one string).
-fn plan_output(plan: &Plan) -> String {
-    let mut out = String::from("[");
-    let mut kept = 0;
-    for change in &plan.changes {
-        let Ok(item) = serde_json::to_string(change) else { continue };
-        if out.len() + item.len() + 2 > PLAN_OUTPUT_MAX {
-            tracing::warn!(
-                "the `plan` output holds the first {kept} of {} changes: GitHub keeps about 1 MB of a step's outputs",
-                plan.changes.len()
-            );
-            break;
-        }
-        if kept > 0 {
-            out.push(',');
-        }
-        out.push_str(&item);
-        kept += 1;
-    }
-    out.push(']');
-    out
-}
-
-/// A heredoc delimiter that does not occur in the value.
-fn heredoc_delimiter(value: &str) -> String {
-    let mut n = 0u32;
-    loop {
-        let d = format!("MILESTONE_SYNC_EOF_{n}");
-        if !value.contains(&d) {
-            return d;
-        }
-        n += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn annotations_escape_like_actions_core() {
-        let d = Diagnostic::error(".ruru/projects/a,b/epics/E:1.md", Some(4), "100% bad\nnext");
-        assert_eq!(
-            annotation(&d),
-            "::error file=.ruru/projects/a%2Cb/epics/E%3A1.md,line=4::.ruru/projects/a,b/epics/E:1.md:4: 100%25 bad%0Anext"
-        );
-        assert_eq!(annotation(&Diagnostic::notice("hi")), "::notice::hi");
-    }
-
-    #[test]
-    fn hostile_text_cannot_break_a_table_cell() {
-        let c = cell("a | b\n<script>x</script> `c`");
-        assert_eq!(c, "a \\| b &lt;script&gt;x&lt;/script&gt; \\`c\\`");
-        assert!(cell(&"x".repeat(1000)).chars().count() <= 301);
-        assert_eq!(
-            cell("**bold** _it_ [link](javascript:x) ![img](http://t/x.png) ~~s~~ # h \\"),
-            "\\*\\*bold\\*\\* \\_it\\_ \\[link\\](javascript:x) \\!\\[img\\](http://t/x.png) \\~\\~s\\~\\~ \\# h \\\\"
-        );
-        assert_eq!(code("a|b`c\r\nd <e>"), "a\\|b'c d <e>");
-        assert_eq!(link_target("https://x/m/1) | y"), "https://x/m/1%29%20%7C%20y");
-    }
-
-    /// A plan of thousands of changes: the `plan` output stays within what GitHub keeps
-    /// (about 1 MB of outputs) and the JSON stays valid.
-    #[test]
-    fn a_huge_plan_output_is_cut_to_what_github_keeps() {
-        let change = |i: usize| Change {
-            project: "demo".into(),
-            artifact_id: format!("EPIC-{i:05}"),
-            artifact_title: "A long enough title ".repeat(10),
-            path: format!(".ruru/projects/demo/epics/EPIC-{i:05}_a.md"),
-            action: Action::Create {
-                milestone: crate::milestone::NewMilestone {
-                    title: format!("Title {i}"),
-                    description: "A description of some length. ".repeat(20),
-                    state: crate::milestone::MilestoneState::Open,
-                    due_on: None,
-                },
-            },
-            fields: vec![],
-            file_edits: vec![],
-            after_commit: None,
-            file_fields: vec![],
-            values: Vec::new(),
-            line: None,
-            conflicts: vec![],
-        };
-        let plan = Plan { changes: (0..10_000).map(change).collect(), ..Default::default() };
-        let json = plan_output(&plan);
-        assert!(json.len() <= PLAN_OUTPUT_MAX);
-        let kept: Vec<serde_json::Value> = serde_json::from_str(&json).expect("valid JSON");
-        assert!(kept.len() > 100 && kept.len() < 10_000, "{}", kept.len());
-        assert_eq!(kept[0]["artifact_id"], "EPIC-00000", "plan order");
-    }
-
-    #[test]
-    fn outputs_use_heredocs_for_lists() {
-        let out = outputs(&Plan::default(), None, &[]);
-        assert!(out.contains("created=0\n"));
-        assert!(out.contains("plan<<MILESTONE_SYNC_EOF_0\n[]\nMILESTONE_SYNC_EOF_0\n"));
-    }
-}
