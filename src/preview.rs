@@ -92,14 +92,14 @@ pub(crate) async fn show<G: GitHub>(
     bars: &BTreeMap<u64, Bar>,
 ) -> i32 {
     let number = pr.number;
-    let _ = writeln!(out, "::group::Preview of #{number} (nothing is written)");
+    let mut group = crate::runner::group(out, &format!("Preview of #{number} (nothing is written)"));
     for line in report::plan_lines(plan) {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(group, "{line}");
     }
     if plan.is_empty() {
-        let _ = writeln!(out, "merging #{number} would change nothing");
+        let _ = writeln!(group, "merging #{number} would change nothing");
     }
-    let _ = writeln!(out, "::endgroup::");
+    let out = group.end();
 
     notes.insert(
         0,

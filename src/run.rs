@@ -123,7 +123,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         return Ok(nothing_to_do(settings, out, &message));
     }
 
-    let _ = writeln!(out, "::group::Read");
+    let mut read = runner::group(out, "Read");
     let mut ws = workspace::read(
         &settings.workspace,
         &settings.projects_root,
@@ -136,27 +136,26 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     let mut preview_head = None;
     let hints = match trigger {
         Trigger::Push(push) => {
-            let touched = push_scope::touched(settings, gh, &ws, push, out, &mut options.local_times).await;
-            Hints::of_files(&ws, touched, out, &mut notes)
+            let touched = push_scope::touched(settings, gh, &ws, push, &mut read, &mut options.local_times).await;
+            Hints::of_files(&ws, touched, &mut read, &mut notes)
         }
-        Trigger::PullRequest(pr) => match preview::changes_of(settings, gh, &ws, pr, out).await {
+        Trigger::PullRequest(pr) => match preview::changes_of(settings, gh, &ws, pr, &mut read).await {
             Ok((touched, head)) => {
                 preview_head = Some(head);
-                Hints::of_files(&ws, touched, out, &mut notes)
+                Hints::of_files(&ws, touched, &mut read, &mut notes)
             }
             Err(not_checked_out) => {
-                let _ = writeln!(out, "::endgroup::");
-                return Ok(nothing_to_do(settings, out, &not_checked_out));
+                return Ok(nothing_to_do(settings, read.end(), &not_checked_out));
             }
         },
         Trigger::Milestone(m) => Hints::Event(event_hint(m)),
         Trigger::Reconcile => Hints::None,
     };
-    let (milestones, scope) = read_milestones(settings, gh, &ws, trigger, hints, out, &mut notes).await?;
+    let (milestones, scope) = read_milestones(settings, gh, &ws, trigger, hints, &mut read, &mut notes).await?;
     let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
     let _ =
-        writeln!(out, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
-    let _ = writeln!(out, "::endgroup::");
+        writeln!(read, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
+    let out = read.end();
 
     let mut milestones = milestones;
     let mut plan = plan_with(settings, &ws, &milestones, &scope, &options);
@@ -192,11 +191,11 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     let mut planned_on = checkout.clone();
     let mut known_head = None;
     if !settings.dry_run && needs_head(&plan) {
-        let _ = writeln!(out, "::group::Branch head");
-        let caught = branch::catch_up(gh, &mut ws, &branch, checkout.as_deref(), out).await?;
+        let mut head = runner::group(out, "Branch head");
+        let caught = branch::catch_up(gh, &mut ws, &branch, checkout.as_deref(), &mut head).await?;
         match &caught {
             Caught::AtCheckout { .. } => {
-                let _ = writeln!(out, "{branch} is at the checkout");
+                let _ = writeln!(head, "{branch} is at the checkout");
             }
             Caught::Moved { files, .. } => {
                 notes.push(format!(
@@ -211,7 +210,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
                 plan = plan_with(settings, &ws, &milestones, &scope, &options);
             }
             Caught::Unknown { why, .. } => {
-                let _ = writeln!(out, "{branch} moved on from the checkout, but {why}; planning on the checkout");
+                let _ = writeln!(head, "{branch} moved on from the checkout, but {why}; planning on the checkout");
             }
         }
         known_head = Some(caught.head().to_string());
@@ -219,7 +218,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
             Caught::Unknown { .. } => checkout.clone(),
             caught => Some(caught.head().to_string()),
         };
-        let _ = writeln!(out, "::endgroup::");
+        drop(head);
     }
     if learn_times(gh, &branch, &plan, &mut options, out).await {
         plan = plan_with(settings, &ws, &milestones, &scope, &options);
@@ -495,22 +494,22 @@ async fn apply_and_report<G: GitHub>(
     notes: Vec<String>,
     shown: Shown<'_>,
 ) -> Result<i32, String> {
-    let _ = writeln!(out, "::group::Plan");
+    let mut group = runner::group(out, "Plan");
     let lines = if settings.terminal { report::plan_table(&plan) } else { report::plan_lines(&plan) };
     for line in lines {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(group, "{line}");
     }
     if plan.is_empty() {
-        let _ = writeln!(out, "nothing to change; {} artifact(s) in sync", plan.in_sync);
+        let _ = writeln!(group, "nothing to change; {} artifact(s) in sync", plan.in_sync);
     }
-    let _ = writeln!(out, "::endgroup::");
+    let out = group.end();
 
     let mut diagnostics = ws.diagnostics.clone();
     diagnostics.extend(plan.diagnostics.iter().cloned());
     let outcome = if settings.dry_run || plan.is_empty() {
         None
     } else {
-        let _ = writeln!(out, "::group::Apply");
+        let group = runner::group(out, "Apply");
         let target = Target {
             workspace: &settings.workspace,
             branch,
@@ -520,27 +519,26 @@ async fn apply_and_report<G: GitHub>(
             commit: settings.commit,
         };
         let (mut outcome, files) = apply::apply_milestones(gh, &plan).await;
-        let _ = writeln!(out, "::endgroup::");
+        let out = group.end();
         if !files.is_empty() {
-            let _ = writeln!(out, "::group::Commit");
+            let mut group = runner::group(out, "Commit");
             apply::apply_files(gh, &target, files, &mut outcome).await;
             match &outcome.commit_sha {
                 Some(sha) => {
-                    let _ = writeln!(out, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
+                    let _ = writeln!(group, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
                 }
                 None if settings.commit == CommitMode::Workspace => {
                     let _ = writeln!(
-                        out,
+                        group,
                         "wrote {} file(s) into the workspace (commit: false)",
                         outcome.files_changed.len()
                     );
                 }
                 None if outcome.commit_failed.is_some() || outcome.pull_request.is_some() => {}
                 None => {
-                    let _ = writeln!(out, "no file needed a change");
+                    let _ = writeln!(group, "no file needed a change");
                 }
             }
-            let _ = writeln!(out, "::endgroup::");
         }
         diagnostics.extend(outcome.diagnostics.iter().cloned());
         Some(outcome)
