@@ -15,6 +15,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use anyhow::Context as _;
+
 use crate::artifact::{self, FieldEdit, keys};
 use crate::config::CommitMode;
 use crate::diagnostic::Diagnostic;
@@ -188,7 +190,8 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
                 Some((built, commit))
             }
             Err(CommitFailed::Other(e)) => {
-                out.commit_failed = Some(e.to_string());
+                let e = format!("{e:#}");
+                out.commit_failed = Some(e.clone());
                 out.diagnostics.push(Diagnostic::general(
                     crate::diagnostic::Level::Error,
                     format!("committing the file changes to {} failed: {e}. Milestones already changed are found again by their markers on the next run", target.branch),
@@ -198,10 +201,11 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
         },
     };
     if let Err(e) = propose(gh, target, &mut files, made, out).await {
-        out.commit_failed = Some(e.to_string());
-        let why = match &e {
-            GitHubError::PullRequestsForbidden { .. } => e.to_string(),
-            _ => format!("putting the file changes in a pull request into {} failed: {e}", target.branch),
+        out.commit_failed = Some(format!("{e:#}"));
+        // Where Actions may not open pull requests the error is the fix, said whole.
+        let why = match e.downcast_ref::<GitHubError>() {
+            Some(forbidden @ GitHubError::PullRequestsForbidden { .. }) => forbidden.to_string(),
+            _ => format!("putting the file changes in a pull request into {} failed: {e:#}", target.branch),
         };
         out.diagnostics.push(Diagnostic::general(
             crate::diagnostic::Level::Error,
@@ -452,17 +456,14 @@ struct Built {
 enum CommitFailed {
     /// The branch refuses updates (branch protection, a ruleset): the commit, made on the
     /// branch's head, can go to a pull request instead.
-    Protected {
-        error: GitHubError,
-        built: Built,
-        commit: String,
-    },
-    Other(String),
+    Protected { error: GitHubError, built: Built, commit: String },
+    /// Anything else: what the commit was doing, and GitHub's answer.
+    Other(anyhow::Error),
 }
 
-impl From<String> for CommitFailed {
-    fn from(message: String) -> Self {
-        CommitFailed::Other(message)
+impl From<anyhow::Error> for CommitFailed {
+    fn from(error: anyhow::Error) -> Self {
+        CommitFailed::Other(error)
     }
 }
 
@@ -477,13 +478,15 @@ async fn commit<G: GitHub>(
     for attempt in 1..=COMMIT_ATTEMPTS {
         let head = match target.known_head.filter(|_| attempt == 1) {
             Some(head) => head.to_string(),
-            None => gh.branch_head(target.branch).await.map_err(|e| e.to_string())?,
+            None => {
+                gh.branch_head(target.branch).await.with_context(|| format!("reading the head of {}", target.branch))?
+            }
         };
         let built = build_tree(gh, target, work, head).await?;
         let Some(tree) = built.tree.clone() else {
             return Ok((None, Vec::new(), built.skipped));
         };
-        let sha = gh.create_commit(&message, &tree, &built.head).await.map_err(|e| e.to_string())?;
+        let sha = gh.create_commit(&message, &tree, &built.head).await.context("creating the commit")?;
         match gh.update_branch(target.branch, &sha).await {
             Ok(()) => return Ok((Some(sha), built.written, built.skipped)),
             Err(GitHubError::NotFastForward) => {
@@ -495,10 +498,12 @@ async fn commit<G: GitHub>(
             Err(error @ GitHubError::ProtectedBranch { .. }) => {
                 return Err(CommitFailed::Protected { error, built, commit: sha });
             }
-            Err(e) => return Err(CommitFailed::Other(e.to_string())),
+            Err(e) => {
+                return Err(CommitFailed::Other(anyhow::Error::new(e).context(format!("moving {}", target.branch))));
+            }
         }
     }
-    Err(CommitFailed::Other(format!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch)))
+    Err(CommitFailed::Other(anyhow::anyhow!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch)))
 }
 
 /// The tree of the run's file changes on `head`: each edited file as `head` has it (from the
@@ -509,7 +514,7 @@ async fn build_tree<G: GitHub>(
     target: &Target<'_>,
     work: &mut FileWork<'_>,
     head: String,
-) -> Result<Built, String> {
+) -> anyhow::Result<Built> {
     let at_checkout = target.local_head == Some(head.as_str());
     let moved = if at_checkout { None } else { changed_since_checkout(gh, target, &head, work).await };
     // A file the head has as the checkout had it is taken from the workspace.
@@ -517,11 +522,11 @@ async fn build_tree<G: GitHub>(
     let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
     let mut skipped = Vec::new();
     for (path, file_edits) in &work.edits {
-        let planned = target.files.get(path)?;
+        let planned = target.files.get(path).map_err(anyhow::Error::msg)?;
         let base = if as_checked_out(path) {
             planned.clone()
         } else {
-            gh.file_at(&head, path).await.map_err(|e| e.to_string())?
+            gh.file_at(&head, path).await.with_context(|| format!("reading {path} at the head"))?
         };
         let Some(base) = base else {
             tracing::warn!("{path} no longer exists on {}; its changes are not written", target.branch);
@@ -542,9 +547,11 @@ async fn build_tree<G: GitHub>(
             skipped.push(path.to_string());
             continue;
         }
-        let new = artifact::edit(path, &base, &owned(file_edits)).map_err(|d| format!("{path}: {}", d.message))?;
+        let new =
+            artifact::edit(path, &base, &owned(file_edits)).map_err(|d| anyhow::anyhow!("{path}: {}", d.message))?;
         if new != base {
-            let content = String::from_utf8(new).map_err(|_| format!("{path}: the edited file is not UTF-8"))?;
+            let content =
+                String::from_utf8(new).map_err(|_| anyhow::anyhow!("{path}: the edited file is not UTF-8"))?;
             tree.add(gh, target, TreeFile { path: path.to_string(), content }).await?;
         }
     }
@@ -557,7 +564,7 @@ async fn build_tree<G: GitHub>(
         let exists = if as_checked_out(path) {
             target.files.exists(path)
         } else {
-            gh.file_at(&head, path).await.map_err(|e| e.to_string())?.is_some()
+            gh.file_at(&head, path).await.with_context(|| format!("reading {path} at the head"))?.is_some()
         };
         file.written = !exists;
         if exists {
@@ -591,9 +598,7 @@ async fn propose<G: GitHub>(
     work: &mut FileWork<'_>,
     made: Option<(Built, String)>,
     out: &mut Outcome,
-) -> Result<(), GitHubError> {
-    let transport =
-        |message: String| GitHubError::Transport { method: "POST".into(), path: "git/trees".into(), message };
+) -> anyhow::Result<()> {
     let (built, commit) = match made {
         Some((built, commit)) => (built, Some(commit)),
         None => {
@@ -601,7 +606,7 @@ async fn propose<G: GitHub>(
                 Some(head) => head.to_string(),
                 None => gh.branch_head(target.branch).await?,
             };
-            (build_tree(gh, target, work, head).await.map_err(transport)?, None)
+            (build_tree(gh, target, work, head).await?, None)
         }
     };
     let Some(tree) = built.tree.clone() else { return Ok(()) };
@@ -659,9 +664,9 @@ async fn propose<G: GitHub>(
                     | GitHubError::Http { status: 500..=599, .. }),
                 ) => match gh.open_pull_request(&branch, target.branch).await? {
                     Some(pr) => PullRequestOutcome::opened(pr),
-                    None => return Err(e),
+                    None => return Err(e.into()),
                 },
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     };
@@ -855,7 +860,7 @@ struct Trees<'h> {
 }
 
 impl Trees<'_> {
-    async fn add<G: GitHub>(&mut self, gh: &G, target: &Target<'_>, file: TreeFile) -> Result<(), String> {
+    async fn add<G: GitHub>(&mut self, gh: &G, target: &Target<'_>, file: TreeFile) -> anyhow::Result<()> {
         self.files.push(file);
         if self.files.len() >= TREE_FILES {
             self.send(gh, target).await?;
@@ -863,21 +868,21 @@ impl Trees<'_> {
         Ok(())
     }
 
-    async fn send<G: GitHub>(&mut self, gh: &G, target: &Target<'_>) -> Result<(), String> {
+    async fn send<G: GitHub>(&mut self, gh: &G, target: &Target<'_>) -> anyhow::Result<()> {
         let base = match self.tree.take() {
             Some(tree) => tree,
             None => match history::local_tree(target.workspace, self.head) {
                 Some(tree) => tree,
-                None => gh.commit_tree(self.head).await.map_err(|e| e.to_string())?,
+                None => gh.commit_tree(self.head).await.context("reading the head's tree")?,
             },
         };
-        self.tree = Some(gh.create_tree(&base, &self.files).await.map_err(|e| e.to_string())?);
+        self.tree = Some(gh.create_tree(&base, &self.files).await.context("creating the tree")?);
         self.written.extend(self.files.drain(..).map(|f| f.path));
         Ok(())
     }
 
     /// The finished tree and the paths written, or `None` when there was nothing to write.
-    async fn finish<G: GitHub>(mut self, gh: &G, target: &Target<'_>) -> Result<Option<(String, Vec<String>)>, String> {
+    async fn finish<G: GitHub>(mut self, gh: &G, target: &Target<'_>) -> anyhow::Result<Option<(String, Vec<String>)>> {
         if !self.files.is_empty() {
             self.send(gh, target).await?;
         }

@@ -10,6 +10,8 @@
 
 use std::io::Write;
 
+use anyhow::Context as _;
+
 use crate::github::GitHub;
 use crate::push_scope::is_artifact_path;
 use crate::workspace::Workspace;
@@ -44,8 +46,8 @@ pub async fn catch_up<G: GitHub>(
     branch: &str,
     checkout: Option<&str>,
     out: &mut dyn Write,
-) -> Result<Caught, String> {
-    let head = gh.branch_head(branch).await.map_err(|e| e.to_string())?;
+) -> anyhow::Result<Caught> {
+    let head = gh.branch_head(branch).await.with_context(|| format!("reading the head of {branch}"))?;
     let Some(checkout) = checkout else {
         return Ok(Caught::Unknown { head, why: "the checkout's commit is not known".into() });
     };
@@ -68,7 +70,8 @@ pub async fn catch_up<G: GitHub>(
             changes.push((previous, None));
         }
         if is_artifact_path(ws, &file.path) {
-            let bytes = gh.file_at(&head, &file.path).await.map_err(|e| e.to_string())?;
+            let bytes =
+                gh.file_at(&head, &file.path).await.with_context(|| format!("reading {} at the head", file.path))?;
             changes.push((file.path, bytes));
         }
     }

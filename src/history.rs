@@ -217,17 +217,15 @@ pub fn merge_base(workspace: &Path, a: &str, b: &str) -> Option<String> {
 /// GitHub (`--pull` after a terminal `sync`): `git fetch origin <branch>`, then
 /// `git merge --ff-only <commit>`, only when `branch` is checked out. `Err` says why not (another
 /// branch checked out, local commits or changes in the way), for the person to pull themselves.
-pub fn fast_forward(workspace: &Path, branch: &str, commit: &str) -> Result<(), String> {
-    if !is_object_id(commit) {
-        return Err(format!("{commit:?} is not a commit id"));
-    }
-    let current = git(workspace, &["symbolic-ref", "--quiet", "--short", "HEAD"]).map_err(|e| e.to_string())?;
+pub fn fast_forward(workspace: &Path, branch: &str, commit: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    anyhow::ensure!(is_object_id(commit), "{commit:?} is not a commit id");
+    let current =
+        git(workspace, &["symbolic-ref", "--quiet", "--short", "HEAD"]).context("no branch is checked out")?;
     let current = String::from_utf8_lossy(&current).trim().to_string();
-    if current != branch {
-        return Err(format!("the checkout is on {current}, not {branch}"));
-    }
-    git(workspace, &["fetch", "--quiet", "origin", branch]).map_err(|e| e.to_string())?;
-    git(workspace, &["merge", "--ff-only", "--quiet", commit]).map_err(|e| e.to_string())?;
+    anyhow::ensure!(current == branch, "the checkout is on {current}, not {branch}");
+    git(workspace, &["fetch", "--quiet", "origin", branch]).with_context(|| format!("fetching {branch}"))?;
+    git(workspace, &["merge", "--ff-only", "--quiet", commit]).context("fast-forwarding")?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
+use anyhow::Context as _;
+
 use crate::apply::{self, Target};
 use crate::artifact;
 use crate::branch::{self, Caught};
@@ -33,7 +35,9 @@ use crate::workspace::{self, Workspace};
 pub async fn run<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> i32 {
     match run_inner(settings, gh, out).await {
         Ok(code) => code,
-        Err(message) => {
+        Err(error) => {
+            // The whole chain: what the run was doing, then GitHub's (or the system's) answer.
+            let message = format!("{error:#}");
             let _ = writeln!(out, "{}", report::annotation(&Diagnostic::general(Level::Error, message.clone())));
             runner::write_summary(settings, &format!("## ❌ milestone-sync failed\n\n{}\n", report::cell(&message)));
             1
@@ -51,13 +55,13 @@ enum Trigger<'e> {
     PullRequest(&'e PullRequest),
 }
 
-async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> Result<i32, String> {
+async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> anyhow::Result<i32> {
     let payload = match &settings.event_path {
         Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the event payload {}: {e}", path.display()))?,
+            .with_context(|| format!("cannot read the event payload {}", path.display()))?,
         None => String::new(),
     };
-    let event = event::parse(&settings.event_name, &payload)?;
+    let event = event::parse(&settings.event_name, &payload).map_err(anyhow::Error::msg)?;
     let (trigger, payload_default) = match &event {
         Event::Push(push) if push.deleted => {
             return Ok(nothing_to_do(settings, out, "the push deleted a branch or tag; nothing to sync"));
@@ -109,7 +113,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     };
     let default_branch = match payload_default {
         Some(b) => b,
-        None => gh.default_branch().await.map_err(|e| e.to_string())?,
+        None => gh.default_branch().await.context("reading the repository's default branch")?,
     };
     let branch = branch.unwrap_or_else(|| default_branch.clone());
     if branch != default_branch {
@@ -177,7 +181,10 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         && !plan.is_empty()
         && m.action != MilestoneAction::Deleted
     {
-        let now = gh.get_milestone(m.milestone.number).await.map_err(|e| e.to_string())?;
+        let now = gh
+            .get_milestone(m.milestone.number)
+            .await
+            .with_context(|| format!("reading milestone #{}", m.milestone.number))?;
         if now.is_none() {
             let _ = writeln!(out, "milestone #{} no longer exists: handled as deleted", m.milestone.number);
         }
@@ -341,8 +348,8 @@ async fn read_milestones<G: GitHub>(
     hints: Hints,
     out: &mut dyn Write,
     notes: &mut Vec<String>,
-) -> Result<(Vec<Milestone>, Scope), String> {
-    let err = |e: GitHubError| e.to_string();
+) -> anyhow::Result<(Vec<Milestone>, Scope)> {
+    const LISTING: &str = "listing the milestones";
     if ws.projects.is_empty() {
         let scope = match hints {
             Hints::Files { touched, removed } => Scope::files(touched, removed),
@@ -362,11 +369,11 @@ async fn read_milestones<G: GitHub>(
                 notes.push(note);
                 return Ok((Vec::new(), scope));
             }
-            Ok((gh.list_milestones().await.map_err(err)?, scope))
+            Ok((gh.list_milestones().await.context(LISTING)?, scope))
         }
-        (_, Hints::None | Hints::Unknown) => Ok((gh.list_milestones().await.map_err(err)?, Scope::all())),
+        (_, Hints::None | Hints::Unknown) => Ok((gh.list_milestones().await.context(LISTING)?, Scope::all())),
         (_, Hints::Files { touched, removed }) => {
-            if let Some(all) = within_budget(settings, gh, ws).await.map_err(err)? {
+            if let Some(all) = within_budget(settings, gh, ws).await.context(LISTING)? {
                 return Ok((all, Scope::push(touched, removed)));
             }
             let narrow = Scope::files(touched, removed);
@@ -374,7 +381,7 @@ async fn read_milestones<G: GitHub>(
                 // A new artifact to adopt or create needs the whole list anyway: then the run
                 // converges everything it read.
                 MilestoneReads::All => {
-                    let all = gh.list_milestones().await.map_err(err)?;
+                    let all = gh.list_milestones().await.context(LISTING)?;
                     Ok((all, Scope { everything: true, ..narrow }))
                 }
                 MilestoneReads::Each(numbers) => {
@@ -382,14 +389,16 @@ async fn read_milestones<G: GitHub>(
                     let mut read = Vec::with_capacity(numbers.len());
                     for &number in &numbers {
                         // A milestone deleted on GitHub is absent, as it would be from the list.
-                        read.extend(gh.get_milestone(number).await.map_err(err)?);
+                        read.extend(
+                            gh.get_milestone(number).await.with_context(|| format!("reading milestone #{number}"))?,
+                        );
                     }
                     Ok((read, Scope { read: Read::Only(numbers), ..narrow }))
                 }
             }
         }
         (Trigger::Milestone(m), Hints::Event(hint)) => {
-            if let Some(all) = within_budget(settings, gh, ws).await.map_err(err)? {
+            if let Some(all) = within_budget(settings, gh, ws).await.context(LISTING)? {
                 return Ok((all, Scope::event(true, hint)));
             }
             over_budget(settings, out, notes);
@@ -402,7 +411,7 @@ async fn read_milestones<G: GitHub>(
                 Scope { read: Read::Only(BTreeSet::from([number])), ..Scope::event(false, hint) },
             ))
         }
-        (_, Hints::Event(hint)) => Ok((gh.list_milestones().await.map_err(err)?, Scope::event(true, hint))),
+        (_, Hints::Event(hint)) => Ok((gh.list_milestones().await.context(LISTING)?, Scope::event(true, hint))),
     }
 }
 
@@ -493,7 +502,7 @@ async fn apply_and_report<G: GitHub>(
     at: Commits<'_>,
     notes: Vec<String>,
     shown: Shown<'_>,
-) -> Result<i32, String> {
+) -> anyhow::Result<i32> {
     let mut group = runner::group(out, "Plan");
     let lines = if settings.terminal { report::plan_table(&plan) } else { report::plan_lines(&plan) };
     for line in lines {
@@ -688,7 +697,7 @@ fn behind_after_commit(settings: &Settings, out: &mut dyn Write, branch: &str, s
             Err(why) => {
                 let _ = writeln!(
                     out,
-                    "the sync committed {short} to {branch} on GitHub, but --pull could not fast-forward the checkout ({why}): run `git pull` before the next sync"
+                    "the sync committed {short} to {branch} on GitHub, but --pull could not fast-forward the checkout ({why:#}): run `git pull` before the next sync"
                 );
             }
         }
