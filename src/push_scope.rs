@@ -92,7 +92,7 @@ pub(crate) struct Remote {
 
 impl Remote {
     /// The log line: what GitHub listed and how many requests it took.
-    pub fn describe(&self, base: &str, head: &str) -> String {
+    pub(crate) fn describe(&self, base: &str, head: &str) -> String {
         format!(
             "GitHub's compare API: {} file(s) changed from {} to {}, {} of them artifact(s) that sync; {} earlier version(s) read through the contents API; {} request(s) in all.",
             self.listed,

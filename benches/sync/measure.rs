@@ -64,6 +64,7 @@ pub fn run_child(binary: &Path, env: &[(String, String)]) -> ChildRun {
 /// The runner: `bench --run-child BINARY REPORT` runs BINARY with the runner's own
 /// environment and standard streams, waits for it with `wait4`, and writes its exit code,
 /// wall time, CPU time and peak RSS to REPORT.
+#[allow(unsafe_code)] // wait4: std has no way to read a child's rusage
 pub fn runner_main(args: &[String]) -> ! {
     let [binary, report] = args else {
         eprintln!("usage: {RUNNER_FLAG} BINARY REPORT");
@@ -93,6 +94,7 @@ pub fn runner_main(args: &[String]) -> ! {
 }
 
 /// CPU time this thread has used so far.
+#[allow(unsafe_code)] // clock_gettime(CLOCK_THREAD_CPUTIME_ID): std has no thread CPU clock
 pub fn thread_cpu() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own.

@@ -32,11 +32,11 @@ pub(crate) struct Split<'a> {
 impl Split<'_> {
     /// The front matter with CRLF turned into LF: what toml_edit is given. Line numbers and
     /// line counts are the same as in the file.
-    pub fn front_lf(&self) -> String {
+    pub(crate) fn front_lf(&self) -> String {
         self.text[self.front.clone()].replace("\r\n", "\n")
     }
 
-    pub fn body(&self) -> &str {
+    pub(crate) fn body(&self) -> &str {
         &self.text[self.body_start..]
     }
 }
