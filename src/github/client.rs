@@ -17,8 +17,8 @@
 //!
 //! Every request carries `Authorization: Bearer …` (marked sensitive, never logged or put in
 //! an error), `Accept: application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28` and
-//! `User-Agent: milestone-sync/<version>`. Octocrab's transport always appends a second
-//! `User-Agent: octocrab` value after ours; GitHub accepts that.
+//! `User-Agent: milestone-sync/<version>`, each once: octocrab runs over a hyper client built
+//! here (`transport::http_client`), since its default client adds a second `User-Agent`.
 //!
 //! Here: the [`Client`] and its [`GitHub`] implementation, one method per endpoint. Beside
 //! it: `endpoint` (the endpoints, their call counts and permissions), `url` (the API base,

@@ -28,6 +28,33 @@ pub(super) const MAX_PAGES: usize = 1000;
 pub(super) const API_VERSION: &str = "2022-11-28";
 pub(super) const MEDIA_TYPE: &str = "application/vnd.github+json";
 
+/// Octocrab over our own hyper client: HTTP/1 over rustls (ring) with the system's CA
+/// certificates, and the connect/read/write timeouts. Octocrab's default builder would do the
+/// same but always adds its own `User-Agent: octocrab` after ours (two header lines, where
+/// HTTP allows one); a service handed to `new_empty` gets no extra headers. We send absolute
+/// URLs with every header set ([`Client::request`]), so no base-URI or auth layer is needed.
+fn http_client() -> anyhow::Result<Octocrab> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(provider)
+        .map_err(|e| anyhow::anyhow!("could not set up the HTTP client: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let mut connector = hyper_timeout::TimeoutConnector::new(connector);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    connector.set_read_timeout(Some(READ_TIMEOUT));
+    connector.set_write_timeout(Some(READ_TIMEOUT));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, OctoBody>(connector);
+    let octo = octocrab::OctocrabBuilder::new_empty()
+        .with_service(client)
+        .with_auth(octocrab::AuthState::None)
+        .build()
+        .unwrap_or_else(|never| match never {});
+    Ok(octo)
+}
+
 /// A successful (or finally failed) answer, read in full.
 pub(super) struct Answer {
     pub(super) status: StatusCode,
@@ -57,17 +84,7 @@ impl Client {
             .map_err(|_| anyhow::anyhow!("the GitHub token holds characters that cannot go in an HTTP header"))?;
         authorization.set_sensitive(true);
         let user_agent = HeaderValue::from_static(concat!("milestone-sync/", env!("CARGO_PKG_VERSION")));
-        // Octocrab's base URI is only the origin: we send absolute URLs (ours joined with the
-        // path prefix, `Link` targets verbatim), and its base-URI layer keeps an absolute URL's
-        // path as it is only when it starts with the base's path.
-        let octo = Octocrab::builder()
-            .base_uri(base.origin.as_str())
-            .map_err(|e| anyhow::anyhow!("the GitHub API URL {api_url:?} is not usable: {e}"))?
-            .set_connect_timeout(Some(CONNECT_TIMEOUT))
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .set_write_timeout(Some(READ_TIMEOUT))
-            .build()
-            .map_err(|e| anyhow::anyhow!("could not set up the HTTP client: {e}"))?;
+        let octo = http_client()?;
         Ok(Client {
             octo,
             base,
@@ -274,8 +291,12 @@ impl Client {
         body: Option<Bytes>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
         let request = self.request(method, url, body)?;
+        // Every request at debug level, as octocrab's trace layer logged them: method and URL
+        // (never a header), then the status.
+        tracing::debug!(http.method = %method, http.url = %url, "request");
         let exchange = async {
             let response = self.octo.execute(request).await.map_err(|e| error_chain(&e))?;
+            tracing::debug!(http.status_code = response.status().as_u16(), "answer");
             let (parts, body) = response.into_parts();
             let bytes = body.collect().await.map_err(|e| error_chain(&e))?.to_bytes().to_vec();
             Ok((parts.status, parts.headers, bytes))
