@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use github_standin::RequestRecord;
 
 /// Calls per endpoint, e.g. `"PATCH milestones/{n}" → 10`. Keys sort in a fixed order.
-pub type Calls = BTreeMap<Endpoint, u64>;
+pub(crate) type Calls = BTreeMap<Endpoint, u64>;
 
 /// The endpoints the sync may call, in the order a run calls them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Repo,
     ListMilestones,
     GetMilestone,
@@ -28,7 +28,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// `METHOD path` relative to `/repos/{o}/{r}/`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Endpoint::Repo => "GET repo".into(),
             Endpoint::ListMilestones => "GET milestones".into(),
@@ -48,7 +48,7 @@ impl Endpoint {
 
     /// Classifies one logged request. Pages of the milestone list arrive as
     /// `/repositories/{id}/milestones` (GitHub's `Link` form) and count as list reads.
-    pub fn of(method: &str, path: &str) -> Endpoint {
+    pub(crate) fn of(method: &str, path: &str) -> Endpoint {
         let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let rest: &[&str] = match segs.as_slice() {
             ["repos", _, _, rest @ ..] => rest,
@@ -73,7 +73,7 @@ impl Endpoint {
     }
 }
 
-pub fn count(log: &[RequestRecord]) -> Calls {
+pub(crate) fn count(log: &[RequestRecord]) -> Calls {
     let mut calls = Calls::new();
     for r in log {
         *calls.entry(Endpoint::of(&r.method, &r.path)).or_default() += 1;
@@ -81,12 +81,12 @@ pub fn count(log: &[RequestRecord]) -> Calls {
     calls
 }
 
-pub fn total(calls: &Calls) -> u64 {
+pub(crate) fn total(calls: &Calls) -> u64 {
     calls.values().sum()
 }
 
 /// Requests that change something on GitHub (what the action paces).
-pub fn writes(calls: &Calls) -> u64 {
+pub(crate) fn writes(calls: &Calls) -> u64 {
     calls
         .iter()
         .filter(|(e, _)| {
@@ -105,7 +105,7 @@ pub fn writes(calls: &Calls) -> u64 {
 }
 
 /// `GET milestones ×10 · PATCH milestones/{n} ×10 · …`
-pub fn show(calls: &Calls) -> String {
+pub(crate) fn show(calls: &Calls) -> String {
     if calls.is_empty() {
         return "none".into();
     }
@@ -113,7 +113,7 @@ pub fn show(calls: &Calls) -> String {
 }
 
 /// The calls beyond the bound, per endpoint (empty when the run met it).
-pub fn excess(actual: &Calls, bound: &Calls) -> Calls {
+pub(crate) fn excess(actual: &Calls, bound: &Calls) -> Calls {
     actual
         .iter()
         .filter_map(|(e, n)| {
@@ -124,17 +124,17 @@ pub fn excess(actual: &Calls, bound: &Calls) -> Calls {
 }
 
 /// Pages of a milestone list of `m` milestones (100 a page; an empty list is one page).
-pub fn pages(m: usize) -> u64 {
+pub(crate) fn pages(m: usize) -> u64 {
     m.div_ceil(100).max(1) as u64
 }
 
 /// The default `reconcile-budget`: list pages a push or a milestone event reads to converge
 /// everything.
-pub const BUDGET: u64 = 5;
+pub(crate) const BUDGET: u64 = 5;
 
 /// Whether a push or event run over `m` milestones (all linked) converges everything: the
 /// list fits in the budget.
-pub fn within_budget(m: usize) -> bool {
+pub(crate) fn within_budget(m: usize) -> bool {
     pages(m) <= BUDGET
 }
 
@@ -142,7 +142,7 @@ pub fn within_budget(m: usize) -> bool {
 /// (`GET git/ref`, before the first write: the plan is made on the head's files), write the
 /// tree with the changed files inline (one tree per 1,000 files), write the commit, move the
 /// branch (fast-forward only). The base tree comes from the checkout's own git.
-pub fn commit(files: usize) -> Calls {
+pub(crate) fn commit(files: usize) -> Calls {
     Calls::from([
         (Endpoint::GetRef, 1),
         (Endpoint::CreateTree, files.div_ceil(1000).max(1) as u64),
@@ -151,7 +151,7 @@ pub fn commit(files: usize) -> Calls {
     ])
 }
 
-pub fn plus(mut a: Calls, b: Calls) -> Calls {
+pub(crate) fn plus(mut a: Calls, b: Calls) -> Calls {
     for (e, n) in b {
         *a.entry(e).or_default() += n;
     }
@@ -161,12 +161,12 @@ pub fn plus(mut a: Calls, b: Calls) -> Calls {
 
 /// First import: one (empty) list read to find milestones to adopt, one create per
 /// artifact, one commit with every link and base (the milestone carries the base already).
-pub fn first_import(n: usize) -> Calls {
+pub(crate) fn first_import(n: usize) -> Calls {
     plus(Calls::from([(Endpoint::ListMilestones, pages(0)), (Endpoint::CreateMilestone, n as u64)]), commit(n))
 }
 
 /// Steady state: every milestone must be seen to know nothing changed on GitHub.
-pub fn steady(m: usize) -> Calls {
+pub(crate) fn steady(m: usize) -> Calls {
     Calls::from([(Endpoint::ListMilestones, pages(m))])
 }
 
@@ -188,28 +188,28 @@ fn trigger_reads(k: usize, m: usize) -> Calls {
 /// names each milestone, but its current values must be read to tell a GitHub-side edit since
 /// the last sync from none. One update each, which also carries the new base in the
 /// milestone's record: no commit.
-pub fn push(k: usize, m: usize) -> Calls {
+pub(crate) fn push(k: usize, m: usize) -> Calls {
     plus(trigger_reads(k, m), Calls::from([(Endpoint::UpdateMilestone, k as u64)]))
 }
 
 /// A milestone event whose change flows into the linked file: the milestone read (the list
 /// within the budget; above it the one milestone, since the payload is only a hint), one
 /// commit.
-pub fn event_with_change(m: usize) -> Calls {
+pub(crate) fn event_with_change(m: usize) -> Calls {
     plus(trigger_reads(1, m), commit(1))
 }
 
 /// A milestone event that changes nothing (the echo of the sync's own update): the list
 /// within the budget, to converge everything; above it nothing (the payload shows nothing to
 /// do).
-pub fn event_without_change(m: usize) -> Calls {
+pub(crate) fn event_without_change(m: usize) -> Calls {
     if within_budget(m) { steady(m) } else { Calls::new() }
 }
 
 /// A full reconcile where `local` files and `remote` milestones changed since the last sync
 /// (different artifacts): the whole list, one update per local change, one commit for the
 /// remote changes.
-pub fn reconcile(m: usize, local: usize, remote: usize) -> Calls {
+pub(crate) fn reconcile(m: usize, local: usize, remote: usize) -> Calls {
     let mut c = plus(steady(m), Calls::from([(Endpoint::UpdateMilestone, local as u64)]));
     if remote > 0 {
         c = plus(c, commit(remote));

@@ -7,12 +7,12 @@ use std::process::Command;
 
 use github_standin::{Config, StandIn};
 
-pub const OWNER: &str = "acme";
-pub const REPO: &str = "plan";
-pub const REPOSITORY: &str = "acme/plan";
-pub const TOKEN: &str = "ghs_bench_token_0123456789";
-pub const ROOT: &str = ".ruru/projects";
-pub const PROJECT_DIR: &str = ".ruru/projects/bench";
+pub(crate) const OWNER: &str = "acme";
+pub(crate) const REPO: &str = "plan";
+pub(crate) const REPOSITORY: &str = "acme/plan";
+pub(crate) const TOKEN: &str = "ghs_bench_token_0123456789";
+pub(crate) const ROOT: &str = ".ruru/projects";
+pub(crate) const PROJECT_DIR: &str = ".ruru/projects/bench";
 
 const PROJECT_CONFIG: &str = r#"# Benchmark project
 [github_integration]
@@ -33,7 +33,7 @@ const DISPATCH_TEMPLATE: &str = include_str!("../../tests/fixtures/webhooks/work
 
 /// Runs git in `dir` and returns its trimmed stdout; panics on failure (a broken fixture
 /// must not turn into figures).
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -51,11 +51,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Project-relative path of Epic `i`.
-pub fn epic_path(i: usize) -> String {
+pub(crate) fn epic_path(i: usize) -> String {
     format!("epics/EPIC-{i:05}_workstream-{i}.md")
 }
 
-pub fn epic_title(i: usize) -> String {
+pub(crate) fn epic_title(i: usize) -> String {
     format!("Workstream {i:05}: {}", WORDS[i % WORDS.len()])
 }
 
@@ -73,7 +73,7 @@ const WORDS: [&str; 8] = [
 /// An Epic shaped like the real ones (tests/fixtures/intellimanage): comments, a commented-out
 /// key, an array, a Description and more sections; about 2 KB. Every tenth is Done, two in
 /// three carry a target date.
-pub fn epic(i: usize) -> String {
+pub(crate) fn epic(i: usize) -> String {
     let title = epic_title(i);
     let status = match i % 10 {
         0 => "🟢 Done",
@@ -111,7 +111,7 @@ pub fn epic(i: usize) -> String {
 }
 
 /// One generated repository with the stand-in serving it.
-pub struct World {
+pub(crate) struct World {
     pub dir: tempfile::TempDir,
     pub standin: StandIn,
     pub n: usize,
@@ -122,7 +122,7 @@ pub struct World {
 impl World {
     /// A repository whose first commit holds the project and `n` Epics, pushed to the bare
     /// repository behind the stand-in; the workspace is a clone at that commit.
-    pub fn new(n: usize) -> World {
+    pub(crate) fn new(n: usize) -> World {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let bare = dir.path().join("remote.git");
         let ws = dir.path().join("workspace");
@@ -151,24 +151,24 @@ impl World {
         World { dir, standin, n, write_delay_ms: 0 }
     }
 
-    pub fn workspace(&self) -> PathBuf {
+    pub(crate) fn workspace(&self) -> PathBuf {
         self.dir.path().join("workspace")
     }
 
     /// Brings the workspace to the head of `main`, as the next checkout would.
-    pub fn pull(&self) {
+    pub(crate) fn pull(&self) {
         git(&self.workspace(), &["fetch", "-q", "origin"]);
         git(&self.workspace(), &["reset", "-q", "--hard", "origin/main"]);
     }
 
     /// A file's bytes in the workspace (project-relative path).
-    pub fn read(&self, path: &str) -> String {
+    pub(crate) fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.workspace().join(PROJECT_DIR).join(path)).expect("the artifact exists")
     }
 
     /// Commits new contents of project-relative files and pushes them; returns the push
     /// payload.
-    pub fn push(&self, changes: &[(String, String)], message: &str) -> String {
+    pub(crate) fn push(&self, changes: &[(String, String)], message: &str) -> String {
         self.pull();
         let ws = self.workspace();
         let before = git(&ws, &["rev-parse", "HEAD"]);
@@ -190,7 +190,7 @@ impl World {
     }
 
     /// A `workflow_dispatch` payload on main.
-    pub fn dispatch(&self) -> String {
+    pub(crate) fn dispatch(&self) -> String {
         let mut v: serde_json::Value = serde_json::from_str(DISPATCH_TEMPLATE).expect("the dispatch template parses");
         v["ref"] = "refs/heads/main".into();
         set_repository(&mut v);
@@ -198,7 +198,7 @@ impl World {
     }
 
     /// The payload of `milestone.<action>` for milestone `number` as the stand-in holds it now.
-    pub fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
+    pub(crate) fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
         let milestone = self
             .standin
             .milestones_json()
@@ -220,7 +220,7 @@ impl World {
 
     /// The environment a runner gives the action for `event`, with the payload written to a
     /// file. The binary must be spawned with exactly these variables.
-    pub fn runner_env(&self, event: &str, payload: &str, api_url: &str) -> Vec<(String, String)> {
+    pub(crate) fn runner_env(&self, event: &str, payload: &str, api_url: &str) -> Vec<(String, String)> {
         let tmp = self.dir.path().join("runner");
         std::fs::create_dir_all(&tmp).expect("runner dir");
         let event_path = tmp.join("event.json");
@@ -263,7 +263,7 @@ fn set_repository(v: &mut serde_json::Value) {
     v["repository"]["name"] = REPO.into();
 }
 
-pub fn write(path: &Path, content: &str) {
+pub(crate) fn write(path: &Path, content: &str) {
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
     std::fs::write(path, content).expect("file written");
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// What one run of the binary cost.
 #[derive(Debug, Clone)]
-pub struct ChildRun {
+pub(crate) struct ChildRun {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -23,7 +23,7 @@ pub struct ChildRun {
 }
 
 /// The hidden first argument that turns the bench into the runner ([`runner_main`]).
-pub const RUNNER_FLAG: &str = "--run-child";
+pub(crate) const RUNNER_FLAG: &str = "--run-child";
 
 /// Runs `binary` with exactly `env` and measures it.
 ///
@@ -32,7 +32,7 @@ pub const RUNNER_FLAG: &str = "--run-child";
 /// by now) would report this process's peak, not its own. So the binary is started by a
 /// fresh, small runner process (this bench re-executed with [`RUNNER_FLAG`]), which waits
 /// for it with `wait4` and writes the figures to a file.
-pub fn run_child(binary: &Path, env: &[(String, String)]) -> ChildRun {
+pub(crate) fn run_child(binary: &Path, env: &[(String, String)]) -> ChildRun {
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let report = scratch.path().join("rusage");
     let mut cmd = Command::new(std::env::current_exe().expect("the bench knows its path"));
@@ -65,7 +65,7 @@ pub fn run_child(binary: &Path, env: &[(String, String)]) -> ChildRun {
 /// environment and standard streams, waits for it with `wait4`, and writes its exit code,
 /// wall time, CPU time and peak RSS to REPORT.
 #[allow(unsafe_code)] // wait4: std has no way to read a child's rusage
-pub fn runner_main(args: &[String]) -> ! {
+pub(crate) fn runner_main(args: &[String]) -> ! {
     let [binary, report] = args else {
         eprintln!("usage: {RUNNER_FLAG} BINARY REPORT");
         std::process::exit(2);
@@ -95,7 +95,7 @@ pub fn runner_main(args: &[String]) -> ! {
 
 /// CPU time this thread has used so far.
 #[allow(unsafe_code)] // clock_gettime(CLOCK_THREAD_CPUTIME_ID): std has no thread CPU clock
-pub fn thread_cpu() -> Duration {
+pub(crate) fn thread_cpu() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
@@ -105,7 +105,7 @@ pub fn thread_cpu() -> Duration {
 
 /// Runs `f` `repeats` times and returns the median of its thread CPU time, and the last
 /// result.
-pub fn median_cpu<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+pub(crate) fn median_cpu<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut times = Vec::with_capacity(repeats);
     let mut last = None;
     for _ in 0..repeats.max(1) {
@@ -119,7 +119,7 @@ pub fn median_cpu<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Duration, T) 
 }
 
 /// Runs `f` `repeats` times and returns the median wall time.
-pub fn median_wall<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
+pub(crate) fn median_wall<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
     let mut times = Vec::with_capacity(repeats);
     for _ in 0..repeats.max(1) {
         let start = Instant::now();
@@ -133,7 +133,7 @@ pub fn median_wall<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
 /// The time from spawning the binary to the moment its first HTTP request line arrives, on
 /// a listener of our own that answers nothing (the child is killed right after): start-up,
 /// configuration, and whatever local work comes before the first request.
-pub fn time_to_first_request(binary: &Path, env: impl Fn(&str) -> Vec<(String, String)>) -> Duration {
+pub(crate) fn time_to_first_request(binary: &Path, env: impl Fn(&str) -> Vec<(String, String)>) -> Duration {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
     let api_url = format!("http://{}", listener.local_addr().expect("an address"));
     let mut cmd = Command::new(binary);

@@ -21,7 +21,7 @@ use crate::fixture::{REPOSITORY, ROOT};
 use crate::measure;
 
 /// What the planning stage cost and what it planned (to check the scenario is what it says).
-pub struct Planned {
+pub(crate) struct Planned {
     pub cpu: Duration,
     /// Wall time of reading the workspace (files in, artifacts parsed), for comparison.
     pub read: Duration,
@@ -29,7 +29,7 @@ pub struct Planned {
 }
 
 /// The milestone as the client would have listed it.
-pub fn milestone(r: &MilestoneRecord) -> Milestone {
+pub(crate) fn milestone(r: &MilestoneRecord) -> Milestone {
     let instant = |s: &str| DateTime::parse_from_rfc3339(s).expect("RFC 3339 from the stand-in").with_timezone(&Utc);
     Milestone {
         number: r.number,
@@ -52,7 +52,7 @@ fn settings(env: &[(String, String)]) -> Settings {
 /// Plans a push, a milestone event or a reconcile exactly as the binary's run does,
 /// `repeats` times: the same scope ([`run::scope_for`]) over the milestones the run would
 /// read.
-pub fn sync(
+pub(crate) fn sync(
     ws_dir: &Path,
     env: &[(String, String)],
     payload: &str,

@@ -20,7 +20,7 @@ use crate::state::{Shared, State};
 const DOC_COMPARE: &str = "https://docs.github.com/rest/commits/commits#compare-two-commits";
 
 /// GitHub's cap on the files of one comparison.
-pub const MAX_FILES: usize = 300;
+pub(crate) const MAX_FILES: usize = 300;
 /// GitHub's cap on the commits of an unpaginated comparison.
 const MAX_COMMITS: usize = 250;
 

@@ -117,7 +117,7 @@ pub(crate) struct ChaosState {
 }
 
 impl ChaosState {
-    pub fn new(chaos: Chaos) -> ChaosState {
+    pub(crate) fn new(chaos: Chaos) -> ChaosState {
         ChaosState { chaos, rng: chaos.seed, in_a_row: 0, injected: 0 }
     }
 
@@ -135,7 +135,7 @@ impl ChaosState {
     }
 
     /// Decides the fate of one request.
-    pub fn strike(&mut self, is_write: bool) -> Option<ChaosStrike> {
+    pub(crate) fn strike(&mut self, is_write: bool) -> Option<ChaosStrike> {
         let roll = self.unit();
         let kind = self.next();
         if roll >= self.chaos.failure_rate || self.in_a_row >= self.chaos.max_in_a_row {

@@ -23,7 +23,7 @@ pub(crate) struct Ident {
 
 impl Ident {
     /// A person (as on github.com), at `time` seconds since the epoch, in UTC.
-    pub fn person(login: &str, time: i64) -> Ident {
+    pub(crate) fn person(login: &str, time: i64) -> Ident {
         Ident { name: login.to_string(), email: format!("{login}@users.noreply.github.com"), time, offset_minutes: 0 }
     }
 
@@ -34,7 +34,7 @@ impl Ident {
     }
 
     /// GitHub serves commit dates in UTC with a `Z`.
-    pub fn iso_date(&self) -> String {
+    pub(crate) fn iso_date(&self) -> String {
         chrono::DateTime::from_timestamp(self.time, 0).map(crate::state::format_time).unwrap_or_default()
     }
 }
@@ -75,7 +75,7 @@ pub(crate) struct Git {
 }
 
 impl Git {
-    pub fn new(dir: PathBuf) -> Git {
+    pub(crate) fn new(dir: PathBuf) -> Git {
         Git { dir }
     }
 
@@ -140,12 +140,12 @@ impl Git {
     }
 
     /// Whether `s` looks like a full object id (GitHub only accepts full SHAs in bodies).
-    pub fn is_sha(s: &str) -> bool {
+    pub(crate) fn is_sha(s: &str) -> bool {
         s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
     }
 
     /// The object `rev` names, peeled to `kind` (`commit`, `tree`, …), if it exists.
-    pub fn resolve(&self, rev: &str, kind: &str) -> Option<String> {
+    pub(crate) fn resolve(&self, rev: &str, kind: &str) -> Option<String> {
         if rev.starts_with('-') {
             return None;
         }
@@ -153,42 +153,42 @@ impl Git {
     }
 
     /// What a full ref name (`refs/heads/main`) points at, without peeling.
-    pub fn read_ref(&self, full_ref: &str) -> Option<String> {
+    pub(crate) fn read_ref(&self, full_ref: &str) -> Option<String> {
         if !self.valid_ref_name(full_ref) {
             return None;
         }
         self.text(&["rev-parse", "--verify", "--quiet", full_ref]).ok().filter(|s| Git::is_sha(s))
     }
 
-    pub fn valid_ref_name(&self, full_ref: &str) -> bool {
+    pub(crate) fn valid_ref_name(&self, full_ref: &str) -> bool {
         full_ref.starts_with("refs/") && self.text(&["check-ref-format", full_ref]).is_ok()
     }
 
     /// `blob`, `tree`, `commit` or `tag`; `None` when the object does not exist.
-    pub fn object_type(&self, sha: &str) -> Option<String> {
+    pub(crate) fn object_type(&self, sha: &str) -> Option<String> {
         if !Git::is_sha(sha) {
             return None;
         }
         self.text(&["cat-file", "-t", sha]).ok()
     }
 
-    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
+    pub(crate) fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
         self.text(&["merge-base", "--is-ancestor", ancestor, descendant]).is_ok()
     }
 
     /// Moves `full_ref` to `new` only if it still points at `old` (`None`: must not exist).
-    pub fn update_ref(&self, full_ref: &str, new: &str, old: Option<&str>) -> Result<(), String> {
+    pub(crate) fn update_ref(&self, full_ref: &str, new: &str, old: Option<&str>) -> Result<(), String> {
         let zero = "0".repeat(40);
         let old = old.unwrap_or(&zero);
         self.text(&["update-ref", "-m", "github-standin", full_ref, new, old]).map(|_| ())
     }
 
-    pub fn delete_ref(&self, full_ref: &str, old: &str) -> Result<(), String> {
+    pub(crate) fn delete_ref(&self, full_ref: &str, old: &str) -> Result<(), String> {
         self.text(&["update-ref", "-d", full_ref, old]).map(|_| ())
     }
 
     /// All refs under `refs/` as (name, sha).
-    pub fn list_refs(&self) -> Vec<(String, String)> {
+    pub(crate) fn list_refs(&self) -> Vec<(String, String)> {
         self.text(&["for-each-ref", "--format=%(refname) %(objectname)"])
             .unwrap_or_default()
             .lines()
@@ -197,7 +197,7 @@ impl Git {
             .collect()
     }
 
-    pub fn write_blob(&self, content: &[u8]) -> Result<String, String> {
+    pub(crate) fn write_blob(&self, content: &[u8]) -> Result<String, String> {
         let mut c = self.command();
         c.args(["hash-object", "-w", "--stdin"]);
         self.run(c, Some(content)).map(|o| String::from_utf8_lossy(&o).trim().to_string())
@@ -205,7 +205,7 @@ impl Git {
 
     /// Writes many blobs with one git process (one process per blob costs milliseconds,
     /// which a tree of thousands of inline files turns into minutes).
-    pub fn write_blobs(&self, contents: &[&[u8]]) -> Result<Vec<String>, String> {
+    pub(crate) fn write_blobs(&self, contents: &[&[u8]]) -> Result<Vec<String>, String> {
         if contents.len() <= 1 {
             return contents.iter().map(|c| self.write_blob(c)).collect();
         }
@@ -227,7 +227,7 @@ impl Git {
         Ok(shas)
     }
 
-    pub fn read_blob(&self, sha: &str) -> Option<Vec<u8>> {
+    pub(crate) fn read_blob(&self, sha: &str) -> Option<Vec<u8>> {
         if self.object_type(sha).as_deref() != Some("blob") {
             return None;
         }
@@ -236,7 +236,7 @@ impl Git {
         self.run(c, None).ok()
     }
 
-    pub fn commit(&self, sha: &str) -> Option<CommitInfo> {
+    pub(crate) fn commit(&self, sha: &str) -> Option<CommitInfo> {
         if self.object_type(sha).as_deref() != Some("commit") {
             return None;
         }
@@ -247,7 +247,7 @@ impl Git {
     }
 
     /// Writes a commit object; the message is kept verbatim (no cleanup), as GitHub does.
-    pub fn commit_tree(
+    pub(crate) fn commit_tree(
         &self,
         tree: &str,
         parents: &[String],
@@ -271,7 +271,7 @@ impl Git {
     }
 
     /// `git ls-tree -l` of `treeish` (optionally recursive, with the trees themselves).
-    pub fn ls_tree(&self, treeish: &str, recursive: bool) -> Option<Vec<TreeEntry>> {
+    pub(crate) fn ls_tree(&self, treeish: &str, recursive: bool) -> Option<Vec<TreeEntry>> {
         let mut c = self.command();
         c.args(["ls-tree", "-z", "-l"]);
         if recursive {
@@ -283,7 +283,7 @@ impl Git {
     }
 
     /// The entry at `path` inside `treeish`, if any.
-    pub fn entry_at(&self, treeish: &str, path: &str) -> Option<TreeEntry> {
+    pub(crate) fn entry_at(&self, treeish: &str, path: &str) -> Option<TreeEntry> {
         let mut c = self.command();
         c.args(["ls-tree", "-z", "-l", treeish, "--", path]);
         let out = self.run(c, None).ok()?;
@@ -291,7 +291,7 @@ impl Git {
     }
 
     /// Builds a tree: `base` (or nothing) with `changes` applied, through a throw-away index.
-    pub fn build_tree(&self, base: Option<&str>, changes: &[TreeChange]) -> Result<String, String> {
+    pub(crate) fn build_tree(&self, base: Option<&str>, changes: &[TreeChange]) -> Result<String, String> {
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
         let index = scratch.path().join("index");
         let worktree = scratch.path().join("empty-worktree");
@@ -346,7 +346,12 @@ impl Git {
     }
 
     /// Commits `files` on `branch` as another person would (for a simulated push).
-    pub fn commit_files(&self, branch: &str, files: &[(String, String)], message: &str) -> Result<String, String> {
+    pub(crate) fn commit_files(
+        &self,
+        branch: &str,
+        files: &[(String, String)],
+        message: &str,
+    ) -> Result<String, String> {
         let full_ref = format!("refs/heads/{branch}");
         let head = self.read_ref(&full_ref);
         let mut changes = Vec::new();
@@ -368,7 +373,7 @@ impl Git {
     }
 
     /// The best common ancestor of two commits, if they have one.
-    pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+    pub(crate) fn merge_base(&self, a: &str, b: &str) -> Option<String> {
         if !Git::is_sha(a) || !Git::is_sha(b) {
             return None;
         }
@@ -377,7 +382,7 @@ impl Git {
 
     /// The commits reachable from `commit`, newest first (`git rev-list`), only those that
     /// changed `path` when given (git's history simplification, as GitHub's list does).
-    pub fn history(&self, commit: &str, path: Option<&str>) -> Vec<String> {
+    pub(crate) fn history(&self, commit: &str, path: Option<&str>) -> Vec<String> {
         if !Git::is_sha(commit) {
             return Vec::new();
         }
@@ -390,7 +395,7 @@ impl Git {
 
     /// The commits reachable from `to` but not from `from` (`git rev-list from..to`), oldest
     /// first, as GitHub's compare lists them.
-    pub fn commits_between(&self, from: &str, to: &str) -> Vec<String> {
+    pub(crate) fn commits_between(&self, from: &str, to: &str) -> Vec<String> {
         if !Git::is_sha(from) || !Git::is_sha(to) {
             return Vec::new();
         }
@@ -401,7 +406,7 @@ impl Git {
 
     /// The files that differ from commit `from` to commit `to`, with renames detected (git's
     /// default similarity, 50%) and line counts, in git's path order.
-    pub fn diff(&self, from: &str, to: &str) -> Result<Vec<DiffEntry>, String> {
+    pub(crate) fn diff(&self, from: &str, to: &str) -> Result<Vec<DiffEntry>, String> {
         if !Git::is_sha(from) || !Git::is_sha(to) {
             return Err("not commit ids".into());
         }

@@ -10,16 +10,16 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub fn json(status: u16, body: Value) -> Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Reply {
         Reply { status, body: Some(body), headers: Vec::new() }
     }
 
-    pub fn ok(body: Value) -> Reply {
+    pub(crate) fn ok(body: Value) -> Reply {
         Reply::json(200, body)
     }
 
     /// 201 with `Location`, as GitHub answers a create.
-    pub fn created(body: Value) -> Reply {
+    pub(crate) fn created(body: Value) -> Reply {
         let location = body.get("url").and_then(Value::as_str).map(str::to_string);
         let mut r = Reply::json(201, body);
         if let Some(l) = location {
@@ -28,17 +28,17 @@ impl Reply {
         r
     }
 
-    pub fn no_content() -> Reply {
+    pub(crate) fn no_content() -> Reply {
         Reply { status: 204, body: None, headers: Vec::new() }
     }
 
-    pub fn with_header(mut self, name: &str, value: String) -> Reply {
+    pub(crate) fn with_header(mut self, name: &str, value: String) -> Reply {
         self.headers.push((name.to_string(), value));
         self
     }
 
     /// GitHub's plain error body: message, documentation_url and the status as a string.
-    pub fn error(status: u16, message: &str, documentation_url: &str) -> Reply {
+    pub(crate) fn error(status: u16, message: &str, documentation_url: &str) -> Reply {
         Reply::json(
             status,
             json!({
@@ -49,20 +49,20 @@ impl Reply {
         )
     }
 
-    pub fn not_found() -> Reply {
+    pub(crate) fn not_found() -> Reply {
         Reply::error(404, "Not Found", "https://docs.github.com/rest")
     }
 
-    pub fn bad_credentials() -> Reply {
+    pub(crate) fn bad_credentials() -> Reply {
         Reply::error(401, "Bad credentials", "https://docs.github.com/rest")
     }
 
-    pub fn bad_json() -> Reply {
+    pub(crate) fn bad_json() -> Reply {
         Reply::error(400, "Problems parsing JSON", "https://docs.github.com/rest")
     }
 
     /// 422 "Validation Failed" with one `errors[]` entry, shaped like GitHub's recordings.
-    pub fn validation(resource: &str, code: &str, field: &str, documentation_url: &str) -> Reply {
+    pub(crate) fn validation(resource: &str, code: &str, field: &str, documentation_url: &str) -> Reply {
         Reply::json(
             422,
             json!({

@@ -34,7 +34,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: Config, api_url: String) -> Shared {
+    pub(crate) fn new(config: Config, api_url: String) -> Shared {
         Shared {
             git: Git::new(config.git_dir.clone()),
             config,
@@ -47,16 +47,16 @@ impl Shared {
         }
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         crate::lock_ignoring_poison(&self.state)
     }
 
-    pub fn html_url(&self) -> String {
+    pub(crate) fn html_url(&self) -> String {
         format!("https://github.com/{}/{}", self.config.owner, self.config.repo)
     }
 
     /// `{api}/repos/{owner}/{repo}`: the prefix of every `url` field served.
-    pub fn repo_api_url(&self) -> String {
+    pub(crate) fn repo_api_url(&self) -> String {
         format!("{}/repos/{}/{}", self.api_url, self.config.owner, self.config.repo)
     }
 }
@@ -138,14 +138,14 @@ impl Default for RateWindow {
 
 impl RateWindow {
     /// Starts a new window once the old one is over.
-    pub fn roll(&mut self, now: i64) {
+    pub(crate) fn roll(&mut self, now: i64) {
         if now >= self.reset {
             self.used = 0;
             self.reset = now + i64::try_from(self.window.as_secs().max(1)).unwrap_or(3600);
         }
     }
 
-    pub fn remaining(&self) -> u64 {
+    pub(crate) fn remaining(&self) -> u64 {
         self.limit.saturating_sub(self.used)
     }
 }

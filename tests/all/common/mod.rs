@@ -2,21 +2,21 @@
 //! GitHub stand-in serves, and the real binary run through the environment a runner gives a
 //! Docker action.
 
-pub mod scenario;
+pub(crate) mod scenario;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use github_standin::{Config, MilestoneRecord, RequestRecord, StandIn};
 
-pub mod pull_request;
+pub(crate) mod pull_request;
 
-pub const OWNER: &str = "acme";
-pub const REPO: &str = "plan";
-pub const TOKEN: &str = "ghs_test_token_never_printed_0123456789";
-pub const PROJECT_DIR: &str = ".ruru/projects/demo";
+pub(crate) const OWNER: &str = "acme";
+pub(crate) const REPO: &str = "plan";
+pub(crate) const TOKEN: &str = "ghs_test_token_never_printed_0123456789";
+pub(crate) const PROJECT_DIR: &str = ".ruru/projects/demo";
 
-pub const PROJECT_CONFIG: &str = r#"# Demo project
+pub(crate) const PROJECT_CONFIG: &str = r#"# Demo project
 [github_integration]
 enable_sync = true
 repo_owner = "acme"
@@ -31,13 +31,13 @@ sync_milestone_due_date = true
 /// A real push payload (@octokit/webhooks-examples, MIT), with our repository's values.
 const PUSH_TEMPLATE: &str = include_str!("../../fixtures/webhooks/push.example.5.json");
 
-pub struct Repo {
+pub(crate) struct Repo {
     pub dir: tempfile::TempDir,
     pub standin: StandIn,
 }
 
 /// What one run of the binary left behind.
-pub struct Run {
+pub(crate) struct Run {
     pub output: Output,
     pub stdout: String,
     pub stderr: String,
@@ -46,10 +46,10 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         self.output.status.code().unwrap_or(-1)
     }
-    pub fn output(&self, name: &str) -> Option<String> {
+    pub(crate) fn output(&self, name: &str) -> Option<String> {
         let mut lines = self.outputs.lines();
         while let Some(line) = lines.next() {
             if let Some(v) = line.strip_prefix(&format!("{name}=")) {
@@ -70,7 +70,7 @@ impl Run {
     }
 }
 
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -89,7 +89,7 @@ impl Repo {
     /// A repository whose first commit holds the project config and `files` (paths relative
     /// to the project folder), pushed to the stand-in's bare repository. The workspace is a
     /// clone at that commit.
-    pub fn new(files: &[(&str, &str)]) -> Repo {
+    pub(crate) fn new(files: &[(&str, &str)]) -> Repo {
         let dir = tempfile::tempdir().unwrap();
         let bare = dir.path().join("remote.git");
         let ws = dir.path().join("workspace");
@@ -107,21 +107,21 @@ impl Repo {
         Repo { dir, standin: start_standin(bare) }
     }
 
-    pub fn workspace(&self) -> PathBuf {
+    pub(crate) fn workspace(&self) -> PathBuf {
         self.dir.path().join("workspace")
     }
 
-    pub fn bare(&self) -> PathBuf {
+    pub(crate) fn bare(&self) -> PathBuf {
         self.dir.path().join("remote.git")
     }
 
     /// The head of `main` on the "GitHub" side.
-    pub fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         git(&self.bare(), &["rev-parse", "main"])
     }
 
     /// A file's bytes at the head of `main` on the "GitHub" side (project-relative path).
-    pub fn file_at_head(&self, path: &str) -> Option<String> {
+    pub(crate) fn file_at_head(&self, path: &str) -> Option<String> {
         let out = Command::new("git")
             .arg("--git-dir")
             .arg(self.bare())
@@ -132,14 +132,14 @@ impl Repo {
     }
 
     /// Brings the workspace to the head of `main`, as the next checkout would.
-    pub fn pull(&self) {
+    pub(crate) fn pull(&self) {
         git(&self.workspace(), &["fetch", "-q", "origin"]);
         git(&self.workspace(), &["reset", "-q", "--hard", "origin/main"]);
     }
 
     /// Commits changes (project-relative path, Some(content) or None to remove) and pushes;
     /// returns the push event payload.
-    pub fn push(&self, changes: &[(&str, Option<&str>)], message: &str) -> String {
+    pub(crate) fn push(&self, changes: &[(&str, Option<&str>)], message: &str) -> String {
         self.pull();
         let ws = self.workspace();
         let before = git(&ws, &["rev-parse", "HEAD"]);
@@ -159,7 +159,7 @@ impl Repo {
 
     /// Commits `readme` as the repository's README (outside every project) and pushes;
     /// returns the push event payload.
-    pub fn push_outside(&self, readme: &str) -> String {
+    pub(crate) fn push_outside(&self, readme: &str) -> String {
         self.pull();
         let ws = self.workspace();
         let before = git(&ws, &["rev-parse", "HEAD"]);
@@ -172,31 +172,37 @@ impl Repo {
     }
 
     /// Runs the binary as the action, for `event` with `payload`, with extra inputs.
-    pub fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
+    pub(crate) fn run(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
         self.run_with(event, payload, inputs, &[])
     }
 
     /// Like [`Repo::run`], with no `git` the binary could find: its `PATH` is an empty folder,
     /// as in the container image (the test itself still uses git).
-    pub fn run_without_git(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
+    pub(crate) fn run_without_git(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> Run {
         let path = self.no_git_path();
         self.run_with(event, payload, inputs, &[("PATH", &path)])
     }
 
     /// An empty folder, to be the binary's whole `PATH`: no git on it.
-    pub fn no_git_path(&self) -> String {
+    pub(crate) fn no_git_path(&self) -> String {
         let dir = self.dir.path().join("no-git-bin");
         std::fs::create_dir_all(&dir).unwrap();
         dir.to_str().unwrap().to_string()
     }
 
     /// Like [`Repo::run`], with runner variables set or replaced (`GITHUB_REF`, …).
-    pub fn run_with_env(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn run_with_env(
+        &self,
+        event: &str,
+        payload: &str,
+        inputs: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Run {
         self.run_with(event, payload, inputs, env)
     }
 
     /// Like [`Repo::run`], with extra environment variables (e.g. `MILESTONE_SYNC_LOG`).
-    pub fn run_with(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn run_with(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
         let (mut cmd, files) = self.command(event, payload, inputs);
         cmd.envs(env.iter().copied());
         finish(cmd.output().expect("the binary runs"), &files)
@@ -208,7 +214,7 @@ impl Repo {
     /// Besides the runner's variables and every declared input, it sets
     /// `INPUT_WRITE-DELAY-MS=0` and `MILESTONE_SYNC_RETRY_BASE_MS=1` (no pause between
     /// writes, millisecond retry backoff) so that tests run fast; `inputs` may override them.
-    pub fn command(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> (Command, RunnerFiles) {
+    pub(crate) fn command(&self, event: &str, payload: &str, inputs: &[(&str, &str)]) -> (Command, RunnerFiles) {
         let tmp = self.dir.path().join("runner");
         std::fs::create_dir_all(&tmp).unwrap();
         let event_path = tmp.join("event.json");
@@ -245,23 +251,23 @@ impl Repo {
         (cmd, files)
     }
 
-    pub fn milestones(&self) -> Vec<MilestoneRecord> {
+    pub(crate) fn milestones(&self) -> Vec<MilestoneRecord> {
         self.standin.milestones()
     }
 
-    pub fn writes(&self) -> Vec<RequestRecord> {
+    pub(crate) fn writes(&self) -> Vec<RequestRecord> {
         self.standin.writes()
     }
 }
 
 /// Where a run of the binary writes its runner files.
-pub struct RunnerFiles {
+pub(crate) struct RunnerFiles {
     pub output: PathBuf,
     pub summary: PathBuf,
 }
 
 /// What a finished run left behind; fails the test if the token shows in any of it.
-pub fn finish(output: Output, files: &RunnerFiles) -> Run {
+pub(crate) fn finish(output: Output, files: &RunnerFiles) -> Run {
     let run = Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -275,12 +281,12 @@ pub fn finish(output: Output, files: &RunnerFiles) -> Run {
     run
 }
 
-pub fn write(path: &Path, content: &str) {
+pub(crate) fn write(path: &Path, content: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, content).unwrap();
 }
 
-pub fn push_payload(before: &str, after: &str) -> String {
+pub(crate) fn push_payload(before: &str, after: &str) -> String {
     let mut v: serde_json::Value = serde_json::from_str(PUSH_TEMPLATE).unwrap();
     v["ref"] = "refs/heads/main".into();
     v["before"] = before.into();
@@ -297,7 +303,7 @@ pub fn push_payload(before: &str, after: &str) -> String {
 /// `payload` with `commits` and `head_commit` as GitHub fills them for the push of
 /// `before..after` in the checkout `ws`: each commit's id, committer time and the files it
 /// added, modified and removed, oldest first.
-pub fn with_commits(payload: &str, ws: &Path) -> String {
+pub(crate) fn with_commits(payload: &str, ws: &Path) -> String {
     let mut v: serde_json::Value = serde_json::from_str(payload).unwrap();
     let (before, after) = (v["before"].as_str().unwrap().to_string(), v["after"].as_str().unwrap().to_string());
     let range = if before.bytes().all(|b| b == b'0') { after.clone() } else { format!("{before}..{after}") };
@@ -336,28 +342,28 @@ pub fn with_commits(payload: &str, ws: &Path) -> String {
 /// A milestone description without the sync's hidden record of the base (the last line,
 /// `<!-- milestone-sync base … -->`), which every write of a milestone carries: what a
 /// person sees on GitHub.
-pub fn without_record(description: &str) -> String {
+pub(crate) fn without_record(description: &str) -> String {
     let kept: Vec<&str> =
         description.split('\n').filter(|l| !l.trim_start().starts_with("<!-- milestone-sync base ")).collect();
     kept.join("\n").trim_end_matches(['\r', '\n']).to_string()
 }
 
 /// The sync's record of the base in a milestone description (the words after its prefix).
-pub fn record_of(description: &str) -> Option<String> {
+pub(crate) fn record_of(description: &str) -> Option<String> {
     description.lines().find_map(|l| {
         l.trim().strip_prefix("<!-- milestone-sync base ").map(|r| r.trim_end_matches("-->").trim().to_string())
     })
 }
 
 /// An Epic file in the usual IntelliManage shape.
-pub fn epic(id: &str, title: &str, status: &str, extra: &str) -> String {
+pub(crate) fn epic(id: &str, title: &str, status: &str, extra: &str) -> String {
     format!(
         "+++\n# --- Epic Metadata ---\nid = \"{id}\"\ntitle = \"{title}\"\nstatus = \"{status}\"\ntype = \"🗺️ Epic\"\ncreated_date = \"2026-11-01\"\nupdated_date = \"2026-11-01\" # Use current date\nproject_name = \"demo\"\n{extra}# milestone_name = \"v1\"\n+++\n\n# EPIC: {title}\n\n## Description ✍️\n\nWhat {id} delivers.\n\n## Acceptance Criteria ✅\n\n*   - [ ] It works.\n"
     )
 }
 
 /// Lines that differ between two texts, as (old, new) pairs of the changed regions.
-pub fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -375,7 +381,7 @@ const MILESTONE_TEMPLATE: &str = include_str!("../../fixtures/webhooks/milestone
 impl Repo {
     /// The payload of `milestone.<action>` for milestone `number` as it stands now;
     /// `changes` is the `changes` object of an `edited` event.
-    pub fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
+    pub(crate) fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
         let milestone = self
             .standin
             .milestones_json()
@@ -389,7 +395,7 @@ impl Repo {
     }
 
     /// Like [`Repo::milestone_event`], with the milestone object given (e.g. one deleted since).
-    pub fn milestone_event_for(
+    pub(crate) fn milestone_event_for(
         &self,
         action: &str,
         milestone: serde_json::Value,
@@ -409,14 +415,14 @@ impl Repo {
 }
 
 /// Line pairs that differ between two texts with the same number of lines.
-pub fn differing_lines(old: &str, new: &str) -> Vec<(String, String)> {
+pub(crate) fn differing_lines(old: &str, new: &str) -> Vec<(String, String)> {
     assert_eq!(old.lines().count(), new.lines().count(), "same number of lines:\n{old}\n---\n{new}");
     old.lines().zip(new.lines()).filter(|(a, b)| a != b).map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
 /// The stand-in for `acme/plan` (branch `main`, the test token), serving the bare
 /// repository `git_dir`.
-pub fn start_standin(git_dir: PathBuf) -> StandIn {
+pub(crate) fn start_standin(git_dir: PathBuf) -> StandIn {
     StandIn::start(Config {
         owner: OWNER.into(),
         repo: REPO.into(),

@@ -9,7 +9,7 @@ const TEMPLATE: &str = include_str!("../../fixtures/webhooks/pull_request.opened
 
 /// A pull request as the tests drive it.
 #[derive(Debug, Clone)]
-pub struct PullRequest {
+pub(crate) struct PullRequest {
     pub number: u64,
     pub branch: String,
     /// `main` when the pull request was last updated.
@@ -23,7 +23,7 @@ impl Repo {
     /// Opens pull request `number` from a new branch off `main` with `changes`
     /// (project-relative path, `Some(content)` or `None` to remove), and checks out its test
     /// merge in the workspace.
-    pub fn open_pull_request(&self, number: u64, branch: &str, changes: &[(&str, Option<&str>)]) -> PullRequest {
+    pub(crate) fn open_pull_request(&self, number: u64, branch: &str, changes: &[(&str, Option<&str>)]) -> PullRequest {
         self.pull();
         let ws = self.workspace();
         git(&ws, &["checkout", "-q", "-B", branch, "origin/main"]);
@@ -32,7 +32,7 @@ impl Repo {
 
     /// Pushes another commit with `changes` to the pull request's branch and checks out the new
     /// test merge (the `synchronize` event).
-    pub fn push_to_pull_request(&self, pr: &PullRequest, changes: &[(&str, Option<&str>)]) -> PullRequest {
+    pub(crate) fn push_to_pull_request(&self, pr: &PullRequest, changes: &[(&str, Option<&str>)]) -> PullRequest {
         let ws = self.workspace();
         git(&ws, &["fetch", "-q", "origin"]);
         git(&ws, &["checkout", "-q", &pr.branch]);
@@ -72,7 +72,7 @@ impl Repo {
     }
 
     /// The payload of `pull_request.<action>` for `pr` into `base_ref`, from the same repository.
-    pub fn pull_request_payload(&self, action: &str, pr: &PullRequest, base_ref: &str) -> serde_json::Value {
+    pub(crate) fn pull_request_payload(&self, action: &str, pr: &PullRequest, base_ref: &str) -> serde_json::Value {
         let mut v: serde_json::Value = serde_json::from_str(TEMPLATE).unwrap();
         v["action"] = action.into();
         v["number"] = pr.number.into();
@@ -96,7 +96,7 @@ impl Repo {
 
     /// Runs the binary for `event` (`pull_request` or `pull_request_target`) as the runner
     /// would on the test merge: `GITHUB_REF=refs/pull/N/merge`.
-    pub fn run_pull_request(
+    pub(crate) fn run_pull_request(
         &self,
         event: &str,
         payload: &serde_json::Value,
@@ -109,7 +109,7 @@ impl Repo {
 
     /// Replaces the workspace with a clone of depth 1 of `refs/pull/N/merge`: what
     /// actions/checkout makes by default, without the merge's parents.
-    pub fn shallow_checkout(&self, pr: &PullRequest) {
+    pub(crate) fn shallow_checkout(&self, pr: &PullRequest) {
         let ws = self.workspace();
         std::fs::remove_dir_all(&ws).unwrap();
         git(self.dir.path(), &["init", "-q", "-b", "main", ws.to_str().unwrap()]);

@@ -7,10 +7,10 @@ use std::sync::OnceLock;
 
 use super::*;
 
-pub const E1: &str = "epics/EPIC-001_alpha.md";
-pub const E2: &str = "epics/EPIC-002_beta.md";
-pub const E3: &str = "epics/EPIC-003_gamma.md";
-pub const E4: &str = "epics/EPIC-004_delta.md";
+pub(crate) const E1: &str = "epics/EPIC-001_alpha.md";
+pub(crate) const E2: &str = "epics/EPIC-002_beta.md";
+pub(crate) const E3: &str = "epics/EPIC-003_gamma.md";
+pub(crate) const E4: &str = "epics/EPIC-004_delta.md";
 
 /// A repository where EPIC-001 (Alpha) and EPIC-002 (Beta) were synced by a first run
 /// (milestones #1 and #2), and the payload of a second push that renames Alpha, closes Beta
@@ -19,7 +19,7 @@ pub const E4: &str = "epics/EPIC-004_delta.md";
 ///
 /// Built once per test binary, then copied (repositories and milestones) for each call: a
 /// fresh, independent repository and stand-in every time, without a setup run each time.
-pub fn prepared() -> (Repo, String) {
+pub(crate) fn prepared() -> (Repo, String) {
     let template = template();
     let dir = tempfile::tempdir().unwrap();
     copy_tree(template.dir.path(), dir.path());
@@ -100,19 +100,19 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// A milestone as compared: (number, title, description, state, due_on).
-pub type MilestoneFields = (u64, String, Option<String>, String, Option<String>);
+pub(crate) type MilestoneFields = (u64, String, Option<String>, String, Option<String>);
 
 /// What a sync leaves behind: every milestone as GitHub serves it (timestamps aside), and
 /// the bytes of every file at the head of the branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndState {
+pub(crate) struct EndState {
     /// (number, title, description, state, due_on), by number.
     pub milestones: Vec<MilestoneFields>,
     /// Path → bytes of every file in the head commit.
     pub files: BTreeMap<String, String>,
 }
 
-pub fn end_state(repo: &Repo) -> EndState {
+pub(crate) fn end_state(repo: &Repo) -> EndState {
     let milestones =
         repo.milestones().into_iter().map(|m| (m.number, m.title, m.description, m.state, m.due_on)).collect();
     let listing = git(&repo.bare(), &["ls-tree", "-r", "--name-only", "main"]);
@@ -122,7 +122,7 @@ pub fn end_state(repo: &Repo) -> EndState {
 }
 
 /// The end state of the prepared push synced without faults (computed once per test binary).
-pub fn reference() -> &'static EndState {
+pub(crate) fn reference() -> &'static EndState {
     static REFERENCE: OnceLock<EndState> = OnceLock::new();
     REFERENCE.get_or_init(|| {
         let (repo, payload) = prepared();
@@ -137,7 +137,7 @@ pub fn reference() -> &'static EndState {
 
 /// Asserts that `repo` ended where the fault-free run ends: the same milestones (so no
 /// duplicate and none missing) and the same bytes in every file at the head.
-pub fn assert_same_end_state(repo: &Repo, case: &str) {
+pub(crate) fn assert_same_end_state(repo: &Repo, case: &str) {
     let state = end_state(repo);
     let reference = reference();
     let titles: Vec<&str> = state.milestones.iter().map(|m| m.1.as_str()).collect();
@@ -151,7 +151,7 @@ pub fn assert_same_end_state(repo: &Repo, case: &str) {
 
 /// [`assert_same_end_state`], then a full reconcile that must find nothing to do: nothing
 /// is left for a later run to heal.
-pub fn assert_healed(repo: &Repo, case: &str) {
+pub(crate) fn assert_healed(repo: &Repo, case: &str) {
     assert_same_end_state(repo, case);
     repo.pull();
     repo.standin.clear_requests();

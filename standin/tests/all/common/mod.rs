@@ -6,12 +6,12 @@ use std::process::Command;
 use github_standin::{Config, StandIn};
 use serde_json::Value;
 
-pub const OWNER: &str = "octo-org";
-pub const REPO: &str = "planning";
-pub const TOKEN: &str = "ghs_test_token";
+pub(crate) const OWNER: &str = "octo-org";
+pub(crate) const REPO: &str = "planning";
+pub(crate) const TOKEN: &str = "ghs_test_token";
 
 /// Runs git in `dir` (a bare repo) and returns trimmed stdout; panics on failure.
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("--git-dir")
         .arg(dir)
@@ -28,43 +28,43 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-pub struct Env {
+pub(crate) struct Env {
     pub dir: tempfile::TempDir,
     pub standin: StandIn,
 }
 
 impl Env {
-    pub fn git_dir(&self) -> std::path::PathBuf {
+    pub(crate) fn git_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("repo.git")
     }
 
-    pub fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         git(&self.git_dir(), &["rev-parse", "refs/heads/main"])
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.standin.api_url())
     }
 
-    pub fn get(&self, path: &str) -> Resp {
+    pub(crate) fn get(&self, path: &str) -> Resp {
         send(&self.url(path), "GET", None)
     }
 
-    pub fn post(&self, path: &str, body: Value) -> Resp {
+    pub(crate) fn post(&self, path: &str, body: Value) -> Resp {
         send(&self.url(path), "POST", Some(body))
     }
 
-    pub fn patch(&self, path: &str, body: Value) -> Resp {
+    pub(crate) fn patch(&self, path: &str, body: Value) -> Resp {
         send(&self.url(path), "PATCH", Some(body))
     }
 
-    pub fn delete(&self, path: &str) -> Resp {
+    pub(crate) fn delete(&self, path: &str) -> Resp {
         send(&self.url(path), "DELETE", None)
     }
 }
 
 /// A bare repository whose `main` holds one commit with README.md, and a stand-in over it.
-pub fn start() -> Env {
+pub(crate) fn start() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let git_dir = dir.path().join("repo.git");
     git(dir.path(), &["init", "--bare", "-q", "-b", "main", git_dir.to_str().unwrap()]);
@@ -106,23 +106,23 @@ pub fn start() -> Env {
     Env { dir, standin }
 }
 
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Value,
 }
 
 impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
-pub fn send(url: &str, method: &str, body: Option<Value>) -> Resp {
+pub(crate) fn send(url: &str, method: &str, body: Option<Value>) -> Resp {
     send_with_auth(url, method, body, Some(&format!("Bearer {TOKEN}")))
 }
 
-pub fn send_with_auth(url: &str, method: &str, body: Option<Value>, auth: Option<&str>) -> Resp {
+pub(crate) fn send_with_auth(url: &str, method: &str, body: Option<Value>, auth: Option<&str>) -> Resp {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut req =
         ureq::http::Request::builder().method(method).uri(url).header("accept", "application/vnd.github+json");
@@ -144,6 +144,6 @@ pub fn send_with_auth(url: &str, method: &str, body: Option<Value>, auth: Option
     Resp { status, headers, body }
 }
 
-pub fn repo_path(rest: &str) -> String {
+pub(crate) fn repo_path(rest: &str) -> String {
     format!("/repos/{OWNER}/{REPO}{rest}")
 }
