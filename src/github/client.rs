@@ -50,10 +50,13 @@ use crate::github::{
 use crate::milestone::{Milestone, MilestonePatch, NewMilestone};
 
 use endpoint::Endpoint;
-use errors::*;
-use transport::*;
-use url::*;
-use wire::*;
+use errors::{ErrorContext, wire_message};
+use transport::{Answer, lock, path_of};
+use url::{ApiBase, encode_component, encode_path};
+use wire::{
+    WireCommit, WireComparison, WireContents, WireIssueComment, WireListedCommit, WireMilestone, WirePull, WireRef,
+    WireRepo, WireSha, WireTree, WireTreeEntry, create_body, decode_content, patch_body,
+};
 
 /// The pause between two mutations unless configured: GitHub asks clients that make many
 /// POST, PATCH, PUT or DELETE requests to wait at least a second between them.
@@ -353,6 +356,8 @@ impl GitHub for Client {
 
 #[cfg(test)]
 mod tests {
+    use super::errors::map_error;
+    use super::url::next_link;
     use super::*;
     use crate::due_date;
     use crate::github::Permission;
@@ -404,8 +409,8 @@ mod tests {
         let last_page =
             "<https://x/repositories/1/m?page=1>; rel=\"first\", <https://x/repositories/1/m?page=4>; rel=\"prev\"";
         assert_eq!(next_link(last_page), None);
-        assert_eq!(super::last_page(header), Some(5));
-        assert_eq!(super::last_page(last_page), None);
+        assert_eq!(super::url::last_page(header), Some(5));
+        assert_eq!(super::url::last_page(last_page), None);
         let next_last = "<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=3>; rel=\"next\"";
         assert_eq!(next_link(next_last).as_deref(), Some("https://x/a?page=3"));
         assert_eq!(next_link("<https://x/a?b=1,2>; rel=next").as_deref(), Some("https://x/a?b=1,2"));

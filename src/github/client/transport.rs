@@ -16,7 +16,10 @@ use serde_json::Value;
 
 use crate::github::GitHubError;
 
-use super::*;
+use super::endpoint::Endpoint;
+use super::errors::{ErrorContext, WireError, describe, map_error, wire_message};
+use super::url::{ApiBase, encode_component, last_page, next_link};
+use super::{Client, DEFAULT_WRITE_DELAY, RetryPolicy, retry};
 
 /// How long to wait for a TCP/TLS connection.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
