@@ -1,5 +1,5 @@
 //! GitHub, as the sync sees it: a small trait over the REST endpoints it uses, and the plain
-//! values that cross it. The real client (octocrab underneath) is in [`client`]; tests drive
+//! values that cross it. The real client (hyper underneath) is in [`client`]; tests drive
 //! the same trait against the stateful stand-in in the `github-standin` crate.
 
 pub mod client;

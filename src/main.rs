@@ -58,7 +58,7 @@ fn main() {
 /// `sync` and `plan` (a dry run): the whole run against GitHub.
 fn sync(settings: &Settings, out: &mut Output) -> i32 {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts");
-    // octocrab's client needs the runtime to exist when it is built.
+    // The client is made (and its connections spawned) inside the runtime.
     let _guard = runtime.enter();
     let client = match Client::new(&settings.api_url, &settings.token, settings.owner(), settings.repo()) {
         Ok(c) => c,

@@ -1,15 +1,15 @@
-//! The real GitHub client: [`crate::github::GitHub`] over octocrab.
+//! The real GitHub client: [`crate::github::GitHub`] over hyper.
 //!
-//! Octocrab supplies the transport (hyper, rustls, connect/read timeouts); everything above it
-//! is done here, on raw requests, because the sync decides on things octocrab's typed API
-//! hides or gets wrong for us:
+//! hyper (with rustls and the system's CA certificates) is the transport; everything above it
+//! is done here, on raw requests, because the sync decides on things a typed API client (we
+//! used octocrab's before) hides or gets wrong for us:
 //!
 //! - status codes and bodies of refusals (422 `already_exists`, 422 "not a fast forward",
 //!   403 "Resource not accessible by integration"), mapped to [`GitHubError`];
 //! - the `Link` header, followed verbatim (GitHub points `rel="next"` at
 //!   `/repositories/{id}/…`, not at the URL that was sent);
 //! - `"due_on": null` to clear a date, which octocrab's update builder cannot send;
-//! - our own retry policy ([`RetryPolicy`]) instead of octocrab's, which re-sends POSTs;
+//! - our own retry policy ([`RetryPolicy`]): octocrab's re-sends POSTs;
 //! - rate limits: the `x-ratelimit-*` headers of every answer are kept
 //!   ([`GitHub::rate_limit`]), refusals are waited out as GitHub asks or reported as
 //!   [`GitHubError::RateLimited`];
@@ -17,8 +17,8 @@
 //!
 //! Every request carries `Authorization: Bearer …` (marked sensitive, never logged or put in
 //! an error), `Accept: application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28` and
-//! `User-Agent: milestone-sync/<version>`, each once: octocrab runs over a hyper client built
-//! here (`transport::http_client`), since its default client adds a second `User-Agent`.
+//! `User-Agent: milestone-sync/<version>`, each once (octocrab's client added a second
+//! `User-Agent`; `transport::http_client` adds nothing).
 //!
 //! Here: the [`Client`] and its [`GitHub`] implementation, one method per endpoint. Beside
 //! it: `endpoint` (the endpoints, their call counts and permissions), `url` (the API base,
@@ -41,7 +41,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::{HeaderValue, StatusCode};
-use octocrab::Octocrab;
 use serde_json::json;
 
 use crate::github::{
@@ -62,10 +61,10 @@ use wire::{
 /// POST, PATCH, PUT or DELETE requests to wait at least a second between them.
 pub const DEFAULT_WRITE_DELAY: Duration = Duration::from_secs(1);
 
-/// The real client. Create it inside a Tokio runtime (octocrab spawns its request buffer on
-/// the current runtime) and use it on that runtime.
+/// The real client. Create it inside a Tokio runtime and use it on that runtime (hyper spawns
+/// each connection's task on it).
 pub struct Client {
-    octo: Octocrab,
+    http: transport::Http,
     base: ApiBase,
     owner: String,
     repo: String,

@@ -1,5 +1,5 @@
-//! Our own retry policy, in place of octocrab's (which re-sends every method, POST included, at
-//! once and without backoff, so a create whose answer was lost becomes a duplicate).
+//! Our own retry policy. octocrab's (used before) re-sent every method, POST included, at once
+//! and without backoff, so a create whose answer was lost became a duplicate.
 //!
 //! The rules, kept deliberately small:
 //!

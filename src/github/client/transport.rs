@@ -10,7 +10,7 @@ use chrono::Utc;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::BodyExt as _;
-use octocrab::{OctoBody, Octocrab};
+use http_body_util::Full;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -31,12 +31,15 @@ pub(super) const MAX_PAGES: usize = 1000;
 pub(super) const API_VERSION: &str = "2022-11-28";
 pub(super) const MEDIA_TYPE: &str = "application/vnd.github+json";
 
-/// Octocrab over our own hyper client: HTTP/1 over rustls (ring) with the system's CA
-/// certificates, and the connect/read/write timeouts. Octocrab's default builder would do the
-/// same but always adds its own `User-Agent: octocrab` after ours (two header lines, where
-/// HTTP allows one); a service handed to `new_empty` gets no extra headers. We send absolute
-/// URLs with every header set ([`Client::request`]), so no base-URI or auth layer is needed.
-fn http_client() -> anyhow::Result<Octocrab> {
+/// The HTTP client: hyper over rustls (ring) with the system's CA certificates, HTTP/1, and
+/// the connect/read/write timeouts. Every header is set per request ([`Client::request`]);
+/// nothing is added here (octocrab's client, used before, added a second `User-Agent`).
+pub(super) type Http = hyper_util::client::legacy::Client<
+    hyper_timeout::TimeoutConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>,
+    Full<Bytes>,
+>;
+
+pub(super) fn http_client() -> anyhow::Result<Http> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(provider)
@@ -48,14 +51,7 @@ fn http_client() -> anyhow::Result<Octocrab> {
     connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
     connector.set_read_timeout(Some(READ_TIMEOUT));
     connector.set_write_timeout(Some(READ_TIMEOUT));
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, OctoBody>(connector);
-    let octo = octocrab::OctocrabBuilder::new_empty()
-        .with_service(client)
-        .with_auth(octocrab::AuthState::None)
-        .build()
-        .unwrap_or_else(|never| match never {});
-    Ok(octo)
+    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
 }
 
 /// A successful (or finally failed) answer, read in full.
@@ -87,9 +83,9 @@ impl Client {
             .map_err(|_| anyhow::anyhow!("the GitHub token holds characters that cannot go in an HTTP header"))?;
         authorization.set_sensitive(true);
         let user_agent = HeaderValue::from_static(concat!("milestone-sync/", env!("CARGO_PKG_VERSION")));
-        let octo = http_client()?;
+        let http = http_client()?;
         Ok(Client {
-            octo,
+            http,
             base,
             owner: owner.to_string(),
             repo: repo.to_string(),
@@ -270,7 +266,7 @@ impl Client {
         method: &Method,
         url: &str,
         body: Option<Bytes>,
-    ) -> Result<http::Request<OctoBody>, String> {
+    ) -> Result<http::Request<Full<Bytes>>, String> {
         let builder = http::Request::builder()
             .method(method.clone())
             .uri(url)
@@ -279,14 +275,14 @@ impl Client {
             .header("x-github-api-version", API_VERSION)
             .header(USER_AGENT, self.user_agent.clone());
         match body {
-            Some(json) => builder.header(CONTENT_TYPE, "application/json").body(OctoBody::from(json)),
-            None => builder.body(OctoBody::empty()),
+            Some(json) => builder.header(CONTENT_TYPE, "application/json").body(Full::new(json)),
+            None => builder.body(Full::new(Bytes::new())),
         }
         .map_err(|e| format!("could not build the request: {e}"))
     }
 
     /// One attempt: the request, and its whole body, within the policy's `attempt_timeout`. The error is
-    /// a message without the token (octocrab's and hyper's errors never show headers).
+    /// a message without the token (hyper's errors never show headers).
     pub(super) async fn attempt(
         &self,
         method: &Method,
@@ -294,11 +290,10 @@ impl Client {
         body: Option<Bytes>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
         let request = self.request(method, url, body)?;
-        // Every request at debug level, as octocrab's trace layer logged them: method and URL
-        // (never a header), then the status.
+        // Every request at debug level: method and URL (never a header), then the status.
         tracing::debug!(http.method = %method, http.url = %url, "request");
         let exchange = async {
-            let response = self.octo.execute(request).await.map_err(|e| error_chain(&e))?;
+            let response = self.http.request(request).await.map_err(|e| error_chain(&e))?;
             tracing::debug!(http.status_code = response.status().as_u16(), "answer");
             let (parts, body) = response.into_parts();
             let bytes = body.collect().await.map_err(|e| error_chain(&e))?.to_bytes().to_vec();
