@@ -80,8 +80,8 @@ LABEL org.opencontainers.image.title="milestone-sync" \
       org.opencontainers.image.description="Two-way sync between IntelliManage Epics/Features and GitHub Milestones" \
       org.opencontainers.image.licenses="MIT"
 
-# CA bundle at the Debian path. Required, not decorative: octocrab is built with `rustls`
-# and without webpki roots, so the roots come from the system (rustls-native-certs reads
+# CA bundle at the Debian path. Required, not decorative: the client uses `rustls`
+# without webpki roots, so the roots come from the system (rustls-native-certs reads
 # SSL_CERT_FILE or the standard paths, /etc/ssl/certs/ca-certificates.crt first on Linux).
 # With no roots the client refuses to build ("cannot set up the GitHub client"), even for
 # an http:// API URL: the action would exit 2 before its first request.

@@ -26,7 +26,7 @@ fn the_token_never_shows_at_trace_level_nor_when_requests_fail() {
     });
     let run = repo.run_with("push", &payload, &[], &[("MILESTONE_SYNC_LOG", "trace")]);
     assert_eq!(run.code(), 1, "the commit was refused");
-    // Trace output of our code, octocrab and hyper was on: every request shows, the token not.
+    // Trace output of our code and hyper was on: every request shows, the token not.
     assert!(run.stderr.contains("TRACE") && run.stderr.contains("http.url="), "{}", run.stderr);
     assert!(run.stdout.contains("contents: write"), "{}", run.stdout);
     for line in run.stderr.lines().filter(|l| l.to_ascii_lowercase().contains("authorization")) {
