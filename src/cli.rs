@@ -60,6 +60,7 @@ checked-out branch (only the default branch syncs).";
 /// The command line, parsed.
 #[derive(Debug, Clone)]
 pub struct Cli {
+    /// The subcommand (`sync` when none was given).
     pub command: Command,
     /// Inputs the flags set, by input name (`github-token`, `dry-run`, …).
     pub inputs: BTreeMap<&'static str, String>,
@@ -204,11 +205,6 @@ impl Cli {
             json: m.get_flag("json"),
             pull: has("pull") && m.get_flag("pull"),
         }
-    }
-
-    /// The subcommand (`sync` when none was given).
-    pub fn command(&self) -> Command {
-        self.command
     }
 
     /// Lays the flags over the environment's inputs (flags win), then fills what a terminal

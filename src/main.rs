@@ -14,23 +14,23 @@ use milestone_sync::{plan, report, workspace};
 
 fn main() {
     let cli = Cli::parse();
+    let raw = cli.apply(Inputs::from_env(), &|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MILESTONE_SYNC_LOG")
                 .unwrap_or_else(|_| "milestone_sync=info".into()),
         )
         .with_writer(std::io::stderr)
-        .with_ansi(colour())
+        .with_ansi(colour(raw.terminal()))
         .with_target(false)
         .without_time()
         .init();
-    let raw = cli.apply(Inputs::from_env(), &|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
-    let command = cli.command();
+    let command = cli.command;
     let derived = if command == Command::Check { Settings::offline(&raw) } else { Settings::from_inputs(&raw) };
     let mut settings = match derived {
         Ok(s) => s,
         Err(e) => {
-            let terminal = settings_terminal(&raw);
+            let terminal = raw.terminal();
             for line in e.0.lines() {
                 let shown = render(&terminal, &format!("::error::{line}")).unwrap_or_default();
                 // A person reads errors on stderr (stdout may be piped); the runner reads stdout.
@@ -130,15 +130,9 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
 
 /// Colour only for a person at a terminal: never in Actions (the log is not a terminal and
 /// shows escape codes as text), never into a file or a pipe, never under `NO_COLOR`.
-fn colour() -> bool {
+fn colour(terminal: bool) -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("GITHUB_ACTIONS").is_none()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stderr().is_terminal()
-}
-
-fn settings_terminal(raw: &Inputs) -> bool {
-    raw.env.get("GITHUB_ACTIONS").is_none_or(|v| v != "true")
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
 /// Where the run's log goes. In Actions, stdout as written (workflow commands). From a

@@ -44,8 +44,8 @@ const fn input(
 
 /// Every input of the action: its default (action.yml's: a test checks that both declare the
 /// same inputs and defaults), the flag that sets it from a terminal and where it is used. The
-/// terminal's flags, the defaults a terminal run applies and the README's inputs table all
-/// come from here.
+/// terminal's flags, the defaults a terminal run applies and docs/configuration.md's inputs
+/// table all come from here.
 #[rustfmt::skip]
 pub const INPUTS: &[InputSpec] = &[
     input("github-token", "", "token", Some("TOKEN"), Uses::Planning, "API token [default: GITHUB_TOKEN, GH_TOKEN, then the variable a project's `pat_env_var_name` names]. Prefer the variables: a flag shows in `ps`"),
@@ -143,6 +143,12 @@ impl Inputs {
             .map(|v| v.trim())
             .filter(|v| !v.is_empty());
         set.map(str::to_string).or_else(|| default_of(name).map(str::to_string))
+    }
+
+    /// Whether the run is a person's at a terminal, not the action's in Actions
+    /// (`GITHUB_ACTIONS=true`): messages then name flags, and output is shown for people.
+    pub fn terminal(&self) -> bool {
+        self.var("GITHUB_ACTIONS").is_none_or(|v| v != "true")
     }
 
     /// A runner variable (`GITHUB_*`, `GH_TOKEN`, …), trimmed; empty counts as unset.

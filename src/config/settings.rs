@@ -160,7 +160,7 @@ impl Settings {
     fn derive(raw: &Inputs, online: bool) -> Result<Settings, SettingsError> {
         let mut problems = Vec::new();
         // Messages name what the person can change: a flag in a terminal, an input in Actions.
-        let terminal = raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true");
+        let terminal = raw.terminal();
         let name = |input: &str| setting_name(input, terminal);
         let token = raw
             .input("github-token")
@@ -311,7 +311,7 @@ impl Settings {
             direction,
             fail_on_conflict,
             json: false,
-            terminal: raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true"),
+            terminal,
             write_delay,
             retry_base_delay,
             attempt_timeout,
@@ -335,7 +335,7 @@ fn parse_bool(raw: &Inputs, name: &str, problems: &mut Vec<String>) -> bool {
         Some("true") => true,
         Some("false") | None => false,
         Some(other) => {
-            let terminal = raw.var("GITHUB_ACTIONS").is_none_or(|v| v != "true");
+            let terminal = raw.terminal();
             problems.push(format!("{} must be `true` or `false`, got {other:?}", setting_name(name, terminal)));
             false
         }
