@@ -11,16 +11,7 @@ const E2: &str = "epics/EPIC-002_beta.md";
 
 /// EPIC-001 (dated) and EPIC-002 pushed and synced; the workspace at the head with the links.
 fn synced() -> Repo {
-    let repo = Repo::new(&[]);
-    let payload = repo.push(
-        &[
-            (E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n"))),
-            (E2, Some(&epic("EPIC-002", "Beta", "🔵 In Progress", ""))),
-        ],
-        "plan two epics",
-    );
-    let run = repo.run("push", &payload, &[]);
-    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let repo = two_epics_synced("🔵 In Progress");
     repo.pull();
     repo
 }

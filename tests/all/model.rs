@@ -1359,16 +1359,7 @@ impl World {
                     return Ok(());
                 }
                 let number = self.numbers[a];
-                let gone = self
-                    .repo
-                    .standin
-                    .milestones_json()
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|m| m["number"] == number)
-                    .cloned()
-                    .unwrap();
+                let gone = self.repo.milestone_json(number).unwrap();
                 self.repo.standin.delete_milestone(number);
                 self.model[a].life = Life::Deleted;
                 self.note(format!("op {i}: {op:?}: milestone #{number} of {} deleted on GitHub", id(a)));

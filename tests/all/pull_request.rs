@@ -12,16 +12,7 @@ const E3: &str = "epics/EPIC-003_gamma.md";
 
 /// Alpha and Beta, pushed and synced: both have milestones and links at the head of main.
 fn synced_repo() -> Repo {
-    let repo = Repo::new(&[]);
-    let payload = repo.push(
-        &[
-            (E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n"))),
-            (E2, Some(&epic("EPIC-002", "Beta", "🔵 In Progress", ""))),
-        ],
-        "plan two epics",
-    );
-    let run = repo.run("push", &payload, &[]);
-    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    let repo = two_epics_synced("🔵 In Progress");
     assert_eq!(repo.milestones().len(), 2);
     repo.pull();
     repo

@@ -14,17 +14,7 @@ fn link(n: u64) -> String {
 
 /// Two epics are pushed; both get milestones; one commit adds both links.
 fn synced_repo() -> Repo {
-    let repo = Repo::new(&[]);
-    let payload = repo.push(
-        &[
-            (E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n"))),
-            (E2, Some(&epic("EPIC-002", "Beta", "🟢 Done", ""))),
-        ],
-        "plan two epics",
-    );
-    let run = repo.run("push", &payload, &[]);
-    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
-    repo
+    two_epics_synced("🟢 Done")
 }
 
 #[test]

@@ -85,6 +85,24 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim_end().to_string()
 }
 
+/// Alpha (`EPIC-001`, 🟡 To Do, due 2026-05-23, at `epics/EPIC-001_alpha.md`) and Beta
+/// (`EPIC-002`, `beta_status`, at `epics/EPIC-002_beta.md`) pushed in one commit and synced
+/// by that push's run, which must succeed. The workspace stays at the pushed commit: `pull`
+/// brings it to the sync's commit with the links.
+pub(crate) fn two_epics_synced(beta_status: &str) -> Repo {
+    let repo = Repo::new(&[]);
+    let payload = repo.push(
+        &[
+            ("epics/EPIC-001_alpha.md", Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "target_date = \"2026-05-23\"\n"))),
+            ("epics/EPIC-002_beta.md", Some(&epic("EPIC-002", "Beta", beta_status, ""))),
+        ],
+        "plan two epics",
+    );
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    repo
+}
+
 impl Repo {
     /// A repository whose first commit holds the project config and `files` (paths relative
     /// to the project folder), pushed to the stand-in's bare repository. The workspace is a
@@ -379,18 +397,15 @@ pub(crate) fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) 
 const MILESTONE_TEMPLATE: &str = include_str!("../../fixtures/webhooks/milestone.closed.1.json");
 
 impl Repo {
+    /// Milestone `number` as the stand-in serves it (GitHub's JSON), if it exists.
+    pub(crate) fn milestone_json(&self, number: u64) -> Option<serde_json::Value> {
+        self.standin.milestones_json().as_array()?.iter().find(|m| m["number"] == number).cloned()
+    }
+
     /// The payload of `milestone.<action>` for milestone `number` as it stands now;
     /// `changes` is the `changes` object of an `edited` event.
     pub(crate) fn milestone_event(&self, action: &str, number: u64, changes: serde_json::Value) -> String {
-        let milestone = self
-            .standin
-            .milestones_json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["number"] == number)
-            .cloned()
-            .expect("the milestone exists");
+        let milestone = self.milestone_json(number).expect("the milestone exists");
         self.milestone_event_for(action, milestone, changes)
     }
 
