@@ -20,7 +20,7 @@ use anyhow::Context as _;
 use crate::artifact::{self, FieldEdit, keys};
 use crate::config::CommitMode;
 use crate::diagnostic::Diagnostic;
-use crate::github::{GitHub, GitHubError, NewPullRequest, TreeFile};
+use crate::github::{Clients, GitHub, GitHubError, NewPullRequest, TreeFile};
 use crate::history;
 use crate::milestone::MilestonePatch;
 use crate::plan::{Action, Change, Plan};
@@ -70,9 +70,9 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Why the run stopped before the end of the plan (a rate limit, a missing permission).
     pub stopped: Option<String>,
-    /// The changes not attempted because the run stopped: these places in the plan's
-    /// `changes` (empty when the run went to the end).
-    pub not_attempted: std::ops::Range<usize>,
+    /// The changes not attempted because the run stopped (in their repository): these places
+    /// in the plan's `changes`, in order (empty when the run went to the end).
+    pub not_attempted: Vec<usize>,
     /// The sync's pull request, when the file changes went there.
     pub pull_request: Option<PullRequestOutcome>,
     /// Why the branch refused the commit, when it did (the changes then went to the pull
@@ -95,8 +95,8 @@ impl Outcome {
     }
 
     /// The changes not attempted because the run stopped.
-    pub fn not_attempted<'p>(&self, plan: &'p Plan) -> &'p [Change] {
-        &plan.changes[self.not_attempted.clone()]
+    pub fn not_attempted<'p>(&self, plan: &'p Plan) -> Vec<&'p Change> {
+        self.not_attempted.iter().map(|&i| &plan.changes[i]).collect()
     }
 }
 
@@ -108,20 +108,45 @@ impl Outcome {
 /// and only then do the milestones get their marker lines with the final ID (a run that dies
 /// in between leaves a file that links its milestone, whose marker the next run adds).
 pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outcome {
-    let (mut out, files) = apply_milestones(gh, plan).await;
-    apply_files(gh, target, files, &mut out).await;
+    let clients = Clients::one(gh);
+    let (mut out, files) = apply_milestones(&clients, plan).await;
+    apply_files(&clients, target, files, &mut out).await;
     out
 }
 
 /// The milestone side of [`apply`]: every change in plan order, one request at a time; what
 /// the files must say afterwards is collected in the returned [`FileWork`].
-pub async fn apply_milestones<'p, G: GitHub>(gh: &G, plan: &'p Plan) -> (Outcome, FileWork<'p>) {
+pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p Plan) -> (Outcome, FileWork<'p>) {
     let mut out = Outcome::default();
     let mut files = FileWork::default();
+    // Repositories where the run stopped (a rate limit, a missing permission): their later
+    // changes are not attempted; other repositories go on.
+    let mut stopped: Vec<&str> = Vec::new();
+    let several = plan.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&plan.changes[0].repository));
     for (i, change) in plan.changes.iter().enumerate() {
-        if let Err(reason) = budget::make_room(gh, &plan.changes[i..]).await {
-            stop(&mut out, reason, plan, i);
-            break;
+        if stopped.iter().any(|r| r.eq_ignore_ascii_case(&change.repository)) {
+            out.not_attempted.push(i);
+            continue;
+        }
+        let Some(gh) = clients.to(&change.repository) else {
+            // The run has no client for this repository: nothing is sent anywhere else.
+            let e = format!("no client reaches {}", change.repository);
+            out.applied.push(Applied { index: i, result: Err(e) });
+            continue;
+        };
+        let same_repository = |c: &&Change| c.repository.eq_ignore_ascii_case(&change.repository);
+        let rest: Vec<Change> =
+            if several { plan.changes[i..].iter().filter(same_repository).cloned().collect() } else { Vec::new() };
+        let rest = if several { &rest[..] } else { &plan.changes[i..] };
+        let only = several.then_some(change.repository.as_str());
+        if let Err(reason) = budget::make_room(gh, rest).await {
+            stop(&mut out, reason, plan, i, only);
+            if !several {
+                break;
+            }
+            out.not_attempted.push(i);
+            stopped.push(&change.repository);
+            continue;
         }
         let result = apply_one(gh, change).await;
         match &result {
@@ -147,8 +172,11 @@ pub async fn apply_milestones<'p, G: GitHub>(gh: &G, plan: &'p Plan) -> (Outcome
         let stops = result.as_ref().err().and_then(stops_the_run);
         out.applied.push(Applied { index: i, result: result.map_err(|e| e.to_string()) });
         if let Some(reason) = stops {
-            stop(&mut out, reason, plan, i + 1);
-            break;
+            stop(&mut out, reason, plan, i + 1, only);
+            if !several {
+                break;
+            }
+            stopped.push(&change.repository);
         }
     }
     (out, files)
@@ -156,7 +184,14 @@ pub async fn apply_milestones<'p, G: GitHub>(gh: &G, plan: &'p Plan) -> (Outcome
 
 /// The file side of [`apply`]: one commit on the branch's current head (or the workspace,
 /// with `commit: false`) holding every file change the milestone side left in `files`.
-pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: FileWork<'_>, out: &mut Outcome) {
+pub async fn apply_files<G: GitHub>(
+    clients: &Clients<'_, G>,
+    target: &Target<'_>,
+    mut files: FileWork<'_>,
+    out: &mut Outcome,
+) {
+    // The files are the plan repository's, whichever repository holds their milestones.
+    let gh = clients.plan();
     files.retain_writable(target, &mut out.diagnostics);
     if files.is_empty() {
         return;
@@ -171,8 +206,8 @@ pub async fn apply_files<G: GitHub>(gh: &G, target: &Target<'_>, mut files: File
         CommitMode::PullRequest => None,
         CommitMode::Branch => match commit(gh, target, &mut files).await {
             Ok((sha, changed, skipped)) => {
-                mark_imports(gh, &files, out).await;
-                record_after_commit(gh, &files, &changed, out).await;
+                mark_imports(clients, &files, out).await;
+                record_after_commit(clients, &files, &changed, out).await;
                 out.commit_sha = sha;
                 out.files_changed = changed;
                 for path in skipped {
@@ -223,24 +258,34 @@ fn stops_the_run(error: &GitHubError) -> Option<String> {
     }
 }
 
-/// Records that the run stopped before the plan's change `from`: one error for the run, with
-/// the cause and its fix, however many changes it left (the job summary lists them, and the
-/// log's Plan group has every change).
-fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize) {
+/// Records that the run stopped before the plan's change `from`: one error for the run (or,
+/// with `only`, for that repository, whose later changes the caller then skips), with the
+/// cause and its fix, however many changes it left (the job summary lists them, and the log's
+/// Plan group has every change).
+fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize, only: Option<&str>) {
+    let rest =
+        plan.changes[from..].iter().filter(|c| only.is_none_or(|r| c.repository.eq_ignore_ascii_case(r))).count();
     tracing::error!("stopping before the end of the plan: {reason}");
-    let rest = plan.changes.len() - from;
     let left = match rest {
         0 => String::new(),
         n => format!(" {n} change(s) were not attempted (the job summary lists them)."),
     };
+    let (what, others) = match only {
+        Some(repository) => (format!("the run stopped for {repository}"), " The other repositories went on."),
+        None => ("the run stopped".to_string(), ""),
+    };
     out.diagnostics.push(Diagnostic::general(
         crate::diagnostic::Level::Error,
         format!(
-            "the run stopped: {reason}.{left} Changes already made are kept; run the workflow again once the cause is fixed or has passed (a `workflow_dispatch` run catches up on everything)"
+            "{what}: {reason}.{left}{others} Changes already made are kept; run the workflow again once the cause is fixed or has passed (a `workflow_dispatch` run catches up on everything)"
         ),
     ));
-    out.stopped = Some(reason);
-    out.not_attempted = from..plan.changes.len();
+    if out.stopped.is_none() {
+        out.stopped = Some(reason);
+    }
+    if only.is_none() {
+        out.not_attempted.extend(from..plan.changes.len());
+    }
 }
 
 /// The file side of a plan: edits of existing artifacts, new artifact files, and one line per
@@ -250,8 +295,9 @@ fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize) {
 pub struct FileWork<'p> {
     edits: BTreeMap<&'p str, Vec<Cow<'p, FieldEdit>>>,
     new_files: Vec<NewFile<'p>>,
-    /// Milestone records to send once the commit landed: (milestone, record patch, path).
-    after_commit: Vec<(u64, &'p MilestonePatch, &'p str)>,
+    /// Milestone records to send once the commit landed: (repository, milestone, record
+    /// patch, path).
+    after_commit: Vec<(&'p str, u64, &'p MilestonePatch, &'p str)>,
     /// The commit message's lines, one per change, the first [`MESSAGE_LINES_MAX`] of them.
     lines: Vec<String>,
     ids: Vec<&'p str>,
@@ -267,6 +313,8 @@ const MESSAGE_LINES_MAX: usize = 200;
 struct NewFile<'p> {
     /// The change's place in the plan.
     index: usize,
+    /// The repository that holds the milestone.
+    repository: &'p str,
     number: u64,
     id: String,
     path: String,
@@ -290,14 +338,14 @@ impl<'p> FileWork<'p> {
                 }));
                 edits.extend(change.file_edits.iter().map(Cow::Borrowed));
                 if let Some(patch) = &change.after_commit {
-                    self.after_commit.push((number, patch, &change.path));
+                    self.after_commit.push((&change.repository, number, patch, &change.path));
                 }
                 line("linked", "→")
             }
             Action::RecordDeleted { .. } | Action::Update { .. } if !change.file_edits.is_empty() => {
                 self.edits.entry(&change.path).or_default().extend(change.file_edits.iter().map(Cow::Borrowed));
                 if let Some(patch) = &change.after_commit {
-                    self.after_commit.push((number, patch, &change.path));
+                    self.after_commit.push((&change.repository, number, patch, &change.path));
                 }
                 let what =
                     if change.file_fields.is_empty() { "sync base".to_string() } else { change.file_fields.join(", ") };
@@ -306,6 +354,7 @@ impl<'p> FileWork<'p> {
             Action::CreateFile { content, marker_patch, .. } => {
                 self.new_files.push(NewFile {
                     index,
+                    repository: &change.repository,
                     number,
                     id: change.artifact_id.clone(),
                     path: change.path.clone(),
@@ -700,8 +749,9 @@ impl PullRequestOutcome {
 /// file the commit carried; one request each. A milestone whose file was not written (it
 /// existed already) is left unmarked, and one whose marking fails is reported: the file links
 /// it, so the next run adds the marker.
-async fn mark_imports<G: GitHub>(gh: &G, work: &FileWork<'_>, out: &mut Outcome) {
+async fn mark_imports<G: GitHub>(clients: &Clients<'_, G>, work: &FileWork<'_>, out: &mut Outcome) {
     for file in work.new_files.iter().filter(|f| f.written) {
+        let Some(gh) = clients.to(file.repository) else { continue };
         if let Err(e) = gh.update_milestone(file.number, &file.marker).await {
             tracing::error!("{}: marking milestone #{} failed: {e}", file.id, file.number);
             out.diagnostics.push(Diagnostic::error(
@@ -723,11 +773,17 @@ async fn mark_imports<G: GitHub>(gh: &G, work: &FileWork<'_>, out: &mut Outcome)
 /// not write them anyway) which generation of the file's record the sync wrote: a run started
 /// from an older checkout then reads the branch head before it writes. One request each; a
 /// failure is a warning, since the sync itself stays correct (such a run only learns later).
-async fn record_after_commit<G: GitHub>(gh: &G, work: &FileWork<'_>, written: &[String], out: &mut Outcome) {
-    for (number, patch, path) in &work.after_commit {
+async fn record_after_commit<G: GitHub>(
+    clients: &Clients<'_, G>,
+    work: &FileWork<'_>,
+    written: &[String],
+    out: &mut Outcome,
+) {
+    for (repository, number, patch, path) in &work.after_commit {
         if !written.iter().any(|w| w == path) {
             continue;
         }
+        let Some(gh) = clients.to(repository) else { continue };
         if let Err(e) = gh.update_milestone(*number, patch).await {
             tracing::warn!("{path}: recording the new base on milestone #{number} failed: {e}");
             out.diagnostics.push(Diagnostic::warning(
@@ -948,6 +1004,7 @@ mod tests {
     fn change(i: usize, action: Action) -> Change {
         Change {
             project: "demo".into(),
+            repository: "o/r".into(),
             artifact_id: format!("EPIC-{i:03}"),
             artifact_title: format!("Title {i}"),
             path: format!(".ruru/projects/demo/epics/EPIC-{i:03}_a.md"),
@@ -974,8 +1031,8 @@ mod tests {
         };
         let plan = Plan { changes: (0..30).map(change).collect(), ..Default::default() };
         let mut out = Outcome::default();
-        stop(&mut out, "the rate limit is used up".into(), &plan, 5);
-        assert_eq!(out.not_attempted, 5..30);
+        stop(&mut out, "the rate limit is used up".into(), &plan, 5, None);
+        assert_eq!(out.not_attempted, (5..30).collect::<Vec<_>>());
         assert_eq!(out.not_attempted(&plan).first().map(|c| c.artifact_id.as_str()), Some("EPIC-005"));
         assert_eq!(out.diagnostics.len(), 1);
         let d = &out.diagnostics[0];
@@ -987,7 +1044,7 @@ mod tests {
         );
         // The last change failing stops the run too, with nothing left: still said.
         let mut out = Outcome::default();
-        stop(&mut out, "the token lacks `issues: write`".into(), &plan, 30);
+        stop(&mut out, "the token lacks `issues: write`".into(), &plan, 30, None);
         assert!(
             out.diagnostics[0]
                 .message

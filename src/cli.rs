@@ -233,6 +233,23 @@ impl Cli {
         {
             raw.env.insert("GITHUB_REPOSITORY".into(), repo);
         }
+        // Outside a clone: the repository the projects name, when they all name one.
+        if !raw.env.contains_key("GITHUB_REPOSITORY") {
+            let root = raw.input("projects-root").unwrap_or_default();
+            let named = project_configs(&workspace.join(root))
+                .into_iter()
+                .filter(|c| c.enable_sync && c.names_repository())
+                .map(|c| c.repository())
+                .fold(Vec::<String>::new(), |mut all, r| {
+                    if !all.iter().any(|a| a.eq_ignore_ascii_case(&r)) {
+                        all.push(r);
+                    }
+                    all
+                });
+            if let [one] = named.as_slice() {
+                raw.env.insert("GITHUB_REPOSITORY".into(), one.clone());
+            }
+        }
         if !raw.env.contains_key("GITHUB_REF")
             && !raw.env.contains_key("GITHUB_EVENT_NAME")
             && let Some(branch) = git_output(&workspace, &["symbolic-ref", "--quiet", "--short", "HEAD"])
@@ -270,13 +287,17 @@ pub fn repository_of(url: &str) -> Option<String> {
 
 /// The variable names the projects' `pat_env_var_name` keys give, in project order.
 fn pat_variables(root: &Path) -> Vec<String> {
+    project_configs(root).into_iter().filter_map(|c| c.pat_env_var_name).collect()
+}
+
+/// The projects' configurations that parse, in folder order (errors are `check`'s to report).
+fn project_configs(root: &Path) -> Vec<ProjectConfig> {
     let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
     let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs.iter()
         .filter_map(|d| std::fs::read_to_string(d.join("project_config.toml")).ok())
         .filter_map(|text| ProjectConfig::parse("project_config.toml", &text).ok())
-        .filter_map(|c| c.pat_env_var_name)
         .collect()
 }
 

@@ -121,6 +121,8 @@ fn pushed_commits(commits: Option<Vec<RawCommit>>, head: Option<RawCommit>) -> V
 #[derive(Deserialize)]
 struct RawRepository {
     default_branch: Option<String>,
+    #[serde(default)]
+    full_name: Option<String>,
 }
 
 /// What a milestone event says happened.
@@ -218,7 +220,14 @@ pub struct MilestoneEvent {
     pub milestone: Milestone,
     /// For `edited`: the fields that changed.
     pub edited: Edited,
+    /// The default branch of the repository the run is in (the plan's).
     pub default_branch: Option<String>,
+    /// `owner/name` of the repository that holds the milestone: the payload's
+    /// `repository.full_name` (for a `repository_dispatch`, the forwarded event's); `None`
+    /// when the payload does not say, which means the repository the run is in.
+    pub repository: Option<String>,
+    /// The event came from another repository through `repository_dispatch`.
+    pub forwarded: bool,
 }
 
 #[derive(Deserialize)]
@@ -256,6 +265,30 @@ struct RawChanges {
 
 #[derive(Deserialize, Default)]
 struct RawAny {
+    repository: Option<RawRepository>,
+}
+
+/// Whether the repository the run is in is a fork, as any payload's `repository.fork` says;
+/// `None` when the payload does not say (a `schedule` payload has no repository, a terminal
+/// run no payload).
+pub fn repository_fork(payload: &str) -> Option<bool> {
+    #[derive(Deserialize)]
+    struct Fork {
+        fork: Option<bool>,
+    }
+    #[derive(Deserialize)]
+    struct Any {
+        repository: Option<Fork>,
+    }
+    serde_json::from_str::<Any>(payload).ok()?.repository?.fork
+}
+
+/// A `repository_dispatch` payload: `client_payload` carries a milestone event forwarded from
+/// another repository (docs/workflows.md, "A plan for several repositories").
+#[derive(Deserialize)]
+struct RawDispatch {
+    #[serde(default)]
+    client_payload: Option<serde_json::Value>,
     repository: Option<RawRepository>,
 }
 
@@ -309,8 +342,32 @@ pub fn parse(event_name: &str, payload: &str) -> Result<Event, String> {
                     description: changes.description.is_some(),
                     due_on: changes.due_on.is_some(),
                 },
-                default_branch: raw.repository.and_then(|r| r.default_branch),
+                default_branch: raw.repository.as_ref().and_then(|r| r.default_branch.clone()),
+                repository: raw.repository.and_then(|r| r.full_name),
+                forwarded: false,
             }))
+        }
+        "repository_dispatch" => {
+            let raw: RawDispatch = serde_json::from_str(payload)
+                .map_err(|e| format!("the repository_dispatch event payload cannot be read: {e}"))?;
+            let default_branch = raw.repository.and_then(|r| r.default_branch);
+            let forwarded = raw.client_payload.filter(|c| c.get("milestone").is_some() && c.get("action").is_some());
+            let Some(forwarded) = forwarded else {
+                // Any other dispatch asks for a sync of everything, as a manual run does.
+                return Ok(Event::Reconcile { name: event_name.to_string(), default_branch });
+            };
+            match parse("milestone", &forwarded.to_string())
+                .map_err(|e| format!("the milestone event in repository_dispatch's client_payload: {e}"))?
+            {
+                Event::Milestone(m) => Ok(Event::Milestone(MilestoneEvent {
+                    // The forwarded event's `repository` is the milestone's; the plan's default
+                    // branch is the dispatch's.
+                    default_branch,
+                    forwarded: true,
+                    ..m
+                })),
+                other => Ok(other),
+            }
         }
         "workflow_dispatch" | "schedule" => {
             let raw: RawAny = serde_json::from_str(payload).unwrap_or_default();

@@ -188,6 +188,9 @@ pub enum GitHubError {
 pub trait GitHub {
     /// `GET /repos/{o}/{r}`: the repository's default branch.
     async fn default_branch(&self) -> Result<String, GitHubError>;
+    /// `GET /repos/{o}/{r}`: whether the repository is a fork (one request serves this and
+    /// [`GitHub::default_branch`]).
+    async fn is_fork(&self) -> Result<bool, GitHubError>;
     /// `GET /repos/{o}/{r}/milestones?state=all&per_page=100`, every page.
     async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError>;
     /// [`GitHub::list_milestones`] when the list takes at most `max_pages` pages; `Ok(None)`
@@ -256,4 +259,40 @@ pub trait GitHub {
     async fn create_issue_comment(&self, issue: u64, body: &str) -> Result<IssueComment, GitHubError>;
     /// `PATCH /repos/{o}/{r}/issues/comments/{id}`: replaces the comment's body.
     async fn update_issue_comment(&self, id: u64, body: &str) -> Result<IssueComment, GitHubError>;
+}
+
+/// The clients of one run: the plan repository's (commits, the sync's pull request, the
+/// preview comment) and one per repository whose milestones the run syncs. A project may name
+/// another repository than the one its plan is kept in, reached with another token.
+#[derive(Debug)]
+pub struct Clients<'a, G> {
+    plan: &'a G,
+    by_repository: Vec<(String, &'a G)>,
+}
+
+impl<'a, G> Clients<'a, G> {
+    /// One client for everything: a run whose projects all name the plan's repository.
+    pub fn one(gh: &'a G) -> Self {
+        Clients { plan: gh, by_repository: Vec::new() }
+    }
+
+    /// `plan` for the plan repository, and a client for each `owner/name` in `others`.
+    pub fn new(plan: &'a G, others: Vec<(String, &'a G)>) -> Self {
+        Clients { plan, by_repository: others }
+    }
+
+    /// The plan repository's client.
+    pub fn plan(&self) -> &'a G {
+        self.plan
+    }
+
+    /// The client that reaches `repository` (compared without case). `None` for a
+    /// repository the run was not given a client for: a change is never sent to another
+    /// repository's client. [`Clients::one`] reaches every repository it is asked for.
+    pub fn to(&self, repository: &str) -> Option<&'a G> {
+        if self.by_repository.is_empty() {
+            return Some(self.plan);
+        }
+        self.by_repository.iter().find(|(r, _)| r.eq_ignore_ascii_case(repository)).map(|(_, gh)| *gh)
+    }
 }

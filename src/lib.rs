@@ -28,6 +28,7 @@ pub mod preview;
 pub mod project;
 pub mod push_scope;
 pub mod report;
+pub mod repositories;
 pub mod run;
 pub mod runner;
 pub mod summary;
@@ -49,6 +50,7 @@ pub const SHELL: &[&str] = &[
     "preview",
     "push_scope",
     "report",
+    "repositories",
     "summary",
     "run",
     "runner",

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use milestone_sync::cli::{Cli, Command};
-use milestone_sync::config::{Inputs, Settings};
+use milestone_sync::config::{Inputs, Settings, Token};
 use milestone_sync::diagnostic::Level;
 use milestone_sync::github::client::{Client, RetryPolicy};
 use milestone_sync::{plan, report, workspace};
@@ -74,7 +74,7 @@ fn sync(settings: &Settings, out: &mut Output) -> i32 {
     if let Some(timeout) = settings.attempt_timeout {
         retry.attempt_timeout = timeout;
     }
-    let client = client.with_retry_policy(retry).with_write_delay(settings.write_delay);
+    let client = client.with_retry_policy(retry.clone()).with_write_delay(settings.write_delay);
     let code = runtime.block_on(async {
         // Test hook (debug builds only): a panic whose message holds the token, to prove the
         // hook above keeps it out of the output.
@@ -82,7 +82,15 @@ fn sync(settings: &Settings, out: &mut Output) -> i32 {
         if std::env::var_os("MILESTONE_SYNC_TEST_PANIC").is_some() {
             panic!("test panic with the token {} in its message", settings.token.expose());
         }
-        milestone_sync::run::run(settings, &client, out).await
+        // Another repository a project names: a client of its own, with that repository's token,
+        // counted with this one.
+        let connect = |repository: &str, token: &Token| {
+            let (owner, name) = repository.split_once('/').unwrap_or((repository, ""));
+            Client::new(&settings.api_url, token, owner, name).map(|c| {
+                c.with_retry_policy(retry.clone()).with_write_delay(settings.write_delay).counting_with(&client)
+            })
+        };
+        milestone_sync::run::run(settings, &client, &connect, out).await
     });
     for (call, count) in client.call_counts() {
         tracing::info!("API calls: {count} × {call}");
@@ -93,23 +101,43 @@ fn sync(settings: &Settings, out: &mut Output) -> i32 {
     code
 }
 
-/// `check`: the workspace and the project configs, without GitHub.
+/// `check`: the workspace and the project configs, without GitHub. Says which repository
+/// each project syncs with, and why a project that does not sync is left out.
 fn check(settings: &Settings, out: &mut Output) -> i32 {
-    let ws = workspace::read(
-        &settings.workspace,
-        &settings.projects_root,
-        &settings.repository,
-        settings.project.as_deref(),
-        settings.terminal,
-    );
+    let ws =
+        workspace::read(&settings.workspace, &settings.projects_root, settings.project.as_deref(), settings.terminal);
     let mut diagnostics = ws.diagnostics.clone();
-    diagnostics.extend(plan::check(&settings.repository, &ws.projects));
+    diagnostics.extend(plan::check(&ws.projects));
     for d in &diagnostics {
         let _ = writeln!(out, "{}", report::annotation(d));
     }
+    for p in &ws.projects {
+        let repository = p.config.repository();
+        let token = match &p.config.pat_env_var_name {
+            Some(var) => format!("token from `{var}`"),
+            None => format!("token from {}", milestone_sync::config::setting_name("github-token", settings.terminal)),
+        };
+        let elsewhere = if settings.repository.is_empty() || p.config.is_in(&settings.repository) {
+            String::new()
+        } else {
+            format!(
+                "; it names another repository than the plan's ({}), whose commits keep its files",
+                settings.repository
+            )
+        };
+        let _ = writeln!(out, "project `{}` syncs with {repository} ({token}){elsewhere}", p.slug);
+    }
+    for skipped in &ws.skipped {
+        let _ = writeln!(out, "project `{}` does not sync: {}", skipped.slug, skipped.why);
+    }
     let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
     let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
-    let with = if settings.repository.is_empty() { String::new() } else { format!(" with {}", settings.repository) };
+    let repositories: Vec<String> = plan::by_repository(&ws.projects).into_iter().map(|(r, _)| r).collect();
+    let with = match repositories.as_slice() {
+        [] => String::new(),
+        [one] => format!(" with {one}"),
+        many => format!(" with {} repositories", many.len()),
+    };
     let summary = format!(
         "{} project(s) syncing{with}, {artifacts} artifact(s) read, {errors} error(s), {} warning(s)",
         ws.projects.len(),
@@ -119,6 +147,7 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
     if settings.json {
         let json = serde_json::json!({
             "projects": ws.projects.iter().map(|p| &p.slug).collect::<Vec<_>>(),
+            "repositories": ws.projects.iter().map(|p| (p.slug.clone(), p.config.repository())).collect::<std::collections::BTreeMap<_, _>>(),
             "artifacts": artifacts,
             "errors": errors,
             "diagnostics": diagnostics,

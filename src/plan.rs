@@ -154,6 +154,9 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     pub project: String,
+    /// `owner/name` of the repository that holds the milestone: the project's own
+    /// (`repo_owner`/`repo_name`), which need not be the one the plan is kept in.
+    pub repository: String,
     pub artifact_id: String,
     pub artifact_title: String,
     /// Workspace-relative path of the artifact (as it was, for a removed one).
@@ -257,6 +260,17 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+
+    /// Adds another repository's plan to this one: its changes after these (each
+    /// repository's in its own order), and its findings and counts.
+    pub fn absorb(&mut self, other: Plan) {
+        self.changes.extend(other.changes);
+        self.diagnostics.extend(other.diagnostics);
+        self.in_sync += other.in_sync;
+        self.wanted_times.extend(other.wanted_times);
+        self.behind.extend(other.behind);
+        self.detached += other.detached;
+    }
 }
 
 /// The fields whose synced value differs between two versions of an artifact.
@@ -278,18 +292,26 @@ pub fn changed_fields(old: &Artifact, new: &Artifact) -> BTreeSet<Field> {
 }
 
 /// The checks that need no GitHub, for `milestone-sync check`: what the readers reported
-/// (in `projects`' artifacts), two artifacts with one ID, two artifacts linking one
-/// milestone, and links that are not milestone URLs of `repository`.
-pub fn check(repository: &str, projects: &[Project]) -> Vec<Diagnostic> {
-    let scope = Scope::all();
-    let input = Input { repository, projects, milestones: &[], scope: &scope, options: &Options::default() };
-    let mut planner = Planner::new(&input);
-    planner.check_duplicate_ids();
-    planner.check_shared_links();
-    for project in projects {
-        // Without a repository (`check` outside a clone), each project's own.
-        let repository = if repository.is_empty() { project.config.repository() } else { repository.to_string() };
-        for a in &project.artifacts {
+/// (in `projects`' artifacts), two artifacts of one project with one ID, two artifacts
+/// linking one milestone of one repository, and links that are not milestone URLs of the
+/// repository their project names. Projects on different repositories are checked apart: the
+/// same ID or milestone number in two repositories is fine.
+pub fn check(projects: &[Project]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (repository, group) in by_repository(projects) {
+        let group: Vec<Project> = group.into_iter().cloned().collect();
+        let scope = Scope::all();
+        let input = Input {
+            repository: &repository,
+            projects: &group,
+            milestones: &[],
+            scope: &scope,
+            options: &Options::default(),
+        };
+        let mut planner = Planner::new(&input);
+        planner.check_duplicate_ids();
+        planner.check_shared_links();
+        for a in group.iter().flat_map(|p| &p.artifacts) {
             planner.diagnostics.extend(a.warnings.iter().cloned());
             if let Some(url) = &a.link
                 && link::milestone_number(url, &repository).is_none()
@@ -297,8 +319,22 @@ pub fn check(repository: &str, projects: &[Project]) -> Vec<Diagnostic> {
                 planner.diagnostics.push(bad_link(a, url, &repository));
             }
         }
+        diagnostics.extend(planner.finish().diagnostics);
     }
-    planner.finish().diagnostics
+    diagnostics
+}
+
+/// The projects by the repository each names (`owner/name` as the first project of the
+/// group spells it; compared without case), in order of first appearance.
+pub fn by_repository(projects: &[Project]) -> Vec<(String, Vec<&Project>)> {
+    let mut groups: Vec<(String, Vec<&Project>)> = Vec::new();
+    for p in projects {
+        match groups.iter_mut().find(|(r, _)| p.config.is_in(r)) {
+            Some((_, group)) => group.push(p),
+            None => groups.push((p.config.repository(), vec![p])),
+        }
+    }
+    groups
 }
 
 fn bad_link(a: &Artifact, url: &str, repository: &str) -> Diagnostic {
@@ -917,6 +953,7 @@ fn desired_state(a: &Artifact) -> MilestoneState {
 fn change(project: &Project, a: &Artifact, action: Action) -> Change {
     Change {
         project: project.slug.clone(),
+        repository: project.config.repository(),
         artifact_id: a.id.clone(),
         artifact_title: a.title.clone(),
         path: a.path.clone(),

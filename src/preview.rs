@@ -21,7 +21,6 @@
 //! artifact for its earlier version (at the base for the test merge, at the merge base for the
 //! head). Without git, which commit is checked out is read from `.git/HEAD`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -34,7 +33,7 @@ use crate::plan::{Plan, Scope};
 use crate::push_scope::{self, OldAt};
 use crate::report::{self, Totals};
 use crate::runner;
-use crate::summary::{self, roadmap::Bar};
+use crate::summary;
 use crate::workspace::Workspace;
 use chrono::NaiveDate;
 
@@ -89,7 +88,7 @@ pub(crate) async fn show<G: GitHub>(
     mut notes: Vec<String>,
     head: &str,
     default_branch: &str,
-    bars: &BTreeMap<u64, Bar>,
+    bars: &summary::Bars,
 ) -> i32 {
     let number = pr.number;
     let mut group = crate::runner::group(out, &format!("Preview of #{number} (nothing is written)"));
@@ -184,12 +183,11 @@ async fn from_github<G: GitHub>(
 
 /// How many artifacts of the milestone type the scope holds (changed, added or removed);
 /// `None` for every artifact.
-pub(crate) fn touched_artifacts(ws: &Workspace, scope: &Scope) -> Option<usize> {
+pub(crate) fn touched_artifacts(projects: &[crate::project::Project], scope: &Scope) -> Option<usize> {
     if scope.everything {
         return None;
     }
-    let current = ws
-        .projects
+    let current = projects
         .iter()
         .flat_map(|p| p.artifacts.iter().map(|a| a.path.as_str()).chain(p.broken.iter().map(String::as_str)))
         .filter(|path| scope.touched.contains_key(*path))
@@ -317,7 +315,7 @@ pub struct Context<'a> {
     pub base: &'a str,
     /// `projects-root`, for the paths shown.
     pub projects_root: &'a str,
-    pub bars: &'a BTreeMap<u64, Bar>,
+    pub bars: &'a summary::Bars,
     pub today: NaiveDate,
 }
 

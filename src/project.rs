@@ -48,7 +48,9 @@ pub struct ProjectConfig {
     pub reopened_status: String,
     /// `[github_integration.mapping] archived_status`.
     pub archived_status: String,
-    /// `pat_env_var_name`: the variable that holds a token, for runs from a terminal.
+    /// `pat_env_var_name`: the environment variable that holds the token for this project's
+    /// repository (in Actions, set from a secret in the workflow's `env:`); without it, the
+    /// `github-token` input's.
     pub pat_env_var_name: Option<String>,
     /// Top-level `custom_statuses`: the statuses a project with a custom methodology adds to
     /// IntelliManage's own (a status in neither list earns a warning).
@@ -56,10 +58,15 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
-    /// Whether this project syncs with `repository` (`owner/name`, compared without case);
-    /// with no repository given (`check` outside a clone), whether it syncs at all.
-    pub fn syncs_with(&self, repository: &str) -> bool {
-        self.enable_sync && (repository.is_empty() || self.repository().eq_ignore_ascii_case(repository))
+    /// Whether this project names a repository to sync with (`repo_owner` and `repo_name`).
+    pub fn names_repository(&self) -> bool {
+        !self.repo_owner.trim().is_empty() && !self.repo_name.trim().is_empty()
+    }
+
+    /// Whether this project's milestones live in `repository` (`owner/name`, compared
+    /// without case, as GitHub compares names).
+    pub fn is_in(&self, repository: &str) -> bool {
+        self.repository().eq_ignore_ascii_case(repository)
     }
 
     /// `repo_owner/repo_name`.
@@ -200,8 +207,8 @@ mod tests {
     #[test]
     fn project_config_defaults_and_either_table_for_conflicts() {
         let c = ProjectConfig::parse("p.toml", "[github_integration]\nenable_sync = true\nrepo_owner = \"Acme\"\nrepo_name = \"Plan\"\n[github_integration.mapping]\nconflict_resolution = \"prefer_github\"\n").unwrap();
-        assert!(c.syncs_with("acme/plan"));
-        assert!(!c.syncs_with("acme/other"));
+        assert!(c.names_repository() && c.is_in("acme/plan"));
+        assert!(!c.is_in("acme/other"));
         assert_eq!(c.conflict_resolution, ConflictResolution::PreferGithub);
         assert_eq!(c.milestone_kind(), "epic");
         assert!(c.sync_due_date && c.create_missing_milestones);

@@ -18,7 +18,7 @@ use crate::branch::{self, Caught};
 use crate::config::{CommitMode, Settings};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::event::{self, Event, MilestoneAction, MilestoneEvent, PullRequest, Push};
-use crate::github::{GitHub, GitHubError};
+use crate::github::{Clients, GitHub, GitHubError};
 use crate::history::{self, Touched};
 use crate::link;
 use crate::milestone::Milestone;
@@ -26,14 +26,17 @@ use crate::plan::{self, EventHint, Field, Plan, Read, Scope};
 use crate::preview;
 use crate::push_scope;
 use crate::report;
+use crate::repositories::{self, Connect, Share, TokenFrom};
 use crate::runner::{self, nothing_to_do};
 use crate::summary::{self, Mode, roadmap::Bar};
 use crate::workspace::{self, Workspace};
 
 /// Runs the sync and returns the process exit code: 0 when everything synced (or there was
-/// nothing to do), 1 when a file could not be read or a change failed.
-pub async fn run<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> i32 {
-    match run_inner(settings, gh, out).await {
+/// nothing to do), 1 when a file could not be read or a change failed. `gh` reaches the
+/// repository the plan is kept in (`GITHUB_REPOSITORY`); `connect` makes a client for another
+/// repository a project names, with that repository's token.
+pub async fn run<G: GitHub>(settings: &Settings, gh: &G, connect: &Connect<'_, G>, out: &mut dyn Write) -> i32 {
+    match run_inner(settings, gh, connect, out).await {
         Ok(code) => code,
         Err(error) => {
             // The whole chain: what the run was doing, then GitHub's (or the system's) answer.
@@ -55,7 +58,20 @@ enum Trigger<'e> {
     PullRequest(&'e PullRequest),
 }
 
-async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) -> anyhow::Result<i32> {
+/// One repository's part of a run once read: where it is reached, its projects, the
+/// milestones read there and the scope it is planned with.
+struct Part<'g, G> {
+    share: Share<'g, G>,
+    milestones: Vec<Milestone>,
+    scope: Scope,
+}
+
+async fn run_inner<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    connect: &Connect<'_, G>,
+    out: &mut dyn Write,
+) -> anyhow::Result<i32> {
     let payload = match &settings.event_path {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the event payload {}", path.display()))?,
@@ -128,14 +144,12 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     }
 
     let mut read = runner::group(out, "Read");
-    let mut ws = workspace::read(
-        &settings.workspace,
-        &settings.projects_root,
-        &settings.repository,
-        settings.project.as_deref(),
-        settings.terminal,
-    );
+    let mut ws =
+        workspace::read(&settings.workspace, &settings.projects_root, settings.project.as_deref(), settings.terminal);
     let mut notes = Vec::new();
+    let groups = repositories::group(&mut ws, &settings.repository);
+    let several = groups.len() > 1;
+    let groups = keep_reachable_by_trigger(settings, gh, trigger, &payload, groups, &ws, &mut read, &mut notes).await?;
     let mut options = plan_options(settings);
     let mut preview_head = None;
     let hints = match trigger {
@@ -155,20 +169,54 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         Trigger::Milestone(m) => Hints::Event(event_hint(m)),
         Trigger::Reconcile => Hints::None,
     };
-    let (milestones, scope) = read_milestones(settings, gh, &ws, trigger, hints, &mut read, &mut notes).await?;
-    let artifacts: usize = ws.projects.iter().map(|p| p.artifacts.len()).sum();
-    let _ =
-        writeln!(read, "{} project(s), {artifacts} artifact(s), {} milestone(s)", ws.projects.len(), milestones.len());
+    let env = |name: &str| std::env::var(name).ok();
+    let mut parts: Vec<Part<'_, G>> = Vec::new();
+    for (repository, range) in groups {
+        let share = match repositories::reach(settings, gh, connect, &repository, range.clone(), &ws.projects, &env) {
+            Ok(share) => share,
+            Err(e) => {
+                let d = repositories::unreachable(settings, &repository, &ws.projects[range], &TokenFrom::Input, &e);
+                ws.diagnostics.push(d);
+                continue;
+            }
+        };
+        let projects = &ws.projects[share.projects.clone()];
+        let hints = hints.only(projects);
+        if several {
+            let _ = writeln!(read, "{repository}: {} project(s)", projects.len());
+        }
+        match read_milestones(settings, share.gh.get(), projects, &repository, trigger, hints, &mut read, &mut notes)
+            .await
+        {
+            Ok((milestones, scope)) => parts.push(Part { share, milestones, scope }),
+            // The plan's own repository unreachable is the run's failure, as it always was;
+            // another repository's is its projects' alone.
+            Err(e) if repository.eq_ignore_ascii_case(&settings.repository) => return Err(e),
+            Err(e) => {
+                let d = repositories::unreachable(settings, &repository, projects, &share.token, &e);
+                let _ = writeln!(read, "{}", d.message);
+                ws.diagnostics.push(d);
+            }
+        }
+    }
+    let artifacts: usize =
+        parts.iter().flat_map(|p| &ws.projects[p.share.projects.clone()]).map(|p| p.artifacts.len()).sum();
+    let milestones_read: usize = parts.iter().map(|p| p.milestones.len()).sum();
+    let in_repositories = if parts.len() > 1 { format!(" in {} repositories", parts.len()) } else { String::new() };
+    let projects_synced: usize = parts.iter().map(|p| p.share.projects.len()).sum();
+    let _ = writeln!(
+        read,
+        "{projects_synced} project(s), {artifacts} artifact(s), {milestones_read} milestone(s){in_repositories}"
+    );
     let out = read.end();
 
-    let mut milestones = milestones;
-    let mut plan = plan_with(settings, &ws, &milestones, &scope, &options);
+    let mut plan = plan_parts(&ws, &parts, &options);
 
     if let Trigger::PullRequest(pr) = trigger {
         let mut diagnostics = ws.diagnostics.clone();
         diagnostics.extend(plan.diagnostics.iter().cloned());
         let head = preview_head.unwrap_or_default();
-        let bars: BTreeMap<u64, Bar> = milestones.iter().map(|m| (m.number, Bar::of(m))).collect();
+        let bars = bars_of(&parts);
         return Ok(
             preview::show(settings, gh, out, pr, &plan, &diagnostics, notes, &head, &default_branch, &bars).await
         );
@@ -177,19 +225,28 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
     // A run keeping to a milestone event's scope planned on the payload's milestone: before
     // writing, GitHub's current milestone is the truth (one read; a milestone deleted right
     // after the event is then handled as deleted).
-    if let (Trigger::Milestone(m), Read::Only(_)) = (trigger, &scope.read)
+    if let Trigger::Milestone(m) = trigger
         && !plan.is_empty()
         && m.action != MilestoneAction::Deleted
     {
-        let now = gh
-            .get_milestone(m.milestone.number)
-            .await
-            .with_context(|| format!("reading milestone #{}", m.milestone.number))?;
-        if now.is_none() {
-            let _ = writeln!(out, "milestone #{} no longer exists: handled as deleted", m.milestone.number);
+        let mut reread = false;
+        for part in parts.iter_mut().filter(|p| matches!(p.scope.read, Read::Only(_))) {
+            let now = part
+                .share
+                .gh
+                .get()
+                .get_milestone(m.milestone.number)
+                .await
+                .with_context(|| format!("reading milestone #{}", m.milestone.number))?;
+            if now.is_none() {
+                let _ = writeln!(out, "milestone #{} no longer exists: handled as deleted", m.milestone.number);
+            }
+            part.milestones = now.into_iter().collect();
+            reread = true;
         }
-        milestones = now.into_iter().collect();
-        plan = plan_with(settings, &ws, &milestones, &scope, &options);
+        if reread {
+            plan = plan_parts(&ws, &parts, &options);
+        }
     }
 
     // Before the first write that depends on the files: the branch head, not the checkout,
@@ -214,7 +271,7 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
                 for path in files {
                     options.local_times.remove(path);
                 }
-                plan = plan_with(settings, &ws, &milestones, &scope, &options);
+                plan = plan_parts(&ws, &parts, &options);
             }
             Caught::Unknown { why, .. } => {
                 let _ = writeln!(head, "{branch} moved on from the checkout, but {why}; planning on the checkout");
@@ -228,23 +285,115 @@ async fn run_inner<G: GitHub>(settings: &Settings, gh: &G, out: &mut dyn Write) 
         drop(head);
     }
     if learn_times(gh, &branch, &plan, &mut options, out).await {
-        plan = plan_with(settings, &ws, &milestones, &scope, &options);
+        plan = plan_parts(&ws, &parts, &options);
     }
     // What the summary needs of the milestones (progress, the roadmap), kept small: the list
     // itself goes before the plan is applied.
-    let bars: BTreeMap<u64, Bar> = milestones.iter().map(|m| (m.number, Bar::of(m))).collect();
-    drop(milestones);
+    let bars = bars_of(&parts);
+    let shares: Vec<Share<'_, G>> = parts.into_iter().map(|p| p.share).collect();
     free_artifacts(&mut ws);
+    let others: Vec<(String, &G)> = shares.iter().map(|s| (s.repository.clone(), s.gh.get())).collect();
+    let clients = if several { Clients::new(gh, others) } else { Clients::one(gh) };
     let at = Commits { planned_on: planned_on.as_deref(), known_head: known_head.as_deref() };
     let shown = Shown { bars: &bars, everything: matches!(trigger, Trigger::Reconcile) };
-    apply_and_report(settings, gh, out, &ws, plan, &branch, at, notes, shown).await
+    apply_and_report(settings, &clients, out, &ws, plan, &branch, at, notes, shown).await
+}
+
+/// The repositories this run syncs with: those of a milestone event's repository only (the
+/// others had no event), and none but the run's own in a fork (a fork never writes to another
+/// repository), each said once.
+#[allow(clippy::too_many_arguments)]
+async fn keep_reachable_by_trigger<G: GitHub>(
+    settings: &Settings,
+    gh: &G,
+    trigger: Trigger<'_>,
+    payload: &str,
+    mut groups: Vec<(String, std::ops::Range<usize>)>,
+    ws: &Workspace,
+    out: &mut dyn Write,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<(String, std::ops::Range<usize>)>> {
+    let own = |r: &str| r.eq_ignore_ascii_case(&settings.repository);
+    if let Trigger::Milestone(m) = trigger {
+        let from = m.repository.clone().unwrap_or_else(|| settings.repository.clone());
+        let before = groups.len();
+        groups.retain(|(r, _)| r.eq_ignore_ascii_case(&from));
+        if groups.is_empty() && before > 0 {
+            let note = format!(
+                "The milestone event is from {from}, and no project syncs with {from}: nothing to do for it (projects name {}).",
+                ws.projects
+                    .iter()
+                    .map(|p| p.config.repository())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let _ = writeln!(out, "{note}");
+            notes.push(note);
+        }
+    }
+    if groups.iter().all(|(r, _)| own(r)) {
+        return Ok(groups);
+    }
+    let fork = match event::repository_fork(payload) {
+        Some(fork) => fork,
+        None => gh.is_fork().await.context("reading whether the repository is a fork")?,
+    };
+    if fork {
+        let elsewhere: Vec<String> = groups
+            .iter()
+            .filter(|(r, _)| !own(r))
+            .flat_map(|(r, range)| ws.projects[range.clone()].iter().map(move |p| format!("`{}` ({r})", p.slug)))
+            .collect();
+        let note = format!(
+            "{} is a fork: the projects that name another repository are skipped, since a fork never writes to another repository: {}.",
+            settings.repository,
+            elsewhere.join(", ")
+        );
+        let _ = writeln!(out, "{}", report::annotation(&Diagnostic::notice(note.clone())));
+        notes.push(note);
+        groups.retain(|(r, _)| own(r));
+    }
+    Ok(groups)
+}
+
+/// The planner on each repository's part, as one plan: each repository's changes in the
+/// planner's order, the plan repository's first.
+fn plan_parts<G>(ws: &Workspace, parts: &[Part<'_, G>], options: &plan::Options) -> Plan {
+    let mut plan = Plan::default();
+    for part in parts {
+        plan.absorb(plan::plan(&plan::Input {
+            repository: &part.share.repository,
+            projects: &ws.projects[part.share.projects.clone()],
+            milestones: &part.milestones,
+            scope: &part.scope,
+            options,
+        }));
+    }
+    plan
+}
+
+/// The milestones read, as the summary draws them; labelled by repository when there are
+/// several.
+fn bars_of<G>(parts: &[Part<'_, G>]) -> summary::Bars {
+    let several = parts.len() > 1;
+    let mut bars = summary::Bars::new();
+    for part in parts {
+        let repository = &part.share.repository;
+        let label = if several { repository.rsplit('/').next().unwrap_or_default() } else { "" };
+        for m in &part.milestones {
+            bars.insert(summary::bar_key(repository, m.number), Bar::of(m, label));
+        }
+    }
+    bars
 }
 
 /// What the summary shows besides the plan and its outcome.
 #[derive(Debug, Clone, Copy)]
 struct Shown<'a> {
     /// The milestones read, as the roadmap draws them.
-    bars: &'a BTreeMap<u64, Bar>,
+    bars: &'a summary::Bars,
     /// A reconcile (`workflow_dispatch`, `schedule`): the roadmap draws every milestone, not
     /// only those the run touched.
     everything: bool,
@@ -258,17 +407,6 @@ struct Commits<'a> {
     planned_on: Option<&'a str>,
     /// The branch head as last read, if it was.
     known_head: Option<&'a str>,
-}
-
-/// The planner on what was read.
-fn plan_with(
-    settings: &Settings,
-    ws: &Workspace,
-    milestones: &[Milestone],
-    scope: &Scope,
-    options: &plan::Options,
-) -> Plan {
-    plan::plan(&plan::Input { repository: &settings.repository, projects: &ws.projects, milestones, scope, options })
 }
 
 /// Whether the plan must be brought to the branch head before it is applied: it writes a file
@@ -302,6 +440,20 @@ enum Hints {
 }
 
 impl Hints {
+    /// The hints that concern `projects` (one repository's): a push's removed artifacts are
+    /// theirs only.
+    fn only(&self, projects: &[crate::project::Project]) -> Hints {
+        match self {
+            Hints::None => Hints::None,
+            Hints::Unknown => Hints::Unknown,
+            Hints::Event(hint) => Hints::Event(hint.clone()),
+            Hints::Files { touched, removed } => Hints::Files {
+                touched: touched.clone(),
+                removed: removed.iter().filter(|(slug, _)| projects.iter().any(|p| p.slug == *slug)).cloned().collect(),
+            },
+        }
+    }
+
     fn of_files(ws: &Workspace, touched: Touched, out: &mut dyn Write, notes: &mut Vec<String>) -> Hints {
         match touched {
             Touched::All { reason } => {
@@ -340,17 +492,19 @@ pub fn event_hint(m: &MilestoneEvent) -> EventHint {
 /// `reconcile-budget` pages, and converges everything; above that it keeps to what its trigger
 /// names, in as few requests as GitHub allows ([`milestone_reads`]), and the summary says so.
 /// A pull request's preview reads every milestone but plans only its own changes.
+#[allow(clippy::too_many_arguments)]
 async fn read_milestones<G: GitHub>(
     settings: &Settings,
     gh: &G,
-    ws: &Workspace,
+    projects: &[crate::project::Project],
+    repository: &str,
     trigger: Trigger<'_>,
     hints: Hints,
     out: &mut dyn Write,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<(Vec<Milestone>, Scope)> {
-    const LISTING: &str = "listing the milestones";
-    if ws.projects.is_empty() {
+    let listing = || format!("listing the milestones of {repository}");
+    if projects.is_empty() {
         let scope = match hints {
             Hints::Files { touched, removed } => Scope::files(touched, removed),
             _ => Scope::all(),
@@ -360,7 +514,7 @@ async fn read_milestones<G: GitHub>(
     match (trigger, hints) {
         (Trigger::PullRequest(pr), Hints::Files { touched, removed }) => {
             let scope = Scope::files(touched, removed);
-            if preview::touched_artifacts(ws, &scope) == Some(0) {
+            if preview::touched_artifacts(projects, &scope) == Some(0) {
                 let note = format!(
                     "Pull request #{} changes no artifact that syncs under `{}`.",
                     pr.number, settings.projects_root
@@ -369,19 +523,19 @@ async fn read_milestones<G: GitHub>(
                 notes.push(note);
                 return Ok((Vec::new(), scope));
             }
-            Ok((gh.list_milestones().await.context(LISTING)?, scope))
+            Ok((gh.list_milestones().await.with_context(listing)?, scope))
         }
-        (_, Hints::None | Hints::Unknown) => Ok((gh.list_milestones().await.context(LISTING)?, Scope::all())),
+        (_, Hints::None | Hints::Unknown) => Ok((gh.list_milestones().await.with_context(listing)?, Scope::all())),
         (_, Hints::Files { touched, removed }) => {
-            if let Some(all) = within_budget(settings, gh, ws).await.context(LISTING)? {
+            if let Some(all) = within_budget(settings, gh, projects).await.with_context(listing)? {
                 return Ok((all, Scope::push(touched, removed)));
             }
             let narrow = Scope::files(touched, removed);
-            match milestone_reads(ws, &narrow, &settings.repository) {
+            match milestone_reads(projects, &narrow, repository) {
                 // A new artifact to adopt or create needs the whole list anyway: then the run
                 // converges everything it read.
                 MilestoneReads::All => {
-                    let all = gh.list_milestones().await.context(LISTING)?;
+                    let all = gh.list_milestones().await.with_context(listing)?;
                     Ok((all, Scope { everything: true, ..narrow }))
                 }
                 MilestoneReads::Each(numbers) => {
@@ -398,7 +552,7 @@ async fn read_milestones<G: GitHub>(
             }
         }
         (Trigger::Milestone(m), Hints::Event(hint)) => {
-            if let Some(all) = within_budget(settings, gh, ws).await.context(LISTING)? {
+            if let Some(all) = within_budget(settings, gh, projects).await.with_context(listing)? {
                 return Ok((all, Scope::event(true, hint)));
             }
             over_budget(settings, out, notes);
@@ -411,7 +565,7 @@ async fn read_milestones<G: GitHub>(
                 Scope { read: Read::Only(BTreeSet::from([number])), ..Scope::event(false, hint) },
             ))
         }
-        (_, Hints::Event(hint)) => Ok((gh.list_milestones().await.context(LISTING)?, Scope::event(true, hint))),
+        (_, Hints::Event(hint)) => Ok((gh.list_milestones().await.with_context(listing)?, Scope::event(true, hint))),
     }
 }
 
@@ -436,7 +590,7 @@ pub fn scope_for(
                 return (Scope::push(touched, removed), all.to_vec());
             }
             let narrow = Scope::files(touched, removed);
-            match milestone_reads(ws, &narrow, &settings.repository) {
+            match milestone_reads(&ws.projects, &narrow, &settings.repository) {
                 MilestoneReads::All => (Scope { everything: true, ..narrow }, all.to_vec()),
                 MilestoneReads::Each(numbers) => {
                     let read = all.iter().filter(|m| numbers.contains(&m.number)).cloned().collect();
@@ -463,10 +617,10 @@ pub fn scope_for(
 async fn within_budget<G: GitHub>(
     settings: &Settings,
     gh: &G,
-    ws: &Workspace,
+    projects: &[crate::project::Project],
 ) -> Result<Option<Vec<Milestone>>, GitHubError> {
     let budget = settings.reconcile_budget;
-    let linked = ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
+    let linked = projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
     if budget == 0 || linked.div_ceil(100) > budget {
         return Ok(None);
     }
@@ -494,7 +648,7 @@ fn free_artifacts(ws: &mut Workspace) {
 #[allow(clippy::too_many_arguments)]
 async fn apply_and_report<G: GitHub>(
     settings: &Settings,
-    gh: &G,
+    clients: &Clients<'_, G>,
     out: &mut dyn Write,
     ws: &Workspace,
     plan: Plan,
@@ -527,11 +681,11 @@ async fn apply_and_report<G: GitHub>(
             files: &ws.files,
             commit: settings.commit,
         };
-        let (mut outcome, files) = apply::apply_milestones(gh, &plan).await;
+        let (mut outcome, files) = apply::apply_milestones(clients, &plan).await;
         let out = group.end();
         if !files.is_empty() {
             let mut group = runner::group(out, "Commit");
-            apply::apply_files(gh, &target, files, &mut outcome).await;
+            apply::apply_files(clients, &target, files, &mut outcome).await;
             match &outcome.commit_sha {
                 Some(sha) => {
                     let _ = writeln!(group, "committed {} file(s) to {branch}: {sha}", outcome.files_changed.len());
@@ -620,7 +774,7 @@ pub enum MilestoneReads {
 /// nothing. A push with a new artifact to adopt or create reads the whole list. What a push
 /// then does not see, a duplicate of an artifact's marker on some other milestone, is
 /// reported by the next full reconcile.
-pub fn milestone_reads(ws: &Workspace, scope: &Scope, repository: &str) -> MilestoneReads {
+pub fn milestone_reads(projects: &[crate::project::Project], scope: &Scope, repository: &str) -> MilestoneReads {
     if scope.everything {
         return MilestoneReads::All;
     }
@@ -629,7 +783,7 @@ pub fn milestone_reads(ws: &Workspace, scope: &Scope, repository: &str) -> Miles
     // Touched paths that are not artifacts of the milestone type are not planned. An artifact
     // without a link may adopt a milestone found by marker or title: that takes the list
     // (unless the file records that its milestone was deleted).
-    for a in ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| scope.touched.contains_key(&a.path)) {
+    for a in projects.iter().flat_map(|p| &p.artifacts).filter(|a| scope.touched.contains_key(&a.path)) {
         match number(a) {
             Some(n) => {
                 numbers.insert(n);
@@ -642,7 +796,7 @@ pub fn milestone_reads(ws: &Workspace, scope: &Scope, repository: &str) -> Miles
         let Some(n) = number(old) else { return MilestoneReads::All };
         numbers.insert(n);
     }
-    let linked = ws.projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
+    let linked = projects.iter().flat_map(|p| &p.artifacts).filter(|a| a.link.is_some()).count();
     if numbers.len() < linked.div_ceil(100) { MilestoneReads::Each(numbers) } else { MilestoneReads::All }
 }
 

@@ -132,8 +132,9 @@ pub struct Report<'a> {
     pub notes: &'a [String],
     pub mode: Mode,
     pub links: Links<'a>,
-    /// The milestones as read, by number, for progress and the roadmap.
-    pub milestones: &'a BTreeMap<u64, Bar>,
+    /// The milestones as read, by repository and number ([`bar_key`]), for progress and
+    /// the roadmap.
+    pub milestones: &'a Bars,
     /// Draw every milestone read (a reconcile), not only those the run touched.
     pub roadmap_all: bool,
     /// Today on GitHub's calendar for due dates (US Pacific): overdue bars, new bars' start.
@@ -248,7 +249,7 @@ pub fn body(r: &Report<'_>) -> String {
     if let Some(o) = r.outcome
         && o.stopped.is_some()
     {
-        not_attempted(&mut s, o.not_attempted(r.plan));
+        not_attempted(&mut s, &o.not_attempted(r.plan));
     }
     roadmap_section(&mut s, r);
     let end = s.trim_end().len();
@@ -430,7 +431,7 @@ fn row(r: &Report<'_>, c: &Change, result: Option<&ChangeResult>) -> Row {
         (_, n, url) => (n, url),
     };
     let progress = number
-        .and_then(|n| r.milestones.get(&n))
+        .and_then(|n| r.milestones.get(&bar_key(&c.repository, n)))
         .map(|b| roadmap::progress(b.open_issues, b.closed_issues))
         .filter(|p| !p.is_empty())
         .map(|p| format!(" {p}"))
@@ -608,7 +609,7 @@ fn settled_conflicts(s: &mut String, r: &Report<'_>) {
 
 /// The changes a run that stopped early did not attempt (why it stopped is in "Needs your
 /// action").
-fn not_attempted(s: &mut String, rest: &[Change]) {
+fn not_attempted(s: &mut String, rest: &[&Change]) {
     if rest.is_empty() {
         return;
     }
@@ -639,7 +640,11 @@ fn not_attempted(s: &mut String, rest: &[Change]) {
 /// The milestones the roadmap draws: those the run touched, as they are after it (or would
 /// be), or every one read for a reconcile.
 pub fn bars(r: &Report<'_>) -> Vec<Bar> {
-    let mut by_number: BTreeMap<u64, Bar> = if r.roadmap_all { r.milestones.clone() } else { BTreeMap::new() };
+    let mut by_number: Bars = if r.roadmap_all { r.milestones.clone() } else { BTreeMap::new() };
+    let several = r.milestones.values().any(|b| !b.repository.is_empty());
+    let label = |repository: &str| {
+        if several { repository.rsplit('/').next().unwrap_or_default().to_string() } else { String::new() }
+    };
     let results: BTreeMap<usize, &ChangeResult> =
         r.outcome.map(|o| o.applied.iter().map(|a| (a.index, &a.result)).collect()).unwrap_or_default();
     let mut new = 0;
@@ -662,8 +667,9 @@ pub fn bars(r: &Report<'_>) -> Vec<Bar> {
                     _ => String::new(),
                 };
                 by_number.insert(
-                    number,
+                    bar_key(&c.repository, number),
                     Bar {
+                        repository: label(&c.repository),
                         number,
                         title: milestone.title.clone(),
                         url,
@@ -676,11 +682,11 @@ pub fn bars(r: &Report<'_>) -> Vec<Bar> {
                 );
             }
             Action::DeleteRemoved { number, .. } if !failed => {
-                by_number.remove(number);
+                by_number.remove(&bar_key(&c.repository, *number));
             }
             _ => {
                 let Some(number) = c.action.milestone_number() else { continue };
-                let Some(mut bar) = r.milestones.get(&number).cloned() else { continue };
+                let Some(mut bar) = r.milestones.get(&bar_key(&c.repository, number)).cloned() else { continue };
                 if !failed {
                     let patch = match &c.action {
                         Action::Update { patch, .. } | Action::Adopt { patch, .. } => Some(patch),
@@ -701,11 +707,20 @@ pub fn bars(r: &Report<'_>) -> Vec<Bar> {
                         bar.closed = true;
                     }
                 }
-                by_number.insert(number, bar);
+                by_number.insert(bar_key(&c.repository, number), bar);
             }
         }
     }
     by_number.into_values().collect()
+}
+
+/// The milestones read, as the summary draws them, by [`bar_key`].
+pub type Bars = BTreeMap<(String, u64), Bar>;
+
+/// A milestone's key in [`Bars`]: its repository (without case) and number; numbers repeat
+/// across repositories.
+pub fn bar_key(repository: &str, number: u64) -> (String, u64) {
+    (repository.to_ascii_lowercase(), number)
 }
 
 fn roadmap_section(s: &mut String, r: &Report<'_>) {

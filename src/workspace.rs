@@ -1,5 +1,6 @@
-//! Reading the workspace: the projects under the projects root that sync with this
-//! repository, and their artifacts of the configured milestone type.
+//! Reading the workspace: the projects under the projects root that sync (each with the
+//! repository its `project_config.toml` names), and their artifacts of the configured
+//! milestone type.
 //!
 //! Produces plain values (parsed artifacts, and a fingerprint of each file for later edits)
 //! and diagnostics; a file that cannot be read is reported and left out, and the rest goes
@@ -21,7 +22,10 @@ pub const MAX_ARTIFACT_BYTES: u64 = 1024 * 1024;
 /// Everything read from the workspace.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
+    /// The projects that sync, in folder order.
     pub projects: Vec<Project>,
+    /// The projects under the root that do not sync, and why (for `check` and the log).
+    pub skipped: Vec<Skipped>,
     /// Every artifact read, for format-preserving edits.
     pub files: Files,
     pub diagnostics: Vec<Diagnostic>,
@@ -42,6 +46,14 @@ pub struct Files {
     /// Files as the branch head has them where it differs from the checkout (`None`:
     /// removed at the head).
     overlay: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+/// A project under the projects root that does not sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub slug: String,
+    /// Why, with the fix: "sync is not enabled (`enable_sync = true` …)".
+    pub why: String,
 }
 
 impl Files {
@@ -163,10 +175,10 @@ fn fingerprint_of(bytes: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// Reads the projects under `root` (workspace-relative) that sync with `repository`;
-/// only `only` when given. `terminal` picks how messages name a setting: the flag a person
-/// typed, or the input a workflow set.
-pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>, terminal: bool) -> Workspace {
+/// Reads the projects under `root` (workspace-relative) that sync, whichever repository each
+/// names; only `only` when given. `terminal` picks how messages name a setting: the flag a
+/// person typed, or the input a workflow set.
+pub fn read(workspace: &Path, root: &str, only: Option<&str>, terminal: bool) -> Workspace {
     let mut out = Workspace { files: Files::new(workspace), ..Workspace::default() };
     let root_dir = workspace.join(root);
     if let Err(d) = refuse_links(workspace, root) {
@@ -242,21 +254,30 @@ pub fn read(workspace: &Path, root: &str, repository: &str, only: Option<&str>, 
                 continue;
             }
         };
-        if !config.syncs_with(repository) {
-            if repository.is_empty() {
-                tracing::info!("project {slug}: sync not enabled; skipped");
-            } else {
-                tracing::info!("project {slug}: sync not enabled for {repository}; skipped");
-            }
+        if !config.enable_sync {
+            tracing::info!("project {slug}: sync not enabled; skipped");
+            let why =
+                format!("sync is not enabled: set `enable_sync = true` under `[github_integration]` in {config_path}");
+            out.skipped.push(Skipped { slug, why });
+            continue;
+        }
+        if !config.names_repository() {
+            let line = text.lines().position(|l| l.trim_start().starts_with("enable_sync")).map(|i| i + 1);
+            out.diagnostics.push(Diagnostic::warning(
+                &config_path,
+                line,
+                format!("project `{slug}` enables sync but names no repository: add `repo_owner` and `repo_name` (the repository that holds its milestones) under `[github_integration]`; it is skipped until then"),
+            ));
+            let why = "names no repository: add `repo_owner` and `repo_name`".to_string();
+            out.skipped.push(Skipped { slug, why });
             continue;
         }
         let project = read_project(workspace, slug, dir, config, &mut out);
         out.projects.push(project);
     }
-    if out.projects.is_empty() && !out.diagnostics.iter().any(|d| d.level == Level::Error) {
-        let with = if repository.is_empty() { String::new() } else { format!(" for {repository}") };
+    if out.projects.is_empty() && !out.diagnostics.iter().any(|d| d.level != Level::Notice) {
         out.diagnostics.push(Diagnostic::notice(format!(
-            "no project under `{root}` enables sync{with}: add to a project's project_config.toml `[github_integration]` with `enable_sync = true`, `repo_owner` and `repo_name` (see the README's Getting started)"
+            "no project under `{root}` enables sync: add to a project's project_config.toml `[github_integration]` with `enable_sync = true`, `repo_owner` and `repo_name` (see the README's Getting started)"
         )));
     }
     out
@@ -476,7 +497,7 @@ mod tests {
     #[test]
     fn many_files_come_out_in_file_order_with_their_diagnostics_in_order() {
         let dir = workspace();
-        let ws = read(dir.path(), ".ruru/projects", "acme/plan", None, false);
+        let ws = read(dir.path(), ".ruru/projects", None, false);
         let p = &ws.projects[0];
         let expected: Vec<String> =
             (0..150).filter(|i| i % 7 != 3).map(|i| format!(".ruru/projects/p/epics/EPIC-{i:03}.md")).collect();
@@ -489,7 +510,7 @@ mod tests {
         assert_eq!(files, broken.iter().map(|b| Some(b.as_str())).collect::<Vec<_>>());
         assert_eq!(ws.files.len(), expected.len());
         // The same on every run.
-        let again = read(dir.path(), ".ruru/projects", "acme/plan", None, false);
+        let again = read(dir.path(), ".ruru/projects", None, false);
         assert_eq!(again.projects[0].artifacts, p.artifacts);
         assert_eq!(again.diagnostics, ws.diagnostics);
     }
@@ -497,7 +518,7 @@ mod tests {
     #[test]
     fn an_edited_file_is_read_again_and_refused_when_it_changed_meanwhile() {
         let dir = workspace();
-        let ws = read(dir.path(), ".ruru/projects", "acme/plan", None, false);
+        let ws = read(dir.path(), ".ruru/projects", None, false);
         let path = ".ruru/projects/p/epics/EPIC-001.md";
         assert_eq!(ws.files.get(path).unwrap(), Some(epic(1).into_bytes()));
         assert_eq!(ws.files.get(".ruru/projects/p/epics/EPIC-003.md").unwrap(), None, "broken: not read");

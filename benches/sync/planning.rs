@@ -83,5 +83,5 @@ pub(crate) fn sync(
 }
 
 fn read_workspace(ws_dir: &Path) -> Workspace {
-    workspace::read(ws_dir, ROOT, REPOSITORY, None, false)
+    workspace::read(ws_dir, ROOT, None, false)
 }

@@ -90,6 +90,7 @@ mod tests {
     fn change(action: Action) -> Change {
         Change {
             project: "p".into(),
+            repository: "o/r".into(),
             artifact_id: "EPIC-001".into(),
             artifact_title: "t".into(),
             path: "x.md".into(),

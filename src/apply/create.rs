@@ -169,6 +169,7 @@ mod tests {
     fn change() -> Change {
         Change {
             project: "demo".into(),
+            repository: "o/r".into(),
             artifact_id: "EPIC-001".into(),
             artifact_title: "Alpha".into(),
             path: "p/epics/EPIC-001_alpha.md".into(),

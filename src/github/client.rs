@@ -78,9 +78,14 @@ pub struct Client {
     last_write: Mutex<Option<Instant>>,
     /// The primary rate limit as the last answer reported it.
     rate: Mutex<Option<RateLimit>>,
-    counts: [AtomicU64; Endpoint::ALL.len()],
+    /// Shared with the clients made [`Client::counting_with`] this one: a run's count covers
+    /// every repository it reached.
+    counts: std::sync::Arc<[AtomicU64; Endpoint::ALL.len()]>,
     /// Requests sent again after a failure or a rate-limit wait.
-    retries: AtomicU64,
+    retries: std::sync::Arc<AtomicU64>,
+    /// `GET /repos/{o}/{r}` once answered: its default branch and whether it is a fork (a
+    /// `schedule` payload tells neither, and a run may need both).
+    repository: Mutex<Option<(String, bool)>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -95,11 +100,28 @@ impl std::fmt::Debug for Client {
     }
 }
 
-impl GitHub for Client {
-    async fn default_branch(&self) -> Result<String, GitHubError> {
+impl Client {
+    /// The repository's default branch and whether it is a fork: one `GET /repos/{o}/{r}` per
+    /// client, kept.
+    async fn repository(&self) -> Result<(String, bool), GitHubError> {
+        if let Some(known) = lock(&self.repository).clone() {
+            return Ok(known);
+        }
         let url = self.base.url(&self.repo_path(""));
         let (repo, _): (WireRepo, _) = self.call(Endpoint::Repo, &url, None, &ErrorContext::default()).await?;
-        Ok(repo.default_branch)
+        let known = (repo.default_branch, repo.fork);
+        *lock(&self.repository) = Some(known.clone());
+        Ok(known)
+    }
+}
+
+impl GitHub for Client {
+    async fn default_branch(&self) -> Result<String, GitHubError> {
+        Ok(self.repository().await?.0)
+    }
+
+    async fn is_fork(&self) -> Result<bool, GitHubError> {
+        Ok(self.repository().await?.1)
     }
 
     async fn list_milestones(&self) -> Result<Vec<Milestone>, GitHubError> {

@@ -69,6 +69,7 @@ pub fn plan_file(project: &Project, m: &Milestone, ids: &mut NewIds, today: Naiv
     };
     Change {
         project: project.slug.clone(),
+        repository: project.config.repository(),
         artifact_id: id,
         artifact_title: m.title.clone(),
         path,

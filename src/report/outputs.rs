@@ -88,6 +88,7 @@ mod tests {
     fn a_huge_plan_output_is_cut_to_what_github_keeps() {
         let change = |i: usize| Change {
             project: "demo".into(),
+            repository: "o/r".into(),
             artifact_id: format!("EPIC-{i:05}"),
             artifact_title: "A long enough title ".repeat(10),
             path: format!(".ruru/projects/demo/epics/EPIC-{i:05}_a.md"),

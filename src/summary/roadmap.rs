@@ -14,6 +14,9 @@ use crate::milestone::{Milestone, MilestoneState};
 /// One milestone as the roadmap draws it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bar {
+    /// The repository's name (`api` of `acme/api`) when the run syncs milestones in more than
+    /// one repository, to tell `api#3` from `web#3`; empty otherwise.
+    pub repository: String,
     pub number: u64,
     pub title: String,
     pub url: String,
@@ -28,16 +31,27 @@ pub struct Bar {
 impl Bar {
     /// How the chart names it: its number, or `new` for one not made yet (a dry run).
     fn label(&self) -> String {
-        if self.url.is_empty() { "new".into() } else { self.number.to_string() }
+        match (self.url.is_empty(), self.repository.is_empty()) {
+            (true, _) => "new".into(),
+            (false, true) => self.number.to_string(),
+            (false, false) => format!("{}#{}", self.repository, self.number),
+        }
     }
 
     /// The chart's id for its task.
     fn id(&self) -> String {
-        if self.url.is_empty() { format!("new{}", u64::MAX - self.number) } else { format!("m{}", self.number) }
+        let repository: String = self.repository.chars().filter(char::is_ascii_alphanumeric).collect();
+        if self.url.is_empty() {
+            format!("new{repository}{}", u64::MAX - self.number)
+        } else {
+            format!("m{repository}{}", self.number)
+        }
     }
 
-    pub fn of(m: &Milestone) -> Bar {
+    /// `m` as drawn; `repository` as [`Bar::repository`] says.
+    pub fn of(m: &Milestone, repository: &str) -> Bar {
         Bar {
+            repository: repository.to_string(),
             number: m.number,
             title: m.title.clone(),
             url: m.html_url.clone(),
@@ -148,7 +162,8 @@ pub fn roadmap(bars: &[Bar], today: NaiveDate, cell: impl Fn(&str) -> String) ->
                 let name = if b.url.is_empty() {
                     "new:".to_string()
                 } else {
-                    format!("[#{}]({})", b.number, crate::report::link_target(&b.url))
+                    let name = if b.repository.is_empty() { String::new() } else { b.repository.clone() };
+                    format!("[{name}#{}]({})", b.number, crate::report::link_target(&b.url))
                 };
                 format!(
                     "{name} {}{}{}",
@@ -169,6 +184,7 @@ mod tests {
 
     fn bar(number: u64, title: &str, due: Option<&str>, closed: bool) -> Bar {
         Bar {
+            repository: String::new(),
             number,
             title: title.into(),
             url: format!("https://github.com/acme/plan/milestone/{number}"),

@@ -22,6 +22,7 @@ fn rows_intact(summary: &str) {
 fn change(id: &str, action: Action) -> Change {
     Change {
         project: "demo".into(),
+        repository: "o/r".into(),
         artifact_id: id.into(),
         artifact_title: format!("Title of {id}"),
         path: format!("{DIR}/{id}.md"),
@@ -87,12 +88,13 @@ fn ok(index: usize, number: u64) -> Applied {
 }
 
 struct Fixture {
-    bars: BTreeMap<u64, Bar>,
+    bars: crate::summary::Bars,
 }
 
 impl Fixture {
     fn new() -> Fixture {
         let bar = |number: u64, due: Option<&str>| Bar {
+            repository: String::new(),
             number,
             title: format!("Milestone {number}"),
             url: url(number),
@@ -102,7 +104,11 @@ impl Fixture {
             open_issues: 2,
             closed_issues: 3,
         };
-        Fixture { bars: [(7, bar(7, Some("2026-03-15"))), (8, bar(8, None))].into_iter().collect() }
+        Fixture {
+            bars: [(bar_key("o/r", 7), bar(7, Some("2026-03-15"))), (bar_key("o/r", 8), bar(8, None))]
+                .into_iter()
+                .collect(),
+        }
     }
 
     fn report<'a>(
@@ -282,7 +288,7 @@ fn a_huge_plan_is_cut_to_what_github_keeps() {
     let outcome = Outcome {
         applied: (0..600).map(|i| ok(i, i as u64)).collect(),
         stopped: Some("the API rate limit is used up".into()),
-        not_attempted: 600..10_000,
+        not_attempted: (600..10_000).collect(),
         ..Default::default()
     };
     let s = summary(&fx.report(&plan, Some(&outcome), &[], Mode::Run));

@@ -405,13 +405,13 @@ async fn the_primary_limit_is_read_from_every_answer_and_waited_for_when_its_res
     let client = env.client();
     assert_eq!(client.rate_limit(), None, "nothing known before the first answer");
     for left in [2, 1, 0] {
-        client.default_branch().await.unwrap();
+        client.branch_head("main").await.unwrap();
         let rate = client.rate_limit().unwrap();
         assert_eq!((rate.limit, rate.remaining), (3, left));
     }
     // Used up, with the reset a second away: the client waits instead of being refused.
     let started = Instant::now();
-    client.default_branch().await.unwrap();
+    client.branch_head("main").await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
     assert!(env.standin.requests().iter().all(|r| r.status == 200), "never refused");
 }
@@ -421,8 +421,8 @@ async fn a_primary_limit_that_resets_late_stops_the_client_without_sending() {
     let env = Env::start();
     env.standin.set_rate_limit(2, Duration::from_secs(3600));
     let client = env.client();
-    client.default_branch().await.unwrap();
-    client.default_branch().await.unwrap();
+    client.branch_head("main").await.unwrap();
+    client.branch_head("main").await.unwrap();
     match client.list_milestones().await {
         Err(e @ GitHubError::RateLimited { primary: true, until: Some(_), .. }) => {
             assert!(e.to_string().contains("primary rate limit"), "{e}")

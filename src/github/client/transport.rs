@@ -2,7 +2,7 @@
 //! and the call counts. Everything the endpoints of [`GitHub`] share.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -96,7 +96,8 @@ impl Client {
             last_write: Mutex::new(None),
             rate: Mutex::new(None),
             counts: Default::default(),
-            retries: AtomicU64::new(0),
+            retries: Default::default(),
+            repository: Mutex::new(None),
         })
     }
 
@@ -109,6 +110,14 @@ impl Client {
     /// Sets the pause between mutations (default [`DEFAULT_WRITE_DELAY`]; zero for none).
     pub fn with_write_delay(mut self, delay: Duration) -> Client {
         self.write_delay = delay;
+        self
+    }
+
+    /// Counts its requests (and retries) with `other`'s: the client of another repository
+    /// in the same run.
+    pub fn counting_with(mut self, other: &Client) -> Client {
+        self.counts = other.counts.clone();
+        self.retries = other.retries.clone();
         self
     }
 

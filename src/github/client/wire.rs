@@ -82,6 +82,8 @@ impl From<WireIssueComment> for IssueComment {
 #[derive(Debug, Deserialize)]
 pub(super) struct WireRepo {
     pub(super) default_branch: String,
+    #[serde(default)]
+    pub(super) fork: bool,
 }
 
 /// One commit of `GET commits`: only when it was committed matters here.
