@@ -36,20 +36,32 @@ pub fn json(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic], 
     .to_string()
 }
 
-/// One log line per planned change.
+/// One log line per planned change; with changes in several repositories, a heading line
+/// before each repository's.
 pub fn plan_lines(plan: &Plan) -> Vec<String> {
-    plan.changes
-        .iter()
-        .map(|c| {
-            format!(
-                "{} ({}): {}{}",
-                one_line(&c.artifact_id),
-                one_line(&c.path),
-                describe(c),
-                milestone_ref(c).map(|n| format!(" #{n}")).unwrap_or_default()
-            )
-        })
-        .collect()
+    let several = several_repositories(plan);
+    let mut lines = Vec::new();
+    let mut last: Option<&str> = None;
+    for c in &plan.changes {
+        if several && last.is_none_or(|r| !r.eq_ignore_ascii_case(&c.repository)) {
+            lines.push(format!("in {}:", one_line(&c.repository)));
+            last = Some(&c.repository);
+        }
+        lines.push(format!(
+            "{}{} ({}): {}{}",
+            if several { "  " } else { "" },
+            one_line(&c.artifact_id),
+            one_line(&c.path),
+            describe(c),
+            milestone_ref(c).map(|n| format!(" #{n}")).unwrap_or_default()
+        ));
+    }
+    lines
+}
+
+/// Whether the plan's changes are in more than one repository.
+pub fn several_repositories(plan: &Plan) -> bool {
+    plan.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&plan.changes[0].repository))
 }
 
 /// The plan as an aligned table for a terminal: artifact, title, milestone, what happens.
@@ -60,6 +72,9 @@ pub fn plan_table(plan: &Plan) -> Vec<String> {
     let short = |s: &str, n: usize| {
         if s.chars().count() > n { format!("{}…", s.chars().take(n - 1).collect::<String>()) } else { s.to_string() }
     };
+    // With several repositories, the milestone column names the repository: `acme/api#3`.
+    let several = several_repositories(plan);
+    let repository = |c: &Change| if several { c.repository.clone() } else { String::new() };
     let rows: Vec<[String; 4]> = plan
         .changes
         .iter()
@@ -67,7 +82,9 @@ pub fn plan_table(plan: &Plan) -> Vec<String> {
             [
                 c.artifact_id.clone(),
                 short(&c.artifact_title.replace('\n', " "), 40),
-                milestone_ref(c).map(|n| format!("#{n}")).unwrap_or_else(|| "new".into()),
+                milestone_ref(c)
+                    .map(|n| format!("{}#{n}", repository(c)))
+                    .unwrap_or_else(|| if several { format!("new in {}", c.repository) } else { "new".into() }),
                 action_with_values(c),
             ]
         })

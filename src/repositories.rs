@@ -135,11 +135,17 @@ pub fn unreachable(
             settings.repository
         ),
     };
+    let why = match error.downcast_ref::<crate::github::GitHubError>() {
+        Some(crate::github::GitHubError::NotFound { .. }) => {
+            " GitHub answers 404 for a repository the token cannot see, or that does not exist."
+        }
+        _ => "",
+    };
     let first = projects.first();
     let file = first.map(|p| format!("{}/project_config.toml", p.dir));
     let line = file.as_deref().and_then(|f| key_line(&settings.workspace, f, "repo_name"));
     let message = format!(
-        "project {} syncs with {repository}, which this run could not reach ({error:#}): {fix}. Its milestones and files were left as they are; the other projects synced",
+        "project {} syncs with {repository}, which this run could not reach ({error:#}).{why} Fix: {fix}. Its milestones and files were left as they are; the other projects synced",
         names.join(", ")
     );
     match file {

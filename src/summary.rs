@@ -363,13 +363,36 @@ fn changes_table(s: &mut String, r: &Report<'_>) {
     if r.plan.is_empty() {
         return;
     }
-    let rows: Vec<Row> = match r.outcome {
-        Some(o) => o.results(r.plan).map(|(c, result)| row(r, c, Some(result))).collect(),
-        None => r.plan.changes.iter().map(|c| row(r, c, None)).collect(),
+    let rows: Vec<(&str, Row)> = match r.outcome {
+        Some(o) => o.results(r.plan).map(|(c, result)| (c.repository.as_str(), row(r, c, Some(result)))).collect(),
+        None => r.plan.changes.iter().map(|c| (c.repository.as_str(), row(r, c, None))).collect(),
     };
     if rows.is_empty() {
         return;
     }
+    let _ = writeln!(s, "### Changes\n");
+    // A plan for several repositories: one table per repository, in the plan's order (each
+    // repository's changes are together), under its name.
+    let mut groups: Vec<(&str, Vec<Row>)> = Vec::new();
+    for (repository, row) in rows {
+        match groups.last_mut() {
+            Some((r, group)) if r.eq_ignore_ascii_case(repository) => group.push(row),
+            _ => groups.push((repository, vec![row])),
+        }
+    }
+    let several = groups.len() > 1;
+    for (repository, rows) in groups {
+        if several {
+            let link = format!("{}/{repository}", r.links.server_url.trim_end_matches('/'));
+            let _ = writeln!(s, "#### [{}]({link}) · {} change(s)\n", cell(repository), rows.len());
+        }
+        table(s, r, rows);
+    }
+}
+
+/// One table of changes, folded past [`FOLD_AFTER`] rows (those that need a person stay
+/// out), cut at [`SUMMARY_ROWS_MAX`].
+fn table(s: &mut String, r: &Report<'_>, rows: Vec<Row>) {
     let total = rows.len();
     let header = "| | Artifact | Milestone | Change |\n| --- | --- | --- | --- |".to_string();
     let line = |row: &Row| format!("| {} | {} | {} | {} |", row.icon, row.artifact, row.milestone, row.what);
@@ -380,7 +403,6 @@ fn changes_table(s: &mut String, r: &Report<'_>) {
             total - SUMMARY_ROWS_MAX
         )
     });
-    let _ = writeln!(s, "### Changes\n");
     if total <= FOLD_AFTER {
         let _ = writeln!(s, "{header}");
         for row in &shown {
@@ -641,7 +663,8 @@ fn not_attempted(s: &mut String, rest: &[&Change]) {
 /// be), or every one read for a reconcile.
 pub fn bars(r: &Report<'_>) -> Vec<Bar> {
     let mut by_number: Bars = if r.roadmap_all { r.milestones.clone() } else { BTreeMap::new() };
-    let several = r.milestones.values().any(|b| !b.repository.is_empty());
+    let several = r.milestones.values().any(|b| !b.repository.is_empty())
+        || r.plan.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&r.plan.changes[0].repository));
     let label = |repository: &str| {
         if several { repository.rsplit('/').next().unwrap_or_default().to_string() } else { String::new() }
     };

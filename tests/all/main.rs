@@ -29,5 +29,6 @@ mod pull_request;
 mod push;
 mod reconcile;
 mod reconcile_table;
+mod repositories;
 mod security;
 mod summary;
