@@ -76,7 +76,7 @@ fn user_id(login: &str) -> u64 {
     2_000_000 + hash % 8_000_000
 }
 
-/// `StandIn::add_comment` and `POST`: stores a comment by `user` on `issue`.
+/// `Repository::add_comment` and `POST`: stores a comment by `user` on `issue`.
 pub(crate) fn insert(shared: &Shared, state: &mut State, issue: u64, user: &str, body: String) -> CommentRecord {
     state.last_comment_id = state.last_comment_id.max(FIRST_COMMENT_ID) + 1;
     let id = state.last_comment_id;

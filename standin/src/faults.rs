@@ -7,7 +7,7 @@
 //! - [`Fault`]: one failure, fired once on the first request matching its [`Trigger`].
 //! - [`Chaos`]: random failures on any request, reproducible from a seed.
 //! - The primary rate limit, a protected branch and a held answer (for killing a client after
-//!   its k-th write) are switched on with [`crate::StandIn`] methods.
+//!   its k-th write) are switched on with [`crate::Repository`] methods.
 
 use std::time::Duration;
 

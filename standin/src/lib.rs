@@ -1,5 +1,6 @@
 //! A stateful stand-in for GitHub's REST API (milestones, the git database and issue
-//! comments), for tests.
+//! comments), for tests. One server hosts one or several repositories, each with its own
+//! state, as GitHub does.
 //!
 //! milestone-sync's integration tests run the real binary against this server instead of
 //! api.github.com. The value of a stand-in lies in being *faithful* where GitHub's behaviour
@@ -9,11 +10,34 @@
 //! clients (octocrab) accept. The git database is backed by a real bare repository, so what
 //! the product commits can be checked with plain `git`.
 //!
-//! Tests drive it through [`StandIn`]: seed and inspect milestones, read the request log,
-//! queue [`Fault`]s, switch on random failures ([`Chaos`]), a small primary rate limit or a
-//! protected branch, hold an answer back while the client is killed
-//! ([`StandIn::hold_after_write`]), and simulate a concurrent push with
-//! [`StandIn::move_branch_when`].
+//! Tests drive it through [`StandIn`], the server, and [`Repository`], one repository it
+//! hosts: seed and inspect milestones, read the request log, queue [`Fault`]s, switch on
+//! random failures ([`Chaos`]), a small primary rate limit or a protected branch, hold an
+//! answer back while the client is killed ([`Repository::hold_after_write`]), and simulate a
+//! concurrent push with [`Repository::move_branch_when`]. A `StandIn` dereferences to its
+//! primary repository (the one [`StandIn::start`] was given), so `standin.milestones()` is
+//! that repository's.
+//!
+//! # Several repositories
+//!
+//! [`StandIn::add_repository`] hosts another repository on the same server, with its own
+//! milestones, git database, pulls, comments, faults, rate limit, request log and repository
+//! id. Each request goes to the repository its path names (`/repos/{owner}/{repo}/…`, case
+//! insensitive, or `/repositories/{id}/…`) and is handled under that repository's lock only.
+//! Tokens are per repository ([`Config::token`], [`Repository::allow_token`]), as a GitHub
+//! App installation token or a fine-grained PAT is:
+//!
+//! - a token no hosted repository accepts gets 401 "Bad credentials";
+//! - a token accepted elsewhere but not by the repository addressed gets 404 `{"message":
+//!   "Not Found", "documentation_url": "https://docs.github.com/rest/…", "status": "404"}`
+//!   (the documentation of the operation asked for), as GitHub answers about a repository
+//!   the token cannot see; so does a repository the server does not host.
+//!
+//! Where requests are logged: in the log of the repository the path names when it is hosted
+//! (whatever the answer: 401 and 404 for the token included); otherwise (another path, or a
+//! repository not hosted) in the primary repository's log, as before there were several.
+//! A 401 or a 404 for the token is neither counted against that repository's rate limit nor
+//! given to its queued faults.
 
 mod comments;
 mod commits;
@@ -42,13 +66,17 @@ use serde::{Deserialize, Serialize};
 pub use faults::{Chaos, Fault, Protection, SECONDARY_LIMIT_MESSAGE, Trigger};
 pub use pacific::floor_due_on;
 
-/// What repository the stand-in pretends to host, and who may talk to it.
+/// A repository the stand-in pretends to host, and who may talk to it.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The repository's owner (a user or organisation login).
     pub owner: String,
+    /// The repository's name.
     pub repo: String,
-    /// The only token accepted (`Authorization: Bearer <token>` or `token <token>`).
+    /// The token that reaches the repository (`Authorization: Bearer <token>` or
+    /// `token <token>`); [`Repository::allow_token`] lets more in.
     pub token: String,
+    /// The default branch, which must exist in `git_dir` for most git endpoints.
     pub default_branch: String,
     /// An existing bare git repository that backs the git database and contents endpoints.
     pub git_dir: PathBuf,
@@ -128,14 +156,33 @@ pub struct RequestRecord {
 }
 
 /// Handle to a running stand-in. Dropping it stops the server.
+///
+/// Dereferences to the primary [`Repository`], so every per-repository method works on a
+/// `StandIn` directly.
 pub struct StandIn {
-    shared: Arc<state::Shared>,
+    hosts: Arc<state::Hosts>,
+    primary: Repository,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
+/// A handle to one repository the stand-in hosts: its milestones, git database, pull
+/// requests, comments, faults, rate limit and request log. Cheap to clone; stays usable (but
+/// serves nothing) after the [`StandIn`] is dropped.
+#[derive(Clone)]
+pub struct Repository {
+    shared: Arc<state::Shared>,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository").field("full_name", &self.full_name()).field("id", &self.shared.repo_id).finish()
+    }
+}
+
 impl StandIn {
-    /// Starts the server on 127.0.0.1 with an OS-chosen port.
+    /// Starts the server on 127.0.0.1 with an OS-chosen port, hosting the repository of
+    /// `config` (the primary one).
     pub fn start(config: Config) -> StandIn {
         Self::start_on(config, 0).expect("github-standin: cannot bind 127.0.0.1:0")
     }
@@ -145,9 +192,10 @@ impl StandIn {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         listener.set_nonblocking(true)?;
         let api_url = format!("http://{}", listener.local_addr()?);
-        let shared = Arc::new(state::Shared::new(config, api_url));
+        let hosts = Arc::new(state::Hosts::new(api_url));
+        let primary = Repository { shared: hosts.add(config) };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let app_state = shared.clone();
+        let app_state = hosts.clone();
         // Its own runtime on its own thread: the tests that use it are plain synchronous
         // `#[test]`s that block on a subprocess, so the server must not depend on theirs.
         let thread = std::thread::Builder::new().name("github-standin".into()).spawn(move || {
@@ -168,10 +216,63 @@ impl StandIn {
             });
             rt.shutdown_background();
         })?;
-        Ok(StandIn { shared, shutdown: Some(tx), thread: Some(thread) })
+        Ok(StandIn { hosts, primary, shutdown: Some(tx), thread: Some(thread) })
     }
 
-    /// Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    /// Hosts another repository on the same server (same [`Repository::api_url`]): its own
+    /// milestones, git database (the bare repository at `config.git_dir`, which must exist),
+    /// pulls, comments, faults, rate limit, request log and repository id (the primary's
+    /// plus the number of repositories hosted before it). `config.token` reaches it.
+    ///
+    /// Panics if `owner/repo` is already hosted (compared case-insensitively, as GitHub's
+    /// names are) or `config.git_dir` is not a directory.
+    pub fn add_repository(&self, config: Config) -> Repository {
+        assert!(
+            config.git_dir.is_dir(),
+            "add_repository: {} is not a directory (a bare git repository)",
+            config.git_dir.display()
+        );
+        Repository { shared: self.hosts.add(config) }
+    }
+
+    /// The hosted repository `owner/name` (compared case-insensitively). Panics when it is
+    /// not hosted.
+    pub fn repository(&self, full_name: &str) -> Repository {
+        let found = full_name.split_once('/').and_then(|(owner, repo)| self.hosts.by_name(owner, repo));
+        Repository { shared: found.unwrap_or_else(|| panic!("github-standin: {full_name} is not hosted")) }
+    }
+
+    /// The first repository (the one [`StandIn::start`] was given).
+    pub fn primary(&self) -> Repository {
+        self.primary.clone()
+    }
+
+    /// Every hosted repository, the primary first.
+    pub fn repositories(&self) -> Vec<Repository> {
+        self.hosts.all().into_iter().map(|shared| Repository { shared }).collect()
+    }
+
+    /// Delays every request (to any repository) by `latency` before it is handled (0, the
+    /// default, for none), to measure a client against GitHub-like round trips. Takes effect
+    /// from the next request.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.hosts.latency_nanos.store(nanos, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl std::ops::Deref for StandIn {
+    type Target = Repository;
+
+    /// The primary repository.
+    fn deref(&self) -> &Repository {
+        &self.primary
+    }
+}
+
+impl Repository {
+    /// Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash); the same for
+    /// every repository of a server.
     pub fn api_url(&self) -> String {
         self.shared.api_url.clone()
     }
@@ -186,12 +287,22 @@ impl StandIn {
         self.shared.repo_id
     }
 
-    /// Delays every request by `latency` before it is handled (0, the default, for none),
-    /// to measure a client against GitHub-like round trips. Takes effect from the next
-    /// request.
-    pub fn set_latency(&self, latency: std::time::Duration) {
-        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
-        self.shared.latency_nanos.store(nanos, std::sync::atomic::Ordering::Relaxed);
+    /// `owner/name`, as configured.
+    pub fn full_name(&self) -> String {
+        self.shared.full_name()
+    }
+
+    /// Lets `token` reach this repository too, as a GitHub App installation token made for
+    /// several repositories, or a PAT with access to several, does.
+    pub fn allow_token(&self, token: &str) {
+        self.shared.allow_token(token);
+    }
+
+    /// Makes this repository a fork (or not): its repository object (`GET /repos/{o}/{r}`,
+    /// and the `repo` of its pull requests' `head` and `base`) then says `"fork": true` and
+    /// carries `parent` and `source`: `upstream/{repo}`, which the stand-in does not host.
+    pub fn set_fork(&self, fork: bool) {
+        self.shared.set_fork(fork);
     }
 
     /// All milestones, sorted by number.
@@ -287,6 +398,7 @@ impl StandIn {
         self.lock().log.clone()
     }
 
+    /// Forgets the requests served so far.
     pub fn clear_requests(&self) {
         self.lock().log.clear();
     }
@@ -339,7 +451,7 @@ impl StandIn {
     }
 
     /// Holds back the answer to the `k`-th write that changes state (1 for the first,
-    /// counted from now): the change is made, the answer waits until [`StandIn::release_hold`].
+    /// counted from now): the change is made, the answer waits until [`Repository::release_hold`].
     /// A test uses the pause to kill the client right after that write.
     pub fn hold_after_write(&self, k: usize) {
         let mut state = self.lock();
@@ -367,7 +479,7 @@ impl StandIn {
         }
     }
 
-    /// Writes that changed state since the last [`StandIn::hold_after_write`] (or the start).
+    /// Writes that changed state since the last [`Repository::hold_after_write`] (or the start).
     pub fn writes_done(&self) -> usize {
         self.lock().writes_done
     }
@@ -379,7 +491,7 @@ impl StandIn {
     }
 
     /// Once, when a request matching `trigger` arrives and before it is handled, puts a
-    /// milestone in place as [`StandIn::seed_milestone`] does: someone made it meanwhile (a
+    /// milestone in place as [`Repository::seed_milestone`] does: someone made it meanwhile (a
     /// person on github.com, or another run).
     pub fn seed_milestone_when(&self, trigger: Trigger, m: SeedMilestone) {
         self.lock().seeds_when.push((trigger, m));

@@ -124,7 +124,7 @@ fn new_milestone(
     record
 }
 
-/// `StandIn::seed_milestone`: the API's rules without the API.
+/// `Repository::seed_milestone`: the API's rules without the API.
 pub(crate) fn seed(shared: &Shared, state: &mut State, m: SeedMilestone) -> Result<MilestoneRecord, String> {
     if m.title.trim().is_empty() {
         return Err("a milestone needs a title".into());
@@ -144,7 +144,7 @@ pub(crate) fn seed(shared: &Shared, state: &mut State, m: SeedMilestone) -> Resu
     Ok(new_milestone(shared, state, m.title, m.description, open, due_on, Creator::Owner))
 }
 
-/// `StandIn::edit_milestone`: a person's edit on github.com, with GitHub's bookkeeping.
+/// `Repository::edit_milestone`: a person's edit on github.com, with GitHub's bookkeeping.
 pub(crate) fn edit(state: &mut State, number: u64, f: impl FnOnce(&mut MilestoneRecord)) {
     let m = state.milestones.get_mut(&number).unwrap_or_else(|| panic!("edit_milestone: no milestone #{number}"));
     let before = m.record.clone();

@@ -272,7 +272,7 @@ pub(crate) fn update(shared: &Shared, state: &mut State, number: u64, body: &Val
     Reply::ok(to_json(shared, &p, true))
 }
 
-/// `StandIn::merge_pull_request`: a merge commit of the head into the base (the head's tree,
+/// `Repository::merge_pull_request`: a merge commit of the head into the base (the head's tree,
 /// both tips as parents), the pull request closed as merged. The head must contain the
 /// base's tip, as the sync's branch, rebuilt on the base, does.
 pub(crate) fn merge(shared: &Shared, state: &mut State, number: u64) -> Result<String, String> {

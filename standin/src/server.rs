@@ -1,5 +1,7 @@
-//! The HTTP side: one fallback handler that authenticates, applies injected faults and
-//! simulated pushes, routes by path segments, and adds GitHub's common headers.
+//! The HTTP side: one fallback handler that finds the hosted repository a path names,
+//! authenticates against it, applies its injected faults and simulated pushes, routes by
+//! path segments, and adds GitHub's common headers (see the crate doc for what is answered
+//! and logged where, when the server hosts several repositories).
 //!
 //! Routing by hand rather than with axum's router lets `/repos/{o}/{r}/…` and
 //! `/repositories/{id}/…` (the form GitHub puts in `Link` headers) share every route, and
@@ -18,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::faults::{self, ChaosStrike, Fault};
 use crate::reply::Reply;
-use crate::state::{Shared, State};
+use crate::state::{Hosts, Shared, State};
 use crate::{RequestRecord, comments, commits, compare, git_api, milestones, pagination, pulls, repository};
 
 /// What happens after a request was handled, besides answering.
@@ -30,12 +32,12 @@ pub(crate) enum After {
     Drop,
     /// Answer after this delay.
     Delay(std::time::Duration),
-    /// Hold the answer until the test releases it ([`crate::StandIn::hold_after_write`]).
+    /// Hold the answer until the test releases it ([`crate::Repository::hold_after_write`]).
     Hold,
 }
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(handle).layer(DefaultBodyLimit::max(64 * 1024 * 1024)).with_state(shared)
+pub(crate) fn router(hosts: Arc<Hosts>) -> Router {
+    Router::new().fallback(handle).layer(DefaultBodyLimit::max(64 * 1024 * 1024)).with_state(hosts)
 }
 
 /// What the blocking side needs of a request.
@@ -47,16 +49,29 @@ pub(crate) struct Incoming {
     body: Bytes,
 }
 
+/// What the token of a request may do with the repository the request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The token reaches the repository (or the request addresses none: it is handled, and
+    /// answered 404, as before there were several repositories).
+    Granted,
+    /// No hosted repository accepts the token: 401 "Bad credentials".
+    BadCredentials,
+    /// The token is good, but for other repositories only: 404, as GitHub answers about a
+    /// repository the token cannot see (it does not tell that the repository exists).
+    Hidden,
+}
+
 async fn handle(
-    AxumState(shared): AxumState<Arc<Shared>>,
+    AxumState(hosts): AxumState<Arc<Hosts>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     // A simulated network and server delay, before anything is handled; it does not hold
-    // the state lock, so concurrent requests wait side by side as they would on GitHub.
-    let latency = shared.latency_nanos.load(std::sync::atomic::Ordering::Relaxed);
+    // any state lock, so concurrent requests wait side by side as they would on GitHub.
+    let latency = hosts.latency_nanos.load(Ordering::Relaxed);
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_nanos(latency)).await;
     }
@@ -68,10 +83,10 @@ async fn handle(
         body,
     };
     // Git runs as subprocesses: keep that off the async workers.
-    let worker = shared.clone();
-    let (reply, after) = tokio::task::spawn_blocking(move || serve(&worker, req)).await.unwrap_or_else(|_| {
-        (Reply::error(500, "github-standin panicked", "https://docs.github.com/rest"), After::Answer)
-    });
+    let worker = hosts.clone();
+    let Ok((reply, after, shared)) = tokio::task::spawn_blocking(move || dispatch(&worker, req)).await else {
+        return into_response(Reply::error(500, "github-standin panicked", "https://docs.github.com/rest"));
+    };
     match after {
         After::Answer => {}
         After::Delay(delay) => tokio::time::sleep(delay).await,
@@ -85,20 +100,59 @@ async fn handle(
     into_response(reply)
 }
 
-/// Handles one request under the state lock, then logs it and adds the common headers.
-pub(crate) fn serve(shared: &Shared, req: Incoming) -> (Reply, After) {
+/// Finds the repository a request addresses and decides what its token may do there, then
+/// serves it in that repository. A request that addresses no hosted repository (another
+/// path, or a repository the server does not host) is served in, and logged by, the
+/// primary repository, which answers 404 (or 401 to an unknown token), as before there
+/// were several.
+fn dispatch(hosts: &Hosts, req: Incoming) -> (Reply, After, Arc<Shared>) {
+    let token = bearer_token(req.authorization.as_deref());
+    let known = token.is_some_and(|t| hosts.all().iter().any(|s| s.accepts(t)));
+    let (shared, access) = match addressed(hosts, &req.path) {
+        Some(shared) => {
+            let access = match token {
+                _ if !known => Access::BadCredentials,
+                Some(t) if shared.accepts(t) => Access::Granted,
+                _ => Access::Hidden,
+            };
+            (shared, access)
+        }
+        None => (hosts.primary(), if known { Access::Granted } else { Access::BadCredentials }),
+    };
+    let (reply, after) = serve(&shared, req, access);
+    (reply, after, shared)
+}
+
+/// The hosted repository a path names, by `/repos/{owner}/{repo}` or `/repositories/{id}`.
+fn addressed(hosts: &Hosts, path: &str) -> Option<Arc<Shared>> {
+    let segs = decoded_segments(path);
+    match segs.as_slice() {
+        [repos, o, r, ..] if repos == "repos" => hosts.by_name(o, r),
+        [repositories, id, ..] if repositories == "repositories" => hosts.by_id(id),
+        _ => None,
+    }
+}
+
+/// Handles one request under the lock of its repository's state, then logs it there and
+/// adds the common headers.
+///
+/// A request refused for its token (401, or 404 for a repository the token cannot see) is
+/// logged like any other but neither counted against the rate limit nor given to the
+/// queued faults.
+fn serve(shared: &Shared, req: Incoming, access: Access) -> (Reply, After) {
     let mut state = shared.lock();
     let now = chrono::Utc::now().timestamp();
     state.rate.roll(now);
-    let (mut reply, after) = if !authorized(shared, req.authorization.as_deref()) {
-        (Reply::bad_credentials(), After::Answer)
-    } else if state.rate.remaining() == 0 {
+    let (mut reply, after) = match access {
+        Access::BadCredentials => (Reply::bad_credentials(), After::Answer),
+        Access::Hidden => (repository_not_found(&req.method, &decoded_segments(&req.path)), After::Answer),
         // The primary limit is used up: refused before anything is handled, and not
         // counted (GitHub answers 403 or 429; 403 is what a token sees).
-        (primary_limit_refusal(), After::Answer)
-    } else {
-        state.rate.used += 1;
-        answer(shared, &mut state, &req)
+        Access::Granted if state.rate.remaining() == 0 => (primary_limit_refusal(), After::Answer),
+        Access::Granted => {
+            state.rate.used += 1;
+            answer(shared, &mut state, &req)
+        }
     };
     let common = [
         ("x-ratelimit-limit", state.rate.limit.to_string()),
@@ -124,6 +178,60 @@ pub(crate) fn serve(shared: &Shared, req: Incoming) -> (Reply, After) {
     (reply, after)
 }
 
+/// The path's segments, percent-decoded.
+fn decoded_segments(path: &str) -> Vec<String> {
+    path.split('/').filter(|s| !s.is_empty()).map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect()
+}
+
+/// GitHub's 404 for a repository that does not exist or that the token cannot see (GitHub
+/// does not tell them apart): "Not Found", with the documentation of the operation asked
+/// for, e.g. `{"message": "Not Found", "documentation_url":
+/// "https://docs.github.com/rest/repos/repos#get-a-repository", "status": "404"}`.
+/// `segs` is the whole decoded path.
+fn repository_not_found(method: &str, segs: &[String]) -> Reply {
+    let rest: Vec<&str> = match segs.first().map(String::as_str) {
+        Some("repos") => segs.iter().skip(3).map(String::as_str).collect(),
+        Some("repositories") => segs.iter().skip(2).map(String::as_str).collect(),
+        _ => return Reply::not_found(),
+    };
+    Reply::error(404, "Not Found", operation_doc(method, &rest))
+}
+
+/// The documentation page of an operation on a repository, as GitHub names it in errors;
+/// `rest` are the segments after the repository.
+fn operation_doc(method: &str, rest: &[&str]) -> &'static str {
+    match (method, rest) {
+        ("GET", []) => "https://docs.github.com/rest/repos/repos#get-a-repository",
+        ("GET", ["milestones"]) => "https://docs.github.com/rest/issues/milestones#list-milestones",
+        ("POST", ["milestones"]) => "https://docs.github.com/rest/issues/milestones#create-a-milestone",
+        ("GET", ["milestones", _]) => "https://docs.github.com/rest/issues/milestones#get-a-milestone",
+        ("PATCH", ["milestones", _]) => "https://docs.github.com/rest/issues/milestones#update-a-milestone",
+        ("DELETE", ["milestones", _]) => "https://docs.github.com/rest/issues/milestones#delete-a-milestone",
+        ("GET", ["issues", _, "comments"]) => "https://docs.github.com/rest/issues/comments#list-issue-comments",
+        ("POST", ["issues", _, "comments"]) => "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+        ("PATCH", ["issues", "comments", _]) => "https://docs.github.com/rest/issues/comments#update-an-issue-comment",
+        ("GET", ["pulls"]) => "https://docs.github.com/rest/pulls/pulls#list-pull-requests",
+        ("POST", ["pulls"]) => "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+        ("GET", ["pulls", _]) => "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+        ("PATCH", ["pulls", _]) => "https://docs.github.com/rest/pulls/pulls#update-a-pull-request",
+        ("GET", ["git", "ref", ..]) => "https://docs.github.com/rest/git/refs#get-a-reference",
+        ("GET", ["git", "matching-refs", ..]) => "https://docs.github.com/rest/git/refs#list-matching-references",
+        ("POST", ["git", "refs"]) => "https://docs.github.com/rest/git/refs#create-a-reference",
+        ("PATCH", ["git", "refs", ..]) => "https://docs.github.com/rest/git/refs#update-a-reference",
+        ("DELETE", ["git", "refs", ..]) => "https://docs.github.com/rest/git/refs#delete-a-reference",
+        ("GET", ["git", "commits", _]) => "https://docs.github.com/rest/git/commits#get-a-commit-object",
+        ("POST", ["git", "commits"]) => "https://docs.github.com/rest/git/commits#create-a-commit",
+        ("GET", ["git", "trees", _]) => "https://docs.github.com/rest/git/trees#get-a-tree",
+        ("POST", ["git", "trees"]) => "https://docs.github.com/rest/git/trees#create-a-tree",
+        ("GET", ["git", "blobs", _]) => "https://docs.github.com/rest/git/blobs#get-a-blob",
+        ("POST", ["git", "blobs"]) => "https://docs.github.com/rest/git/blobs#create-a-blob",
+        ("GET", ["compare", ..]) => "https://docs.github.com/rest/commits/commits#compare-two-commits",
+        ("GET", ["commits"]) => "https://docs.github.com/rest/commits/commits#list-commits",
+        ("GET", ["contents", ..]) => "https://docs.github.com/rest/repos/contents#get-repository-content",
+        _ => "https://docs.github.com/rest",
+    }
+}
+
 /// GitHub's answer once the primary rate limit is used up.
 fn primary_limit_refusal() -> Reply {
     Reply::error(
@@ -133,12 +241,10 @@ fn primary_limit_refusal() -> Reply {
     )
 }
 
-fn authorized(shared: &Shared, authorization: Option<&str>) -> bool {
-    let Some((scheme, token)) = authorization.and_then(|a| a.trim().split_once(' ')) else {
-        return false;
-    };
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
-        && token.trim() == shared.config.token
+/// The token of an `Authorization: Bearer <token>` (or `token <token>`) header.
+fn bearer_token(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, token) = authorization?.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token")).then(|| token.trim())
 }
 
 fn is_write(method: &str) -> bool {
@@ -206,18 +312,9 @@ fn answer(shared: &Shared, state: &mut State, req: &Incoming) -> (Reply, After) 
 
 /// The path segments after the repository prefix, decoded; `None` for another repository.
 fn repo_segments(shared: &Shared, path: &str) -> Option<Vec<String>> {
-    let segs: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let cfg = &shared.config;
+    let segs = decoded_segments(path);
     match segs.as_slice() {
-        [repos, o, r, ..]
-            if repos == "repos" && o.eq_ignore_ascii_case(&cfg.owner) && r.eq_ignore_ascii_case(&cfg.repo) =>
-        {
-            Some(segs[3..].to_vec())
-        }
+        [repos, o, r, ..] if repos == "repos" && shared.is_named(o, r) => Some(segs[3..].to_vec()),
         [repositories, id, ..] if repositories == "repositories" && *id == shared.repo_id.to_string() => {
             Some(segs[2..].to_vec())
         }
@@ -234,7 +331,8 @@ fn json_body(req: &Incoming) -> Result<Value, Reply> {
 
 fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
     let Some(segs) = repo_segments(shared, &req.path) else {
-        return Reply::not_found();
+        // A repository this server does not host.
+        return repository_not_found(&req.method, &decoded_segments(&req.path));
     };
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let query = req.query.as_deref();

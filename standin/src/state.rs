@@ -5,8 +5,8 @@
 //! sees half a request.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,40 +15,123 @@ use crate::faults::{ChaosState, Protection};
 use crate::git::Git;
 use crate::{CommentRecord, Config, Fault, IssueKind, MilestoneRecord, RequestRecord, Trigger};
 
-/// The numeric id GitHub would give the repository; it only shows in `/repositories/{id}`
-/// pagination links and the repository object.
+/// The numeric id GitHub would give the first (primary) repository; it only shows in
+/// `/repositories/{id}` pagination links and the repository object. Further repositories
+/// get the ids that follow ([`Hosts::add`]).
 pub(crate) const REPOSITORY_ID: u64 = 700_100_200;
 
+/// Everything the server hosts: the repositories, and what is server-wide.
+pub(crate) struct Hosts {
+    pub api_url: String,
+    /// Delay before each request is handled, in nanoseconds ([`crate::StandIn::set_latency`]).
+    pub latency_nanos: std::sync::atomic::AtomicU64,
+    /// The hosted repositories, the primary first. Only ever grows.
+    repos: std::sync::RwLock<Vec<Arc<Shared>>>,
+}
+
+impl Hosts {
+    pub(crate) fn new(api_url: String) -> Hosts {
+        Hosts { api_url, latency_nanos: Default::default(), repos: Default::default() }
+    }
+
+    /// Hosts another repository, with the next repository id. Panics when `owner/repo` is
+    /// already hosted.
+    pub(crate) fn add(&self, config: Config) -> Arc<Shared> {
+        let mut repos = self.repos.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(taken) = repos.iter().find(|s| s.is_named(&config.owner, &config.repo)) {
+            panic!("github-standin: {} is already hosted", taken.full_name());
+        }
+        let id = REPOSITORY_ID + repos.len() as u64;
+        let shared = Arc::new(Shared::new(config, self.api_url.clone(), id));
+        repos.push(shared.clone());
+        shared
+    }
+
+    /// All hosted repositories, the primary first.
+    pub(crate) fn all(&self) -> Vec<Arc<Shared>> {
+        self.repos.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The first repository hosted.
+    pub(crate) fn primary(&self) -> Arc<Shared> {
+        self.repos.read().unwrap_or_else(|p| p.into_inner())[0].clone()
+    }
+
+    /// The hosted repository `owner/repo` (case-insensitive, as GitHub's routes are).
+    pub(crate) fn by_name(&self, owner: &str, repo: &str) -> Option<Arc<Shared>> {
+        self.repos.read().unwrap_or_else(|p| p.into_inner()).iter().find(|s| s.is_named(owner, repo)).cloned()
+    }
+
+    /// The hosted repository with numeric id `id` (as written in a path segment).
+    pub(crate) fn by_id(&self, id: &str) -> Option<Arc<Shared>> {
+        self.repos.read().unwrap_or_else(|p| p.into_inner()).iter().find(|s| s.repo_id.to_string() == id).cloned()
+    }
+}
+
+/// One hosted repository: its configuration, git database and state.
 pub(crate) struct Shared {
     pub config: Config,
     pub api_url: String,
     pub repo_id: u64,
     pub git: Git,
-    /// Delay before each request is handled, in nanoseconds ([`crate::StandIn::set_latency`]).
-    pub latency_nanos: AtomicU64,
-    /// True while an answer is held back ([`crate::StandIn::hold_after_write`]).
+    /// True while an answer is held back ([`crate::Repository::hold_after_write`]).
     pub held: AtomicBool,
-    /// Lets a held answer go ([`crate::StandIn::release_hold`]).
+    /// Lets a held answer go ([`crate::Repository::release_hold`]).
     pub release: tokio::sync::Notify,
+    /// The repository is a fork ([`crate::Repository::set_fork`]).
+    fork: AtomicBool,
+    /// The tokens that reach this repository: `config.token` and those of
+    /// [`crate::Repository::allow_token`]. Not under the state lock, so that deciding who
+    /// may see a repository never waits for another repository's request.
+    tokens: Mutex<Vec<String>>,
     state: Mutex<State>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, api_url: String) -> Shared {
+    pub(crate) fn new(config: Config, api_url: String, repo_id: u64) -> Shared {
         Shared {
             git: Git::new(config.git_dir.clone()),
+            tokens: Mutex::new(vec![config.token.clone()]),
             config,
             api_url,
-            repo_id: REPOSITORY_ID,
-            latency_nanos: AtomicU64::new(0),
+            repo_id,
             held: AtomicBool::new(false),
             release: tokio::sync::Notify::new(),
+            fork: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         crate::lock_ignoring_poison(&self.state)
+    }
+
+    pub(crate) fn is_named(&self, owner: &str, repo: &str) -> bool {
+        owner.eq_ignore_ascii_case(&self.config.owner) && repo.eq_ignore_ascii_case(&self.config.repo)
+    }
+
+    /// `owner/repo`, as configured.
+    pub(crate) fn full_name(&self) -> String {
+        format!("{}/{}", self.config.owner, self.config.repo)
+    }
+
+    pub(crate) fn accepts(&self, token: &str) -> bool {
+        crate::lock_ignoring_poison(&self.tokens).iter().any(|t| t == token)
+    }
+
+    pub(crate) fn allow_token(&self, token: &str) {
+        let mut tokens = crate::lock_ignoring_poison(&self.tokens);
+        if !tokens.iter().any(|t| t == token) {
+            tokens.push(token.to_string());
+        }
+    }
+
+    pub(crate) fn is_fork(&self) -> bool {
+        self.fork.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_fork(&self, fork: bool) {
+        self.fork.store(fork, Ordering::Relaxed);
     }
 
     pub(crate) fn html_url(&self) -> String {

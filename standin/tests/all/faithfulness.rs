@@ -413,3 +413,33 @@ fn pull_request_answers_match_openapi_schemas() {
     assert_matches_schema("POST /repos/{owner}/{repo}/pulls 403", &refused.body);
     assert_eq!(refused.body["message"], "GitHub Actions is not permitted to create or approve pull requests.");
 }
+
+/// A second repository on the server: its object as a fork, and GitHub's 404 for a
+/// repository the token cannot see or the server does not host.
+#[test]
+fn other_repositories_answers_match_openapi_schemas() {
+    let env = start();
+    let other = env.host("someone", "fork", "ghs_other");
+    other.set_fork(true);
+    let url = env.url("/repos/someone/fork");
+    let fork = crate::common::send_with_auth(&url, "GET", None, Some("Bearer ghs_other"));
+    assert_eq!(fork.status, 200);
+    assert_eq!(fork.body["fork"], json!(true));
+    assert_matches_schema("GET /repos/{owner}/{repo} 200", &fork.body);
+    // `parent` and `source` are repositories too, with every field a strict client reads.
+    let _: octocrab::models::Repository = serde_json::from_value(fork.body.clone()).unwrap();
+    let _: octocrab::models::Repository = serde_json::from_value(fork.body["parent"].clone()).unwrap();
+
+    let hidden = env.get("/repos/someone/fork");
+    assert_eq!(hidden.status, 404);
+    assert_matches_schema("GET /repos/{owner}/{repo} 404", &hidden.body);
+    let absent = env.get("/repos/someone/nowhere");
+    assert_eq!(absent.status, 404);
+    assert_matches_schema("GET /repos/{owner}/{repo} 404", &absent.body);
+    // Every key the schema knows of a plain error, as GitHub's 404 carries them (no `url`).
+    let all = fixture("openapi-responses.json");
+    let known = all["GET /repos/{owner}/{repo} 404"]["schema"]["properties"].as_object().unwrap();
+    for key in hidden.body.as_object().unwrap().keys() {
+        assert!(known.contains_key(key), "{key} is not in GitHub's schema");
+    }
+}

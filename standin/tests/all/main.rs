@@ -1,5 +1,6 @@
 //! The stand-in's tests, one binary: its answers against GitHub's OpenAPI description and
-//! recorded answers (`faithfulness`), each endpoint family, faults, latency and the binary.
+//! recorded answers (`faithfulness`), each endpoint family, faults, latency, several repositories
+//! on one server (`repositories`) and the binary.
 
 mod common;
 
@@ -11,3 +12,4 @@ mod git_database;
 mod issue_comments;
 mod latency;
 mod milestones;
+mod repositories;

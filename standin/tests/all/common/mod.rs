@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use github_standin::{Config, StandIn};
+use github_standin::{Config, Repository, StandIn};
 use serde_json::Value;
 
 pub(crate) const OWNER: &str = "octo-org";
@@ -38,6 +38,20 @@ impl Env {
         self.dir.path().join("repo.git")
     }
 
+    /// Hosts `owner/repo` too, over a new bare repository like the primary's, reached by
+    /// `token`.
+    pub(crate) fn host(&self, owner: &str, repo: &str, token: &str) -> Repository {
+        let git_dir = self.dir.path().join(format!("{owner}-{repo}.git"));
+        init_repo(&git_dir);
+        self.standin.add_repository(Config {
+            owner: owner.into(),
+            repo: repo.into(),
+            token: token.into(),
+            default_branch: "main".into(),
+            git_dir,
+        })
+    }
+
     pub(crate) fn head(&self) -> String {
         git(&self.git_dir(), &["rev-parse", "refs/heads/main"])
     }
@@ -67,11 +81,25 @@ impl Env {
 pub(crate) fn start() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let git_dir = dir.path().join("repo.git");
-    git(dir.path(), &["init", "--bare", "-q", "-b", "main", git_dir.to_str().unwrap()]);
+    init_repo(&git_dir);
+    let standin = StandIn::start(Config {
+        owner: OWNER.into(),
+        repo: REPO.into(),
+        token: TOKEN.into(),
+        default_branch: "main".into(),
+        git_dir: git_dir.clone(),
+    });
+    Env { dir, standin }
+}
+
+/// Makes a bare repository at `git_dir` whose `main` holds one commit with README.md.
+pub(crate) fn init_repo(git_dir: &Path) {
+    let parent = git_dir.parent().unwrap();
+    git(parent, &["init", "--bare", "-q", "-b", "main", git_dir.to_str().unwrap()]);
     let blob = {
         let mut c = Command::new("git")
             .arg("--git-dir")
-            .arg(&git_dir)
+            .arg(git_dir)
             .args(["hash-object", "-w", "--stdin"])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -84,7 +112,7 @@ pub(crate) fn start() -> Env {
     let tree = {
         let mut c = Command::new("git")
             .arg("--git-dir")
-            .arg(&git_dir)
+            .arg(git_dir)
             .arg("mktree")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -94,16 +122,8 @@ pub(crate) fn start() -> Env {
         c.stdin.take().unwrap().write_all(format!("100644 blob {blob}\tREADME.md\n").as_bytes()).unwrap();
         String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap().trim().to_string()
     };
-    let commit = git(&git_dir, &["commit-tree", &tree, "-m", "initial"]);
-    git(&git_dir, &["update-ref", "refs/heads/main", &commit]);
-    let standin = StandIn::start(Config {
-        owner: OWNER.into(),
-        repo: REPO.into(),
-        token: TOKEN.into(),
-        default_branch: "main".into(),
-        git_dir: git_dir.clone(),
-    });
-    Env { dir, standin }
+    let commit = git(git_dir, &["commit-tree", &tree, "-m", "initial"]);
+    git(git_dir, &["update-ref", "refs/heads/main", &commit]);
 }
 
 pub(crate) struct Resp {
