@@ -22,6 +22,7 @@ mod calls;
 mod fixture;
 mod measure;
 mod planning;
+mod repositories;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -113,6 +114,7 @@ fn main() {
     for &n in &args.ns {
         let (scenario_rows, ttfr) = bench_n(&binary, n, &args);
         rows.extend(scenario_rows);
+        rows.extend(repositories::bench(&binary, n, &args));
         first_request.push((n, ttfr));
     }
     let small = World::new(1);
@@ -388,8 +390,14 @@ fn print_report(
         } else {
             "—".to_string()
         };
+        // Not measured in-process (the three-repository scenarios): a dash, not a zero.
+        let (plan_cpu, read) = if r.plan_cpu.is_zero() {
+            ("—".to_string(), "—".to_string())
+        } else {
+            (format!("{:.1} ms", ms(r.plan_cpu)), format!("{:.0} ms", ms(r.read)))
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {:.2} s | {} | {:.2} s | {:.1} ms | {:.0} ms | {:.1} MB |",
+            "| {} | {} | {} | {} | {} | {:.2} s | {} | {:.2} s | {plan_cpu} | {read} | {:.1} MB |",
             r.scenario,
             r.n,
             calls::total(&r.calls),
@@ -398,8 +406,6 @@ fn print_report(
             r.wall.as_secs_f64(),
             paced,
             r.cpu.as_secs_f64(),
-            ms(r.plan_cpu),
-            ms(r.read),
             r.max_rss as f64 / 1e6,
         );
     }
