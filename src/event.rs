@@ -449,6 +449,30 @@ mod tests {
     }
 
     #[test]
+    fn a_repository_dispatch_carries_a_forwarded_milestone_event_or_asks_for_a_reconcile() {
+        const DISPATCH: &str = include_str!("../tests/fixtures/webhooks/repository_dispatch.on-demand-test.1.json");
+        assert!(
+            matches!(parse("repository_dispatch", DISPATCH).unwrap(), Event::Reconcile { ref default_branch, .. } if default_branch.as_deref() == Some("master")),
+            "an empty client_payload: a sync of everything"
+        );
+        let mut dispatch: serde_json::Value = serde_json::from_str(DISPATCH).unwrap();
+        let mut forwarded: serde_json::Value = serde_json::from_str(CLOSED).unwrap();
+        forwarded["repository"] = serde_json::json!({"full_name": "acme/api", "default_branch": "trunk"});
+        dispatch["client_payload"] = forwarded;
+        let Event::Milestone(m) = parse("repository_dispatch", &dispatch.to_string()).unwrap() else { panic!() };
+        assert_eq!(m.repository.as_deref(), Some("acme/api"), "the milestone's repository");
+        assert_eq!(m.default_branch.as_deref(), Some("master"), "the plan's default branch, not the forwarded one's");
+        assert!(m.forwarded);
+        assert_eq!((m.action, m.milestone.state), (MilestoneAction::Closed, MilestoneState::Closed));
+        assert_eq!(repository_fork(&dispatch.to_string()), Some(false));
+        assert_eq!(repository_fork("{}"), None);
+        // A forwarded payload that is not a milestone event's is refused with the reason.
+        dispatch["client_payload"] = serde_json::json!({"action": "closed", "milestone": {"number": "x"}});
+        let e = parse("repository_dispatch", &dispatch.to_string()).unwrap_err();
+        assert!(e.contains("client_payload"), "{e}");
+    }
+
+    #[test]
     fn dispatch_and_milestone() {
         assert!(matches!(parse("workflow_dispatch", DISPATCH).unwrap(), Event::Reconcile { .. }));
         let Event::Milestone(m) = parse("milestone", CLOSED).unwrap() else { panic!() };

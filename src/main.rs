@@ -120,10 +120,7 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
         let elsewhere = if settings.repository.is_empty() || p.config.is_in(&settings.repository) {
             String::new()
         } else {
-            format!(
-                "; it names another repository than the plan's ({}), whose commits keep its files",
-                settings.repository
-            )
+            format!("; its files are committed to {}, the plan's repository", settings.repository)
         };
         let _ = writeln!(out, "project `{}` syncs with {repository} ({token}){elsewhere}", p.slug);
     }

@@ -26,6 +26,19 @@ pub enum TokenFrom {
     UnsetVariable(String),
 }
 
+impl TokenFrom {
+    /// Where the token came from, for the log: "token from `API_PAT`".
+    pub fn describe(&self, terminal: bool) -> String {
+        match self {
+            TokenFrom::Variable(v) => format!("token from `{v}`"),
+            TokenFrom::UnsetVariable(v) => {
+                format!("`{v}` is not set: token from {}", setting_name("github-token", terminal))
+            }
+            TokenFrom::Input => format!("token from {}", setting_name("github-token", terminal)),
+        }
+    }
+}
+
 /// How a run reaches one repository: the plan repository's own client, or one of its own.
 #[derive(Debug)]
 pub enum Reach<'g, G> {

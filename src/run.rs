@@ -182,8 +182,10 @@ async fn run_inner<G: GitHub>(
         };
         let projects = &ws.projects[share.projects.clone()];
         let hints = hints.only(projects);
-        if several {
-            let _ = writeln!(read, "{repository}: {} project(s)", projects.len());
+        if several || settings.terminal {
+            let names: Vec<String> = projects.iter().map(|p| format!("`{}`", p.slug)).collect();
+            let token = share.token.describe(settings.terminal);
+            let _ = writeln!(read, "{repository}: project(s) {} ({token})", names.join(", "));
         }
         match read_milestones(settings, share.gh.get(), projects, &repository, trigger, hints, &mut read, &mut notes)
             .await
@@ -316,6 +318,9 @@ async fn keep_reachable_by_trigger<G: GitHub>(
     let own = |r: &str| r.eq_ignore_ascii_case(&settings.repository);
     if let Trigger::Milestone(m) = trigger {
         let from = m.repository.clone().unwrap_or_else(|| settings.repository.clone());
+        if m.forwarded {
+            let _ = writeln!(out, "milestone #{} of {from}, forwarded by repository_dispatch", m.milestone.number);
+        }
         let before = groups.len();
         groups.retain(|(r, _)| r.eq_ignore_ascii_case(&from));
         if groups.is_empty() && before > 0 {

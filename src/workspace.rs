@@ -255,7 +255,7 @@ pub fn read(workspace: &Path, root: &str, only: Option<&str>, terminal: bool) ->
             }
         };
         if !config.enable_sync {
-            tracing::info!("project {slug}: sync not enabled; skipped");
+            tracing::debug!("project {slug}: sync not enabled; skipped");
             let why =
                 format!("sync is not enabled: set `enable_sync = true` under `[github_integration]` in {config_path}");
             out.skipped.push(Skipped { slug, why });
