@@ -110,7 +110,13 @@ pub(crate) fn bench(binary: &Path, n: usize, args: &Args) -> Vec<Row> {
     // First import: every project's milestones made in its repository, one commit.
     let bound = plus(
         sizes.iter().fold(Calls::new(), |c, &m| {
-            plus(c, Calls::from([(calls::Endpoint::ListMilestones, calls::pages(0)), (calls::Endpoint::CreateMilestone, m as u64)]))
+            plus(
+                c,
+                Calls::from([
+                    (calls::Endpoint::ListMilestones, calls::pages(0)),
+                    (calls::Endpoint::CreateMilestone, m as u64),
+                ]),
+            )
         }),
         calls::commit(n),
     );
@@ -140,8 +146,7 @@ pub(crate) fn bench(binary: &Path, n: usize, args: &Args) -> Vec<Row> {
     let number = web.milestones()[0].number;
     let old = web.milestones()[0].title.clone();
     web.edit_milestone(number, |m| m.title = format!("{} (renamed on GitHub)", m.title));
-    let milestone =
-        web.milestones_json().as_array().unwrap().iter().find(|m| m["number"] == number).cloned().unwrap();
+    let milestone = web.milestones_json().as_array().unwrap().iter().find(|m| m["number"] == number).cloned().unwrap();
     let payload = serde_json::json!({
         "action": "milestone",
         "branch": "main",
@@ -155,7 +160,13 @@ pub(crate) fn bench(binary: &Path, n: usize, args: &Args) -> Vec<Row> {
     })
     .to_string();
     let bound = calls::event_with_change(sizes[2]);
-    rows.push(three.run(binary, "3 repositories: forwarded milestone event (title edited)", "repository_dispatch", &payload, bound));
+    rows.push(three.run(
+        binary,
+        "3 repositories: forwarded milestone event (title edited)",
+        "repository_dispatch",
+        &payload,
+        bound,
+    ));
     world.pull();
     rows
 }
