@@ -134,12 +134,8 @@ pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p
             out.applied.push(Applied { index: i, result: Err(e) });
             continue;
         };
-        let same_repository = |c: &&Change| c.repository.eq_ignore_ascii_case(&change.repository);
-        let rest: Vec<Change> =
-            if several { plan.changes[i..].iter().filter(same_repository).cloned().collect() } else { Vec::new() };
-        let rest = if several { &rest[..] } else { &plan.changes[i..] };
         let only = several.then_some(change.repository.as_str());
-        if let Err(reason) = budget::make_room(gh, rest).await {
+        if let Err(reason) = budget::make_room(gh, &plan.changes[i..], only).await {
             stop(&mut out, reason, plan, i, only);
             if !several {
                 break;

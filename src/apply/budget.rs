@@ -41,15 +41,18 @@ pub(super) enum Room {
     Stop(String),
 }
 
-/// Decides whether the run can go on with `rest`, given the last reported `rate`.
-pub(super) fn room(rate: Option<RateLimit>, rest: &[Change], now: chrono::DateTime<Utc>) -> Room {
+/// Decides whether the run can go on with `rest`, given the last reported `rate`: of `rest`,
+/// only the changes in repository `only` when given (the token of one repository's client
+/// is not spent on another's changes).
+pub(super) fn room(rate: Option<RateLimit>, rest: &[Change], only: Option<&str>, now: chrono::DateTime<Utc>) -> Room {
     let (Some(rate), Some(next)) = (rate, rest.first()) else { return Room::Enough };
+    let theirs = |c: &&Change| only.is_none_or(|r| c.repository.eq_ignore_ascii_case(r));
     let next_cost = cost(next);
     // A window that has reset since the last answer is fresh again.
     if next_cost == 0 || rate.remaining >= next_cost + COMMIT_RESERVE || rate.reset <= now {
         return Room::Enough;
     }
-    let needed: u64 = rest.iter().map(cost).sum::<u64>() + COMMIT_RESERVE;
+    let needed: u64 = rest.iter().filter(theirs).map(cost).sum::<u64>() + COMMIT_RESERVE;
     let wait = Duration::from_millis((rate.reset - now).num_milliseconds().max(0) as u64 + 1000);
     if wait <= MAX_WAIT && needed <= rate.limit {
         return Room::Wait(wait);
@@ -59,13 +62,13 @@ pub(super) fn room(rate: Option<RateLimit>, rest: &[Change], now: chrono::DateTi
         rate.remaining,
         rate.limit,
         rate.reset.format("%H:%M:%S"),
-        rest.len()
+        rest.iter().filter(theirs).count()
     ))
 }
 
 /// Waits when [`room`] says so; `Err` with the reason when the run must stop.
-pub(super) async fn make_room<G: GitHub>(gh: &G, rest: &[Change]) -> Result<(), String> {
-    match room(gh.rate_limit(), rest, Utc::now()) {
+pub(super) async fn make_room<G: GitHub>(gh: &G, rest: &[Change], only: Option<&str>) -> Result<(), String> {
+    match room(gh.rate_limit(), rest, only, Utc::now()) {
         Room::Enough => Ok(()),
         Room::Wait(wait) => {
             let rate = gh.rate_limit();
@@ -73,7 +76,7 @@ pub(super) async fn make_room<G: GitHub>(gh: &G, rest: &[Change]) -> Result<(), 
                 "{} API request(s) left until the rate limit resets; waiting {} s for it, then going on with {} change(s)",
                 rate.map_or(0, |r| r.remaining),
                 wait.as_secs_f32().ceil(),
-                rest.len()
+                rest.iter().filter(|c| only.is_none_or(|r| c.repository.eq_ignore_ascii_case(r))).count()
             );
             tokio::time::sleep(wait).await;
             Ok(())
@@ -124,18 +127,18 @@ mod tests {
     fn enough_left_goes_on_a_near_reset_waits_a_far_one_stops() {
         let now = Utc::now();
         let rest = vec![create(), create(), create()];
-        assert_eq!(room(None, &rest, now), Room::Enough, "nothing known yet");
-        assert_eq!(room(rate(5000, 100, 3000, now), &rest, now), Room::Enough);
-        assert_eq!(room(rate(5000, 5, 10, now), &rest, now), Room::Wait(Duration::from_secs(11)));
-        match room(rate(5000, 5, 3000, now), &rest, now) {
+        assert_eq!(room(None, &rest, None, now), Room::Enough, "nothing known yet");
+        assert_eq!(room(rate(5000, 100, 3000, now), &rest, None, now), Room::Enough);
+        assert_eq!(room(rate(5000, 5, 10, now), &rest, None, now), Room::Wait(Duration::from_secs(11)));
+        match room(rate(5000, 5, 3000, now), &rest, None, now) {
             Room::Stop(reason) => assert!(reason.contains("5 of 5000") && reason.contains("3 change(s)"), "{reason}"),
             other => panic!("{other:?}"),
         }
         // A run too big for a whole window does not wait for one.
-        assert!(matches!(room(rate(5, 1, 10, now), &rest, now), Room::Stop(_)));
-        assert_eq!(room(rate(5000, 0, -1, now), &rest, now), Room::Enough, "the window has reset meanwhile");
+        assert!(matches!(room(rate(5, 1, 10, now), &rest, None, now), Room::Stop(_)));
+        assert_eq!(room(rate(5000, 0, -1, now), &rest, None, now), Room::Enough, "the window has reset meanwhile");
         // Changes that send nothing need no room.
         let nothing = change(Action::Update { number: 1, html_url: String::new(), patch: MilestonePatch::default() });
-        assert_eq!(room(rate(5000, 0, 3000, now), &[nothing], now), Room::Enough);
+        assert_eq!(room(rate(5000, 0, 3000, now), &[nothing], None, now), Room::Enough);
     }
 }

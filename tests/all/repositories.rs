@@ -347,3 +347,32 @@ fn a_link_into_another_repository_is_refused() {
 fn milestone_json(repository: &Repository, number: u64) -> serde_json::Value {
     repository.milestones_json().as_array().unwrap().iter().find(|m| m["number"] == number).cloned().unwrap()
 }
+
+/// A token that can read a project's repository but not write its milestones (403) stops
+/// that repository's changes only, with one error; the other repositories' changes are made
+/// and the plan's commit carries their links.
+#[test]
+fn a_missing_permission_in_one_repository_stops_only_its_changes() {
+    let plan = Plan::new(true);
+    plan.api.set_read_only(true);
+    let more = epic_in("api", "EPIC-002", "Logout");
+    let payload = plan.push_three();
+    let payload2 = plan.push(&[(".ruru/projects/api/epics/EPIC-002_logout.md", Some(&more))], "a second api epic");
+    let _ = payload;
+    let run = plan.run("push", &payload2);
+    assert_eq!(run.code(), 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(plan.api.milestones().len(), 0);
+    assert_eq!((plan.repo.standin.milestones().len(), plan.web.milestones().len()), (1, 1));
+    assert!(link(&plan.at_head(WEB).unwrap()).is_some() && link(&plan.at_head(DEMO).unwrap()).is_some());
+    assert_eq!(link(&plan.at_head(API).unwrap()), None);
+    let posts = plan.api.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 1, "the first refusal stops acme/api: its second create is not sent");
+    let errors: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("the run stopped for acme/api") && errors[0].contains("other repositories went on"),
+        "{}",
+        errors[0]
+    );
+    assert!(run.summary.contains("not attempted"), "{}", run.summary);
+}
