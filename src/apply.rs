@@ -153,7 +153,7 @@ pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p
             // An error every later change would meet too (a missing permission, the rate
             // limit) stops the run and is reported once, for the run, by `stop`: not here, at
             // a file that has nothing wrong.
-            Err(e) if stops_the_run(e).is_some() => {
+            Err(e) if stops_the_run(e, None).is_some() => {
                 tracing::error!("{}: {} failed: {e}", change.artifact_id, describe(change));
             }
             Err(e) => {
@@ -165,7 +165,8 @@ pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p
                 ));
             }
         }
-        let stops = result.as_ref().err().and_then(stops_the_run);
+        let elsewhere = clients.is_other(&change.repository).then_some(change.repository.as_str());
+        let stops = result.as_ref().err().and_then(|e| stops_the_run(e, elsewhere));
         out.applied.push(Applied { index: i, result: result.map_err(|e| e.to_string()) });
         if let Some(reason) = stops {
             stop(&mut out, reason, plan, i + 1, only);
@@ -246,9 +247,18 @@ pub async fn apply_files<G: GitHub>(
 }
 
 /// An error after which every later change would fail the same way: the run stops there.
-fn stops_the_run(error: &GitHubError) -> Option<String> {
+///
+/// In `elsewhere`, a repository other than the plan's, a missing permission is the token's
+/// there: the workflow's `permissions:` cannot grant it.
+fn stops_the_run(error: &GitHubError, elsewhere: Option<&str>) -> Option<String> {
     match error {
         GitHubError::RateLimited { .. } => Some(error.to_string()),
+        GitHubError::Permission { permission, method, path, message } if let Some(repository) = elsewhere => {
+            Some(format!(
+                "GitHub refused {method} {path}: {message}. The token that reaches {repository} lacks \"{}\" there: give it to the GitHub App on {repository}, or to the token in the project's `pat_env_var_name` (a workflow's `permissions:` cover only its own repository). Every other change in {repository} would be refused the same way",
+                permission.token_permission()
+            ))
+        }
         GitHubError::Permission { .. } => Some(format!("{error}. Every other change would be refused the same way")),
         _ => None,
     }

@@ -267,18 +267,27 @@ pub trait GitHub {
 #[derive(Debug)]
 pub struct Clients<'a, G> {
     plan: &'a G,
+    /// `owner/name` of the plan's repository, when the run reaches others too.
+    plan_repository: Option<String>,
     by_repository: Vec<(String, &'a G)>,
 }
 
 impl<'a, G> Clients<'a, G> {
     /// One client for everything: a run whose projects all name the plan's repository.
     pub fn one(gh: &'a G) -> Self {
-        Clients { plan: gh, by_repository: Vec::new() }
+        Clients { plan: gh, plan_repository: None, by_repository: Vec::new() }
     }
 
-    /// `plan` for the plan repository, and a client for each `owner/name` in `others`.
-    pub fn new(plan: &'a G, others: Vec<(String, &'a G)>) -> Self {
-        Clients { plan, by_repository: others }
+    /// `plan` for the plan repository (`plan_repository`), and a client for each
+    /// `owner/name` in `others`.
+    pub fn new(plan: &'a G, plan_repository: &str, others: Vec<(String, &'a G)>) -> Self {
+        Clients { plan, plan_repository: Some(plan_repository.to_string()), by_repository: others }
+    }
+
+    /// Whether `repository` is another than the plan's: a workflow's `permissions:` do not
+    /// reach it, only its token's own.
+    pub fn is_other(&self, repository: &str) -> bool {
+        self.plan_repository.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case(repository))
     }
 
     /// The plan repository's client.

@@ -295,7 +295,7 @@ async fn run_inner<G: GitHub>(
     let shares: Vec<Share<'_, G>> = parts.into_iter().map(|p| p.share).collect();
     free_artifacts(&mut ws);
     let others: Vec<(String, &G)> = shares.iter().map(|s| (s.repository.clone(), s.gh.get())).collect();
-    let clients = if several { Clients::new(gh, others) } else { Clients::one(gh) };
+    let clients = if several { Clients::new(gh, &settings.repository, others) } else { Clients::one(gh) };
     let at = Commits { planned_on: planned_on.as_deref(), known_head: known_head.as_deref() };
     let shown = Shown { bars: &bars, everything: matches!(trigger, Trigger::Reconcile) };
     apply_and_report(settings, &clients, out, &ws, plan, &branch, at, notes, shown).await

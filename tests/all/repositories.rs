@@ -370,7 +370,10 @@ fn a_missing_permission_in_one_repository_stops_only_its_changes() {
     let errors: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
-        errors[0].contains("the run stopped for acme/api") && errors[0].contains("other repositories went on"),
+        errors[0].contains("the run stopped for acme/api")
+            && errors[0].contains("other repositories went on")
+            && errors[0].contains("lacks \"Issues: Read and write\" there")
+            && !errors[0].contains("under `permissions:`"),
         "{}",
         errors[0]
     );
