@@ -203,6 +203,11 @@ pub async fn apply_files<G: GitHub>(
         CommitMode::PullRequest => None,
         CommitMode::Branch => match commit(gh, target, &mut files).await {
             Ok((sha, changed, skipped)) => {
+                for (ours, number, theirs) in &files.imported_meanwhile {
+                    out.diagnostics.push(Diagnostic::notice(format!(
+                        "milestone #{number} was imported by another run at the same time, as {theirs}: {ours} was not written, and the milestone keeps that file's marker"
+                    )));
+                }
                 mark_imports(clients, &files, out).await;
                 record_after_commit(clients, &files, &changed, out).await;
                 out.commit_sha = sha;
@@ -306,6 +311,9 @@ pub struct FileWork<'p> {
     after_commit: Vec<(&'p str, u64, &'p MilestonePatch, &'p str)>,
     /// The commit message's lines, one per change, the first [`MESSAGE_LINES_MAX`] of them.
     lines: Vec<String>,
+    /// New files dropped because a file the branch gained meanwhile links their milestone
+    /// (another run imported it): (our path, milestone, the file that links it).
+    imported_meanwhile: Vec<(String, u64, String)>,
     ids: Vec<&'p str>,
 }
 
@@ -610,8 +618,10 @@ async fn build_tree<G: GitHub>(
             tree.add(gh, target, TreeFile { path: path.to_string(), content }).await?;
         }
     }
-    // New files that the branch gained meanwhile took the IDs of: numbered again above them.
+    // A milestone that a file the branch gained meanwhile links was imported by another run:
+    // not imported twice. The other new files are numbered again above the IDs it took.
     if let Some(moved) = &moved {
+        drop_imported_meanwhile(gh, &head, work, moved).await?;
         renumber(&mut work.new_files, moved);
     }
     for file in work.new_files.iter_mut() {
@@ -799,6 +809,50 @@ async fn record_after_commit<G: GitHub>(
             ));
         }
     }
+}
+
+/// Drops the new artifact files whose milestone a file among `moved` (the paths the branch
+/// changed since the plan was made) links at `head`: another run, started at the same time,
+/// imported that milestone first. Only the moved files of the new files' folders are read,
+/// one request each, and only when the branch moved under the run. A dropped file is not
+/// written, so its milestone's marker is not sent either: the marker the other run gave it
+/// stays.
+async fn drop_imported_meanwhile<G: GitHub>(
+    gh: &G,
+    head: &str,
+    work: &mut FileWork<'_>,
+    moved: &std::collections::BTreeSet<String>,
+) -> anyhow::Result<()> {
+    if work.new_files.is_empty() {
+        return Ok(());
+    }
+    let folder = |path: &str| path.rsplit_once('/').map(|(f, _)| f.to_string()).unwrap_or_default();
+    let folders: std::collections::BTreeSet<String> = work.new_files.iter().map(|f| folder(&f.path)).collect();
+    let mut links: Vec<(String, String)> = Vec::new();
+    for path in moved.iter().filter(|p| p.ends_with(".md") && folders.contains(&folder(p))) {
+        let Some(bytes) = gh.file_at(head, path).await.with_context(|| format!("reading {path} at the head"))? else {
+            continue;
+        };
+        if let Ok(a) = artifact::parse(path, &bytes)
+            && let Some(link) = a.link
+        {
+            links.push((link, path.clone()));
+        }
+    }
+    let mut dropped = Vec::new();
+    work.new_files.retain(|f| {
+        let theirs = links.iter().find(|(link, _)| crate::link::milestone_number(link, f.repository) == Some(f.number));
+        match theirs {
+            Some((_, path)) => {
+                tracing::warn!("milestone #{} was imported meanwhile as {path}; {} is not written", f.number, f.path);
+                dropped.push((f.path.clone(), f.number, path.clone()));
+                false
+            }
+            None => true,
+        }
+    });
+    work.imported_meanwhile.extend(dropped);
+    Ok(())
 }
 
 /// Numbers new artifact files again where the branch gained files since the plan was made
