@@ -6,6 +6,10 @@
 //! other byte (comments, key order, line endings, a missing final newline) as it was.
 
 mod body;
+
+/// Which fenced code block a walk through Markdown lines is in (the Description section's
+/// rules; the marker lines of a milestone description are read by them too).
+pub(crate) use body::Fences;
 mod fences;
 mod front_matter;
 mod mojibake;

@@ -4,11 +4,12 @@
 //! - In the milestone description, after the synced text and a blank line:
 //!   `IntelliManage-ID: EPIC-001` and `IntelliManage-Project: <project_slug>`, then the sync's
 //!   hidden record of the base (`<!-- milestone-sync base v1 gen=… -->`, see [`crate::base`]).
-//!   All three are stripped when the description flows back into the file.
+//!   All three are stripped when the description flows back into the file, and with them the
+//!   blank lines they leave (text typed around them comes back one paragraph break apart).
 //!
 //! Other tools and tests rely on these exact spellings.
 
-use crate::artifact::{as_written, normalize_text};
+use crate::artifact::{Fences, as_written, normalize_text};
 use crate::base::SyncBase;
 
 const ID_PREFIX: &str = "IntelliManage-ID:";
@@ -55,32 +56,60 @@ pub fn marker(description: &str) -> Option<Marker> {
     id.map(|id| Marker { id, project })
 }
 
-/// The synced text of a milestone description: marker lines and the record removed, line
-/// endings and surrounding white space normalised. This is what is compared with an
+/// The synced text of a milestone description: the sync's lines removed ([`person_lines`]),
+/// line endings and surrounding white space normalised. This is what is compared with an
 /// artifact's Description and what flows back into the file.
 pub fn synced_text(description: &str) -> String {
-    let kept: Vec<&str> = description
-        .lines()
-        .filter(|line| {
-            let line = line.trim();
-            !line.starts_with(ID_PREFIX) && !line.starts_with(PROJECT_PREFIX) && !is_record(line)
-        })
-        .collect();
-    normalize_text(&kept.join("\n"))
+    normalize_text(&person_lines(description).join("\n"))
 }
 
-/// The text of a milestone description as written on GitHub, for the file: marker lines and
-/// the record removed, line endings unified, the blank lines around it dropped, every other
-/// byte kept. Compare it through [`synced_text`].
+/// The text of a milestone description as written on GitHub, for the file: the sync's lines
+/// removed ([`person_lines`]), line endings unified, the blank lines around it dropped, every
+/// other byte kept. Compare it through [`synced_text`].
 pub fn text_as_written(description: &str) -> String {
-    let kept: Vec<&str> = description
-        .split('\n')
-        .filter(|line| {
-            let line = line.trim();
-            !line.starts_with(ID_PREFIX) && !line.starts_with(PROJECT_PREFIX) && !is_record(line)
-        })
-        .collect();
-    as_written(&kept.join("\n"))
+    as_written(&person_lines(description).join("\n"))
+}
+
+/// True for one of the sync's own lines: a marker line or the record.
+fn is_sync_line(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with(ID_PREFIX) || line.starts_with(PROJECT_PREFIX) || is_record(line)
+}
+
+/// The lines of a milestone description that are the person's (split at `\n`, a CRLF line
+/// keeping its `\r`): the marker lines and the record removed, and with them the blank lines
+/// they leave over. People type around the sync's lines (before them, between them and the
+/// record, after the record), so the blank lines on both sides of a run of the sync's lines
+/// become one: a paragraph break, as between paragraphs anywhere else (none when there was
+/// none, so sync lines inside a paragraph leave it whole). Blank lines elsewhere are the
+/// person's and stay. Inside a fenced code block (where the sync's lines stand only when the
+/// text left a block open) only the sync's lines go: the block's blank lines are its content.
+fn person_lines(description: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut fence = Fences::default();
+    // A run of the sync's lines was removed since the last line of text (outside a block).
+    let mut in_gap = false;
+    for line in description.split('\n') {
+        let blank = line.trim().is_empty();
+        if is_sync_line(line) {
+            if !fence.is_open() {
+                // The blank lines typed before the run: at most one stays.
+                while out.len() >= 2 && out[out.len() - 2..].iter().all(|l| l.trim().is_empty()) {
+                    out.pop();
+                }
+                in_gap = true;
+            }
+        } else if blank && in_gap && out.last().is_some_and(|l| l.trim().is_empty()) {
+            // The gap already holds its blank line.
+        } else {
+            if !blank {
+                fence.step(line);
+                in_gap = false;
+            }
+            out.push(line);
+        }
+    }
+    out
 }
 
 fn is_record(line: &str) -> bool {
@@ -182,6 +211,117 @@ mod tests {
         assert_eq!(record(typed).map(|r| r.generation), Some(1));
         assert_eq!(with_record("", &SyncBase::default()), "<!-- milestone-sync base v1 -->");
         assert_eq!(record("no record"), None);
+    }
+
+    /// A description as the sync writes it: the text, the marker lines, the hidden record.
+    fn written(text: &str) -> String {
+        let base = SyncBase { generation: 2, file_generation: Some(1), ..Default::default() };
+        with_record(&compose_description(text, "EPIC-001", "demo"), &base)
+    }
+
+    /// Both readings of a description's person text: as compared, and as written to the file.
+    fn both(description: &str) -> (String, String) {
+        (synced_text(description), text_as_written(description))
+    }
+
+    #[test]
+    fn a_paragraph_typed_after_the_marker_lines_follows_one_blank_line() {
+        let d = "Text\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo\n\nAdded on GitHub.";
+        assert_eq!(both(d), ("Text\n\nAdded on GitHub.".into(), "Text\n\nAdded on GitHub.".into()));
+        // Typed on the line right after them: still a paragraph of its own, after one blank line.
+        let d = "Text\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo\nAdded on GitHub.";
+        assert_eq!(both(d).1, "Text\n\nAdded on GitHub.");
+    }
+
+    #[test]
+    fn a_paragraph_typed_after_the_record_follows_one_blank_line() {
+        let d = format!("{}\r\n\r\nAfter the record.", written("Text"));
+        assert_eq!(both(&d), ("Text\n\nAfter the record.".into(), "Text\n\nAfter the record.".into()));
+        let d = format!("{}\r\nAfter the record, no blank line typed.", written("Text"));
+        assert_eq!(both(&d).1, "Text\n\nAfter the record, no blank line typed.");
+    }
+
+    #[test]
+    fn a_paragraph_typed_between_the_marker_lines_and_the_record_follows_one_blank_line() {
+        let d = "Text\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo\r\n\r\nBetween.\r\n\r\n<!-- milestone-sync base v1 gen=2 -->";
+        assert_eq!(both(d), ("Text\n\nBetween.".into(), "Text\n\nBetween.".into()));
+    }
+
+    #[test]
+    fn text_before_and_after_the_sync_lines_is_one_paragraph_break_apart() {
+        let d = format!("{}\r\n\r\nAfter.", written("One.  \nTwo.\n\nThree."));
+        assert_eq!(
+            both(&d),
+            ("One.\nTwo.\n\nThree.\n\nAfter.".into(), "One.  \nTwo.\n\nThree.\n\nAfter.".into()),
+            "the person's own blank line and hard break kept, the gap one blank line"
+        );
+        // Extra blank lines typed on either side of the sync's lines collapse too.
+        let d = "Before.\r\n\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo\r\n\r\n\r\n<!-- milestone-sync base v1 -->\r\n\r\n\r\nAfter.";
+        assert_eq!(both(d), ("Before.\n\nAfter.".into(), "Before.\n\nAfter.".into()));
+        // Blank lines the person typed away from the sync's lines are theirs.
+        let d = format!("{}\n\nAfter.", written("A\n\n\nB"));
+        assert_eq!(both(&d).1, "A\n\n\nB\n\nAfter.");
+        // Sync lines between two lines of one paragraph leave the paragraph whole.
+        assert_eq!(both("A\nIntelliManage-ID: EPIC-001\nB").1, "A\nB");
+    }
+
+    #[test]
+    fn crlf_descriptions_read_like_lf_ones() {
+        let lf = format!("{}\n\nAfter.\n\nAnd more.  \nStill.\n", written("Text"));
+        let crlf = lf.replace('\n', "\r\n");
+        assert_eq!(both(&crlf), both(&lf));
+        assert_eq!(both(&crlf).1, "Text\n\nAfter.\n\nAnd more.  \nStill.");
+        assert!(!both(&crlf).0.contains('\r') && !both(&crlf).1.contains('\r'));
+    }
+
+    #[test]
+    fn only_the_sync_lines_is_no_text() {
+        for d in [
+            written(""),
+            "\r\n\r\nIntelliManage-ID: EPIC-001\r\n\r\nIntelliManage-Project: demo\r\n\r\n<!-- milestone-sync base v1 -->\r\n\r\n"
+                .into(),
+        ] {
+            assert_eq!(both(&d), (String::new(), String::new()), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn blank_lines_in_a_code_block_are_kept() {
+        let code = "Intro.\n\n```sh\nstep one\n\n\nstep two  \n\n```\n\n~~~\n\n~~~";
+        let d = format!("{}\n\nAfter.", written(code));
+        assert_eq!(both(&d).1, format!("{code}\n\nAfter."));
+        assert_eq!(both(&d).0, normalize_text(&format!("{code}\n\nAfter.")));
+        // A block left open holds the sync's lines (GitHub shows them as code): only they go.
+        let d = "```\nrun\n\nIntelliManage-ID: EPIC-001\nIntelliManage-Project: demo\n\nmore\n<!-- milestone-sync base v1 -->";
+        assert_eq!(both(d).1, "```\nrun\n\n\nmore");
+    }
+
+    #[test]
+    fn the_text_read_back_is_stable() {
+        // What flows into the file, sent back by the sync, reads back the same: no loop.
+        for d in [
+            format!("{}\r\n\r\nAfter.", written("Text")),
+            "Before.\r\n\r\n\r\nIntelliManage-ID: EPIC-001\r\nIntelliManage-Project: demo\r\n\r\nBetween.\r\n<!-- milestone-sync base v1 -->\r\nAfter.".into(),
+        ] {
+            let (compared, as_file) = both(&d);
+            assert_eq!(normalize_text(&as_file), compared, "{d:?}");
+            let again = written(&as_file);
+            assert_eq!(both(&again), (compared.clone(), as_file.clone()), "{d:?}");
+            let rerecorded = with_record(&d, &SyncBase { generation: 3, ..Default::default() });
+            assert_eq!(both(&rerecorded), (compared, as_file), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn a_paragraph_appended_on_github_lands_in_the_file_after_one_blank_line() {
+        use crate::artifact::{description_section, merge_description, section_text};
+        let body = "# EPIC: A\n\n## Description ✍️\n\nText\n\n## Acceptance Criteria ✅\n\n- [ ] ok\n";
+        let d = format!("{}\r\n\r\nAdded on GitHub.", written("Text"));
+        let merged = merge_description(body, &text_as_written(&d));
+        assert_eq!(merged, body.replace("Text\n", "Text\n\nAdded on GitHub.\n"));
+        // The file now says what the milestone says: the next run sees no change.
+        assert_eq!(section_text(description_section(&merged)), section_text(&synced_text(&d)));
+        assert_eq!(merge_description(&merged, &text_as_written(&d)), merged);
     }
 
     #[test]

@@ -38,13 +38,18 @@ fn is_code_fence(line: &str) -> bool {
 /// is closed only by ```` ``` ````, one opened with `~~~` only by `~~~`. Finding the section and
 /// making a text safe for it walk the lines the same way, so they agree on every heading.
 #[derive(Default)]
-struct Fences {
+pub(crate) struct Fences {
     open: Option<&'static str>,
 }
 
 impl Fences {
+    /// Whether the walk is inside a block.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// Steps over `line`; true when it is a fence line (opening, closing or inside a block).
-    fn step(&mut self, line: &str) -> bool {
+    pub(crate) fn step(&mut self, line: &str) -> bool {
         if is_code_fence(line) {
             let marker = if line.trim_start().starts_with("```") { "```" } else { "~~~" };
             self.open = match self.open {

@@ -85,6 +85,39 @@ fn edited_description_replaces_only_the_description_section() {
 }
 
 #[test]
+fn a_paragraph_appended_after_the_sync_lines_lands_after_one_blank_line_and_stays() {
+    let (repo, n, before) = synced();
+    // github.com's editor shows the raw Markdown, the marker lines and the hidden record
+    // included; the person types a paragraph at the end and saves (with CRLF, as the form does).
+    let shown = repo.milestones()[0].description.clone().unwrap();
+    assert!(shown.contains("\nIntelliManage-Project: demo\n<!-- milestone-sync base "), "{shown:?}");
+    let typed = format!("{}\r\n\r\nAdded on GitHub.\r\n", shown.replace('\n', "\r\n"));
+    repo.standin.edit_milestone(n, |m| m.description = Some(typed.clone()));
+    run_event(&repo, &repo.milestone_event("edited", n, json!({"description": {"from": shown}})), &[]);
+    let after = repo.file_at_head(E1).unwrap();
+    assert!(
+        after.contains("## Description ✍️\n\nWhat EPIC-001 delivers.\n\nAdded on GitHub.\n\n## Acceptance Criteria ✅"),
+        "{after}"
+    );
+    // Nothing else in the section: exactly one blank line, then the paragraph (besides the
+    // description, only updated_date and the base change).
+    let expected = before
+        .replace("What EPIC-001 delivers.\n", "What EPIC-001 delivers.\n\nAdded on GitHub.\n")
+        .replace("updated_date = \"2026-11-01\"", &format!("updated_date = \"{}\"", today()))
+        .replace(&base_line(&before), &base_line(&after));
+    assert_eq!(after, expected);
+    // A reconcile finds both sides equal: no PATCH, no commit.
+    repo.pull();
+    let head = repo.head();
+    repo.standin.clear_requests();
+    let run = repo.run("workflow_dispatch", "{}", &[]);
+    assert_eq!(run.code(), 0, "{}", run.stdout);
+    assert!(repo.writes().is_empty(), "{:?}\n{}", repo.writes(), run.stdout);
+    assert_eq!(repo.head(), head, "no commit");
+    assert_eq!(repo.file_at_head(E1).unwrap(), after);
+}
+
+#[test]
 fn edited_due_date_is_written_to_its_key_or_removed() {
     let (repo, n, _) = synced();
     repo.standin.edit_milestone(n, |m| m.due_on = Some("2026-12-01T08:00:00Z".into()));
