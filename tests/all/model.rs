@@ -7,7 +7,9 @@
 //! field, the file's value and GitHub's value, and per artifact the two records of the sync
 //! base: the file's (`milestone_sync_base`) and the milestone's (the hidden line after the
 //! marker lines), each with a generation. The base is the newer record. Every run, whatever
-//! its trigger, converges every pair by the rules of `src/plan/reconcile.rs`:
+//! its trigger, converges every pair of the projects it syncs (all of them, but for a
+//! milestone event's run in a case with two repositories: see below) by the rules of
+//! `src/plan/reconcile.rs`:
 //!
 //! - equal on both sides → nothing to write, the base records the value;
 //! - changed only in the file since the base (or named by the push) → sent to GitHub;
@@ -28,6 +30,15 @@
 //! an unmarked milestone made on GitHub is imported as a new artifact file (`create-artifacts`
 //! is on) with an ID of its own.
 //!
+//! One plan, two repositories: in about half the cases `EPIC-002` lives in a second project,
+//! `api` (`.ruru/projects/api/`), whose `project_config.toml` names `acme/api`, a second
+//! repository on the stand-in that the `github-token` input's token reaches too. Its milestone
+//! is there (numbered from 1, like the plan's), its GitHub edits and deletion reach the plan as
+//! the `repository_dispatch` that forwards `acme/api`'s milestone event, and such a run syncs
+//! `api` alone, as the plan's own `milestone` event syncs the projects on `acme/plan` alone
+//! (milestones made by hand are in `acme/plan` and imported into `demo`); a push, a reconcile
+//! or a schedule syncs both, with one commit for all files.
+//!
 //! Runs: after an edit, the trigger's run happens, is cancelled (the next run must do its
 //! work), or happens with a PAT (its own commit comes back as a push run, and that chain must
 //! end). Besides: a reconcile; a run from a stale checkout (the commit before the sync's own
@@ -38,17 +49,20 @@
 //! After every step:
 //! - the file at the branch head and the milestone show the model's values, field by field;
 //! - `sync_conflict` names exactly the model's flagged fields;
-//! - the run wrote exactly what the model says: one PATCH per milestone the model writes, no
-//!   other milestone request, one commit exactly when the model changes a file, and
-//!   `updated_date` set to today exactly when the file took a value from GitHub;
-//! - each linked artifact links its own milestone, which carries exactly its marker lines;
-//!   a deleted milestone never comes back; every imported milestone has exactly one file, and
-//!   no two files share an ID;
+//! - the run wrote exactly what the model says: one PATCH per milestone the model writes, in
+//!   the milestone's own repository, no other milestone request (and in a repository the run
+//!   does not sync, no milestone request at all; in `acme/api`, no write but those PATCHes),
+//!   one commit exactly when the model changes a file, and `updated_date` set to today exactly
+//!   when the file took a value from GitHub;
+//! - each linked artifact links its own milestone, in its project's repository, which carries
+//!   exactly its marker lines (its ID and project); a deleted milestone never comes back; each
+//!   repository holds one milestone per linked artifact and import; every imported milestone
+//!   has exactly one file, and no two files of a project share an ID;
 //! - nothing else in any file changed (comments, other keys, other sections).
 //!
-//! At the end one more run of a random trigger must leave both sides equal for every field
-//! (with `manual_flag`: exactly the flagged fields differ), and a reconcile after it must
-//! write nothing.
+//! At the end one more run of a random trigger (when it syncs one repository's projects only,
+//! followed by a schedule) must leave both sides equal for every field (with `manual_flag`:
+//! exactly the flagged fields differ), and a reconcile after it must write nothing anywhere.
 //!
 //! `last_update_wins` cannot be predicted from the order of the operations: both clocks have
 //! a resolution of one second and the sync's own writes move them too. So for that policy the
@@ -62,6 +76,7 @@ use std::fmt;
 
 use crate::common::*;
 use chrono::{DateTime, Utc};
+use github_standin::Repository;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, TestCaseError};
 use serde_json::json;
@@ -111,8 +126,51 @@ fn id(a: usize) -> String {
     format!("EPIC-00{}", a + 1)
 }
 
-fn path(a: usize) -> String {
-    format!("epics/{}_{}.md", id(a), NAMES[a].to_lowercase())
+/// Where an artifact lives: the plan repository's own project `demo`, or (in a case with two
+/// repositories) the project `api`, whose `project_config.toml` names `acme/api`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Home {
+    Plan,
+    Api,
+}
+
+const HOMES: [Home; 2] = [Home::Plan, Home::Api];
+
+impl Home {
+    /// The project's slug (its folder under `.ruru/projects/`).
+    fn project(self) -> &'static str {
+        match self {
+            Home::Plan => "demo",
+            Home::Api => "api",
+        }
+    }
+
+    /// The name of the repository its milestones live in.
+    fn repository(self) -> &'static str {
+        match self {
+            Home::Plan => REPO,
+            Home::Api => "api",
+        }
+    }
+
+    fn full_name(self) -> String {
+        format!("{OWNER}/{}", self.repository())
+    }
+
+    /// The prefix of a `related_milestone` (or `milestone_deleted`) URL into its repository.
+    fn milestone_url(self) -> String {
+        format!("https://github.com/{}/milestone/", self.full_name())
+    }
+}
+
+/// Where artifact `a` lives: `EPIC-002` in `api` when the case has two repositories.
+fn home_of(two_repositories: bool, a: usize) -> Home {
+    if two_repositories && a == 1 { Home::Api } else { Home::Plan }
+}
+
+/// The artifact's file, relative to the workspace (the plan repository's root).
+fn path(home: Home, a: usize) -> String {
+    format!(".ruru/projects/{}/epics/{}_{}.md", home.project(), id(a), NAMES[a].to_lowercase())
 }
 
 /// Titles are per artifact, so no two milestones can ever want the same one.
@@ -238,7 +296,8 @@ impl Change {
 enum Op {
     /// Edit the file, commit and push; then the push run, or not.
     Local { artifact: usize, change: Change, trigger: Trigger },
-    /// Edit the milestone on "github.com"; then the milestone event's run, or not.
+    /// Edit the milestone on "github.com"; then the milestone event's run (forwarded by
+    /// `repository_dispatch` from another repository than the plan's), or not.
     Github { artifact: usize, change: Change, trigger: Trigger },
     /// Remove `milestone_sync_base` from the file, commit and push; then the push run, or
     /// not. The milestone's record still holds the base.
@@ -262,6 +321,9 @@ enum Op {
 struct Case {
     policy: Policy,
     artifacts: usize,
+    /// Artifact 1 (`EPIC-002`) lives in a second project, `api`, whose milestones are in a
+    /// second repository, `acme/api`; the others stay in `demo` (`acme/plan`).
+    two_repositories: bool,
     ops: Vec<Op>,
     /// The run of any trigger that must converge everything.
     last: RunKind,
@@ -269,7 +331,14 @@ struct Case {
 
 impl fmt::Debug for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "policy {}, {} artifacts, {} operations:", self.policy.input(), self.artifacts, self.ops.len())?;
+        let layout = if self.two_repositories { ", EPIC-002 in acme/api" } else { "" };
+        writeln!(
+            f,
+            "policy {}, {} artifacts{layout}, {} operations:",
+            self.policy.input(),
+            self.artifacts,
+            self.ops.len()
+        )?;
         for (i, op) in self.ops.iter().enumerate() {
             writeln!(f, "  {i:2}. {op:?}")?;
         }
@@ -352,8 +421,8 @@ fn case_strategy() -> impl Strategy<Value = Case> {
         Just(Policy::ManualFlag),
         Just(Policy::LastUpdateWins),
     ];
-    (policy, 2..=3usize, proptest::collection::vec(ops_strategy(), 1..=MAX_STEPS), run_kind_strategy()).prop_map(
-        |(policy, artifacts, groups, last)| {
+    (policy, 2..=3usize, any::<bool>(), proptest::collection::vec(ops_strategy(), 1..=MAX_STEPS), run_kind_strategy())
+        .prop_map(|(policy, artifacts, two_repositories, groups, last)| {
             // Artifact indexes beyond the case's count fold onto the existing ones.
             let fold = |a: usize| a % artifacts;
             let kind = |k: RunKind| match k {
@@ -376,9 +445,8 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                     op => op,
                 })
                 .collect();
-            Case { policy, artifacts, ops, last: kind(last) }
-        },
-    )
+            Case { policy, artifacts, two_repositories, ops, last: kind(last) }
+        })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -446,6 +514,23 @@ enum Evidence {
     Event(BTreeSet<Field>),
     /// Nothing: only the base tells.
     Full,
+}
+
+/// Which projects a run syncs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// All of them, in every repository: a push, a reconcile, a schedule.
+    Everything,
+    /// Those whose milestones live in the repository of the milestone event that started the
+    /// run (the plan's own `milestone` event, or another repository's forwarded by
+    /// `repository_dispatch`).
+    Only(Home),
+}
+
+impl Scope {
+    fn covers(self, home: Home) -> bool {
+        self == Scope::Everything || self == Scope::Only(home)
+    }
 }
 
 /// The two clocks of `last_update_wins` for one artifact, as observed before a run.
@@ -668,7 +753,9 @@ fn updated_date(file: &str) -> String {
     front_matter(file).ok().and_then(|fm| string_key(&fm, "updated_date").map(str::to_string)).unwrap_or_default()
 }
 
-fn read_file(a: usize, file: &str) -> Result<(Observed, BTreeSet<Field>, Option<u64>), String> {
+/// A file's synced values, flagged fields and the number of the milestone it links, which
+/// must be in `home`'s repository.
+fn read_file(a: usize, home: Home, file: &str) -> Result<(Observed, BTreeSet<Field>, Option<u64>), String> {
     let fm = front_matter(file)?;
     let t = string_key(&fm, "title").ok_or("no title")?;
     let d = description_section(file).ok_or("no Description section")?;
@@ -694,14 +781,17 @@ fn read_file(a: usize, file: &str) -> Result<(Observed, BTreeSet<Field>, Option<
     };
     let number = match string_key(&fm, "related_milestone") {
         None => None,
-        Some(link) => Some(number_of(link).ok_or_else(|| format!("{}: related_milestone {link:?}", id(a)))?),
+        Some(link) => Some(number_of(link, home).ok_or_else(|| {
+            format!("{}: related_milestone {link:?} is not a milestone of {}", id(a), home.full_name())
+        })?),
     };
     Ok((values, flagged, number))
 }
 
-/// The milestone number of a `related_milestone` (or `milestone_deleted`) URL.
-fn number_of(url: &str) -> Option<u64> {
-    url.strip_prefix("https://github.com/acme/plan/milestone/").and_then(|n| n.parse().ok())
+/// The milestone number of a `related_milestone` (or `milestone_deleted`) URL into `home`'s
+/// repository (`None` for any other URL).
+fn number_of(url: &str, home: Home) -> Option<u64> {
+    url.strip_prefix(&home.milestone_url()).and_then(|n| n.parse().ok())
 }
 
 /// The synced text of a milestone description: marker lines and the sync's hidden record
@@ -766,7 +856,8 @@ fn edit_file(a: usize, file: &str, edit: Edit) -> String {
             replace_line(file, "target_date = ", line.as_deref()).unwrap_or_else(|| match line {
                 // No key yet: a person adds it under project_name.
                 Some(l) => {
-                    replace_line(file, "project_name = ", Some(&format!("project_name = \"demo\"\n{l}"))).unwrap()
+                    let project = file.lines().find(|x| x.starts_with("project_name = ")).unwrap();
+                    replace_line(file, "project_name = ", Some(&format!("{project}\n{l}"))).unwrap()
                 }
                 None => file.to_string(),
             })
@@ -795,8 +886,11 @@ struct Import {
 
 struct World {
     repo: Repo,
+    /// `acme/api` on the stand-in, in a case with two repositories.
+    api: Option<Repository>,
     policy: Policy,
     n: usize,
+    /// Per artifact, the milestone's number in its own repository (each numbers from 1).
     numbers: Vec<u64>,
     model: Vec<ArtifactModel>,
     imports: Vec<Import>,
@@ -807,24 +901,91 @@ struct World {
 
 type Step = Result<(), TestCaseError>;
 
+/// A run made ready: its event, payload, the evidence it carries and which projects it syncs.
+type Prepared = (&'static str, String, BTreeMap<usize, Evidence>, Scope);
+
+/// A file's bytes at the head of `main` (workspace-relative path).
+fn show_at_head(repo: &Repo, path: &str) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(repo.bare())
+        .args(["show", &format!("main:{path}")])
+        .output()
+        .unwrap();
+    out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+/// Commits changes (workspace-relative path, Some(content) or None to remove) and pushes;
+/// returns the push event payload.
+fn push_paths(repo: &Repo, changes: &[(&str, Option<&str>)], message: &str) -> String {
+    repo.pull();
+    let ws = repo.workspace();
+    let before = git(&ws, &["rev-parse", "HEAD"]);
+    for (path, content) in changes {
+        match content {
+            Some(c) => write(&ws.join(path), c),
+            None => std::fs::remove_file(ws.join(path)).unwrap(),
+        }
+    }
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "-qm", message]);
+    git(&ws, &["push", "-q", "origin", "main"]);
+    let after = git(&ws, &["rev-parse", "HEAD"]);
+    with_commits(&push_payload(&before, &after), &ws)
+}
+
 fn fail(world: &World, why: String) -> TestCaseError {
     TestCaseError::fail(format!("{why}\n\n--- transcript ---\n{}", world.transcript))
 }
 
 impl World {
-    /// 2–3 Epics, made milestones by a first reconcile, so both sides start synced.
-    fn new(policy: Policy, n: usize) -> Result<World, TestCaseError> {
-        let files: Vec<(String, String)> = (0..n)
+    /// 2–3 Epics, made milestones by a first reconcile, so both sides start synced. With
+    /// `two_repositories`, `EPIC-002` is in the project `api`, whose milestones are in
+    /// `acme/api` (which the `github-token` input's token reaches too, as a GitHub App token
+    /// made for both repositories does), added to the plan in a second commit.
+    fn new(policy: Policy, n: usize, two_repositories: bool) -> Result<World, TestCaseError> {
+        let home = |a: usize| home_of(two_repositories, a);
+        let files: Vec<(usize, String)> = (0..n)
             .map(|a| {
                 let due = DUES[initial_due(a) as usize].map(|d| format!("target_date = \"{d}\"\n")).unwrap_or_default();
-                (path(a), epic(&id(a), &title(a, 0), STATUSES[0], &due))
+                let text = epic(&id(a), &title(a, 0), STATUSES[0], &due);
+                (a, text.replace("project_name = \"demo\"", &format!("project_name = \"{}\"", home(a).project())))
             })
             .collect();
-        let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+        let in_demo: Vec<(String, &str)> = files
+            .iter()
+            .filter(|(a, _)| home(*a) == Home::Plan)
+            .map(|(a, c)| (path(Home::Plan, *a)[PROJECT_DIR.len() + 1..].to_string(), c.as_str()))
+            .collect();
+        let refs: Vec<(&str, &str)> = in_demo.iter().map(|(p, c)| (p.as_str(), *c)).collect();
         let repo = Repo::new(&refs);
+        let api = two_repositories.then(|| {
+            let git_dir = repo.dir.path().join("api.git");
+            git(repo.dir.path(), &["init", "-q", "--bare", "-b", "main", git_dir.to_str().unwrap()]);
+            let api = repo.standin.add_repository(github_standin::Config {
+                owner: OWNER.into(),
+                repo: Home::Api.repository().into(),
+                token: "ghp_api_token_unused_by_this_test".into(),
+                default_branch: "main".into(),
+                git_dir,
+            });
+            api.allow_token(TOKEN);
+            let config = PROJECT_CONFIG
+                .replace("# Demo project", "# API project")
+                .replace("repo_name = \"plan\"", "repo_name = \"api\"");
+            let mut changes = vec![(".ruru/projects/api/project_config.toml".to_string(), config)];
+            changes.extend(
+                files.iter().filter(|(a, _)| home(*a) == Home::Api).map(|(a, c)| (path(Home::Api, *a), c.clone())),
+            );
+            let changes: Vec<(&str, Option<&str>)> =
+                changes.iter().map(|(p, c)| (p.as_str(), Some(c.as_str()))).collect();
+            push_paths(&repo, &changes, "plan the api project");
+            api
+        });
         let model = (0..n).map(|a| ArtifactModel::synced([0, 0, 0, initial_due(a)])).collect();
         let mut world = World {
             repo,
+            api,
             policy,
             n,
             numbers: Vec::new(),
@@ -835,16 +996,88 @@ impl World {
         };
         let run = world.repo.run("workflow_dispatch", "{}", &world.inputs());
         world.log("setup: workflow_dispatch creates the milestones", &run);
-        if run.code() != 0 || world.repo.milestones().len() != n {
-            return Err(fail(&world, "the first reconcile did not create one milestone per artifact".into()));
+        let made: Vec<usize> = world.homes().map(|h| world.gh(h).milestones().len()).collect();
+        let wanted: Vec<usize> = world.homes().map(|h| (0..n).filter(|&a| world.home(a) == h).count()).collect();
+        if run.code() != 0 || made != wanted {
+            return Err(fail(
+                &world,
+                format!("the first reconcile did not create one milestone per artifact: {made:?} (per repository)"),
+            ));
         }
         for a in 0..n {
-            let file = world.repo.file_at_head(&path(a)).unwrap();
-            let (_, _, number) = read_file(a, &file).map_err(|e| fail(&world, e))?;
+            let file = world.at_head(a).unwrap();
+            let (_, _, number) = read_file(a, world.home(a), &file).map_err(|e| fail(&world, e))?;
             world.numbers.push(number.ok_or_else(|| fail(&world, format!("{} has no link after setup", id(a))))?);
         }
         world.check("after setup")?;
         Ok(world)
+    }
+
+    /// Where artifact `a` lives.
+    fn home(&self, a: usize) -> Home {
+        home_of(self.api.is_some(), a)
+    }
+
+    /// The repositories of the case, the plan's first.
+    fn homes(&self) -> impl Iterator<Item = Home> + use<> {
+        let two = self.api.is_some();
+        HOMES.into_iter().filter(move |h| two || *h == Home::Plan)
+    }
+
+    /// The stand-in's handle of a repository.
+    fn gh(&self, home: Home) -> &Repository {
+        match home {
+            Home::Plan => &self.repo.standin,
+            Home::Api => self.api.as_ref().expect("a case with two repositories"),
+        }
+    }
+
+    /// Artifact `a`'s file, workspace-relative.
+    fn path(&self, a: usize) -> String {
+        path(self.home(a), a)
+    }
+
+    /// Artifact `a`'s file at the branch head.
+    fn at_head(&self, a: usize) -> Option<String> {
+        show_at_head(&self.repo, &self.path(a))
+    }
+
+    /// Artifact `a`'s milestone as the stand-in holds it (`None`: deleted).
+    fn milestone(&self, a: usize) -> Option<github_standin::MilestoneRecord> {
+        self.gh(self.home(a)).milestones().into_iter().find(|m| m.number == self.numbers[a])
+    }
+
+    /// Milestone `number` of `home`'s repository as GitHub's JSON.
+    fn milestone_json(&self, home: Home, number: u64) -> Option<serde_json::Value> {
+        self.gh(home).milestones_json().as_array()?.iter().find(|m| m["number"] == number).cloned()
+    }
+
+    /// The run a milestone event of `home`'s repository starts in the plan repository: the
+    /// plan's own `milestone` event, or, for another repository's milestone, the
+    /// `repository_dispatch` its workflow sends with the event as `client_payload` (GitHub
+    /// sends a repository only its own milestones' events).
+    fn milestone_run(
+        &self,
+        home: Home,
+        action: &str,
+        milestone: serde_json::Value,
+        changes: serde_json::Value,
+    ) -> (&'static str, String) {
+        let payload = self.repo.milestone_event_for(action, milestone, changes);
+        if home == Home::Plan {
+            return ("milestone", payload);
+        }
+        let mut forwarded: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        forwarded["repository"]["full_name"] = home.full_name().into();
+        forwarded["repository"]["name"] = home.repository().into();
+        forwarded["repository"]["html_url"] = format!("https://github.com/{}", home.full_name()).into();
+        let dispatch = json!({
+            "action": "milestone",
+            "branch": "main",
+            "client_payload": forwarded,
+            "repository": {"full_name": format!("{OWNER}/{REPO}"), "name": REPO, "default_branch": "main", "fork": false},
+        });
+        ("repository_dispatch", dispatch.to_string())
     }
 
     fn inputs(&self) -> Vec<(&'static str, &'static str)> {
@@ -867,7 +1100,8 @@ impl World {
     fn state_line(&self) -> String {
         let mut out = String::new();
         for (a, m) in self.model.iter().enumerate() {
-            out.push_str(&format!("  model {} ({:?}):", id(a), m.life));
+            let number = self.numbers.get(a).map_or(String::new(), |n| format!(" #{n}"));
+            out.push_str(&format!("  model {} ({:?}, {}{number}):", id(a), m.life, self.home(a).full_name()));
             let base = m.base().copied();
             for f in FIELDS {
                 let i = f as usize;
@@ -902,14 +1136,10 @@ impl World {
         if self.policy != Policy::LastUpdateWins {
             return vec![None; self.n];
         }
-        let milestones = self.repo.milestones();
         (0..self.n)
             .map(|a| {
-                let m = milestones.iter().find(|m| m.number == self.numbers[a])?;
-                let ct = git(
-                    &self.repo.bare(),
-                    &["log", "-1", "--format=%ct", "main", "--", &format!("{PROJECT_DIR}/{}", path(a))],
-                );
+                let m = self.milestone(a)?;
+                let ct = git(&self.repo.bare(), &["log", "-1", "--format=%ct", "main", "--", &self.path(a)]);
                 let file = DateTime::from_timestamp(ct.parse().unwrap(), 0).unwrap();
                 let milestone = DateTime::parse_from_rfc3339(&m.updated_at).unwrap().with_timezone(&Utc);
                 Some(Clocks { file, milestone })
@@ -919,35 +1149,53 @@ impl World {
 
     /// Runs the binary (from whatever the workspace holds) and checks what it wrote against
     /// the model's effects: one PATCH per milestone the model writes (and one per milestone it
-    /// imports), a commit exactly when the model changes or adds a file. Every artifact is
-    /// planned; `evidence` names what the trigger knows of some.
+    /// imports), in the milestone's own repository, a commit exactly when the model changes or
+    /// adds a file. Every artifact in `scope` is planned, the others are left alone (their
+    /// repositories are not even asked for milestones); `evidence` names what the trigger
+    /// knows of some.
     fn run_and_apply(
         &mut self,
         what: &str,
         event: &str,
         payload: &str,
         evidence: &BTreeMap<usize, Evidence>,
+        scope: Scope,
     ) -> Result<Vec<(usize, Effect)>, TestCaseError> {
         let clocks = self.clocks();
         let head = self.repo.head();
-        let dates: Vec<String> =
-            (0..self.n).map(|a| updated_date(&self.repo.file_at_head(&path(a)).unwrap())).collect();
+        let dates: Vec<String> = (0..self.n).map(|a| updated_date(&self.at_head(a).unwrap())).collect();
         let today_before = Utc::now().date_naive().to_string();
-        self.repo.standin.clear_requests();
+        for h in self.homes() {
+            self.gh(h).clear_requests();
+        }
         let run = self.repo.run(event, payload, &self.inputs());
         let today_after = Utc::now().date_naive().to_string();
         self.log(what, &run);
         if run.code() != 0 {
             return Err(fail(self, format!("{what}: exit code {}", run.code())));
         }
+        let homes: Vec<Home> = (0..self.n).map(|a| self.home(a)).collect();
         let mut effects = Vec::new();
         for (a, (model, clock)) in self.model.iter_mut().zip(&clocks).enumerate() {
             let e = evidence.get(&a).cloned().unwrap_or(Evidence::Full);
-            effects.push((a, model_reconcile(model, &e, self.policy, *clock)));
+            let effect = if scope.covers(homes[a]) {
+                model_reconcile(model, &e, self.policy, *clock)
+            } else {
+                Effect::default()
+            };
+            effects.push((a, effect));
         }
-        let imported: Vec<u64> = self.imports.iter().filter(|i| !i.imported).map(|i| i.number).collect();
-        for i in self.imports.iter_mut() {
+        // Milestones made by hand are in the plan's repository, imported into `demo`.
+        let imported: Vec<u64> = if scope.covers(Home::Plan) {
+            self.imports.iter().filter(|i| !i.imported).map(|i| i.number).collect()
+        } else {
+            Vec::new()
+        };
+        for i in self.imports.iter_mut().filter(|i| imported.contains(&i.number)) {
             i.imported = true;
+        }
+        if scope != Scope::Everything {
+            self.note(format!("{what} syncs the projects on {:?} only", scope));
         }
         if self.policy == Policy::LastUpdateWins {
             let shown: Vec<String> = clocks
@@ -959,28 +1207,51 @@ impl World {
         }
         self.note(format!("model after {what}:\n{}", self.state_line()));
         self.check(what)?;
-        // Writes: PATCHes of milestones, no POST/DELETE of milestones, a commit iff a file changed.
-        let writes = self.repo.writes();
-        let mut patched: BTreeMap<u64, usize> = BTreeMap::new();
-        for w in &writes {
-            if w.path.contains("/milestones") {
-                match (w.method.as_str(), w.path.rsplit('/').next().and_then(|n| n.parse::<u64>().ok())) {
-                    ("PATCH", Some(n)) => *patched.entry(n).or_default() += 1,
-                    _ => return Err(fail(self, format!("{what}: unexpected milestone request {w:?}"))),
+        // Writes: PATCHes of milestones, no POST/DELETE of milestones, a commit iff a file
+        // changed; in another repository than the plan's, nothing but milestone PATCHes; in a
+        // repository outside the run's scope, no milestone request at all.
+        let mut patched: BTreeMap<(Home, u64), usize> = BTreeMap::new();
+        for h in self.homes() {
+            let repository = h.full_name();
+            for w in self.gh(h).writes() {
+                if w.path.contains("/milestones") {
+                    match (w.method.as_str(), w.path.rsplit('/').next().and_then(|n| n.parse::<u64>().ok())) {
+                        ("PATCH", Some(n)) => *patched.entry((h, n)).or_default() += 1,
+                        _ => {
+                            return Err(fail(
+                                self,
+                                format!("{what}: unexpected milestone request in {repository} {w:?}"),
+                            ));
+                        }
+                    }
+                } else if h != Home::Plan {
+                    return Err(fail(self, format!("{what}: unexpected write in {repository} {w:?}")));
+                }
+            }
+            if !scope.covers(h) {
+                let read: Vec<_> =
+                    self.gh(h).requests().into_iter().filter(|r| r.path.contains("/milestones")).collect();
+                if !read.is_empty() {
+                    return Err(fail(
+                        self,
+                        format!("{what}: syncs the projects on {scope:?} only, yet asked {repository}: {read:?}"),
+                    ));
                 }
             }
         }
-        let expected: BTreeMap<u64, usize> = effects
+        let expected: BTreeMap<(Home, u64), usize> = effects
             .iter()
             .filter(|(_, e)| e.patched)
-            .map(|(a, _)| self.numbers[*a])
-            .chain(imported.iter().copied())
+            .map(|(a, _)| (self.home(*a), self.numbers[*a]))
+            .chain(imported.iter().map(|n| (Home::Plan, *n)))
             .map(|n| (n, 1))
             .collect();
         if patched != expected {
             return Err(fail(
                 self,
-                format!("{what}: milestone PATCHes {patched:?} (number → count), the model expects {expected:?}"),
+                format!(
+                    "{what}: milestone PATCHes {patched:?} ((repository, number) → count), the model expects {expected:?}"
+                ),
             ));
         }
         let committed = self.repo.head() != head;
@@ -1000,7 +1271,7 @@ impl World {
         }
         // A synced field taken from GitHub sets `updated_date` to today; nothing else moves it.
         for (a, e) in &effects {
-            let date = updated_date(&self.repo.file_at_head(&path(*a)).unwrap());
+            let date = updated_date(&self.at_head(*a).unwrap());
             let ok = if e.to_file.is_empty() { date == dates[*a] } else { date == today_before || date == today_after };
             if !ok {
                 return Err(fail(
@@ -1018,34 +1289,42 @@ impl World {
     }
 
     /// Files at the branch head and milestones equal the model, field by field; the conflict
-    /// flags name the model's flagged fields; one milestone per linked artifact and import, one
-    /// marker each; deleted milestones stay deleted; no two files share an ID.
+    /// flags name the model's flagged fields; in each repository, one milestone per linked
+    /// artifact and import, one marker each; each file links into its project's repository;
+    /// deleted milestones stay deleted; no two files of a project share an ID.
     fn check(&self, when: &str) -> Step {
-        let milestones = self.repo.milestones();
-        let linked = self.model.iter().filter(|m| m.life == Life::Linked).count();
-        if milestones.len() != linked + self.imports.len() {
-            return Err(fail(
-                self,
-                format!(
-                    "{when}: {} milestones for {linked} linked artifacts and {} imports: {milestones:#?}",
-                    milestones.len(),
-                    self.imports.len()
-                ),
-            ));
+        let all: BTreeMap<Home, Vec<github_standin::MilestoneRecord>> =
+            self.homes().map(|h| (h, self.gh(h).milestones())).collect();
+        for (h, milestones) in &all {
+            let linked = (0..self.n).filter(|&a| self.home(a) == *h && self.model[a].life == Life::Linked).count();
+            let imports = if *h == Home::Plan { self.imports.len() } else { 0 };
+            if milestones.len() != linked + imports {
+                return Err(fail(
+                    self,
+                    format!(
+                        "{when}: {} milestones in {} for {linked} linked artifacts and {imports} imports: {milestones:#?}",
+                        milestones.len(),
+                        h.full_name()
+                    ),
+                ));
+            }
         }
         let markers = |m: &github_standin::MilestoneRecord| -> Vec<String> {
             let desc = m.description.as_deref().unwrap_or_default();
             desc.lines().filter_map(|l| l.strip_prefix("IntelliManage-ID: ")).map(|l| l.trim().to_string()).collect()
         };
         for a in 0..self.n {
-            let file = self.repo.file_at_head(&path(a)).ok_or_else(|| fail(self, format!("{} is gone", path(a))))?;
-            let (local, flagged, number) = read_file(a, &file).map_err(|e| fail(self, format!("{when}: {e}")))?;
+            let home = self.home(a);
+            let milestones = &all[&home];
+            let file = self.at_head(a).ok_or_else(|| fail(self, format!("{} is gone", self.path(a))))?;
+            let (local, flagged, number) =
+                read_file(a, home, &file).map_err(|e| fail(self, format!("{when}: {e}\n--- file\n{file}")))?;
             if skeleton(&file) != self.skeletons[a] {
                 return Err(fail(
                     self,
                     format!(
                         "{when}: {} changed outside its synced fields:\n--- now\n{file}\n--- skeleton at first\n{}",
-                        path(a),
+                        self.path(a),
                         self.skeletons[a]
                     ),
                 ));
@@ -1068,7 +1347,8 @@ impl World {
                     let recorded = front_matter(&file)
                         .ok()
                         .and_then(|fm| string_key(&fm, "milestone_deleted").map(str::to_string));
-                    if number.is_some() || recorded.as_deref().and_then(number_of) != Some(self.numbers[a]) {
+                    let recorded = recorded.as_deref().and_then(|url| number_of(url, home));
+                    if number.is_some() || recorded != Some(self.numbers[a]) {
                         return Err(fail(
                             self,
                             format!("{when}: {} should record its deleted milestone:\n{file}", id(a)),
@@ -1078,8 +1358,9 @@ impl World {
                         return Err(fail(
                             self,
                             format!(
-                                "{when}: a milestone for {}, whose milestone was deleted, came back: {milestones:#?}",
-                                id(a)
+                                "{when}: a milestone for {}, whose milestone was deleted, came back in {}: {milestones:#?}",
+                                id(a),
+                                home.full_name()
                             ),
                         ));
                     }
@@ -1091,11 +1372,20 @@ impl World {
             if number != Some(self.numbers[a]) {
                 return Err(fail(self, format!("{when}: {} now links {number:?}, not #{}", id(a), self.numbers[a])));
             }
-            let m = milestones.iter().find(|m| Some(m.number) == number).unwrap();
+            let m = milestones.iter().find(|m| Some(m.number) == number).ok_or_else(|| {
+                fail(
+                    self,
+                    format!("{when}: {} links #{}, which {} does not have", id(a), self.numbers[a], home.full_name()),
+                )
+            })?;
             let desc = m.description.as_deref().unwrap_or_default();
-            let projects = desc.lines().filter(|l| l.starts_with("IntelliManage-Project: demo")).count();
+            let project_line = format!("IntelliManage-Project: {}", home.project());
+            let projects = desc.lines().filter(|l| l.starts_with(&project_line)).count();
             if markers(m) != [id(a)] || projects != 1 {
-                return Err(fail(self, format!("{when}: milestone #{} markers: {desc:?}", m.number)));
+                return Err(fail(
+                    self,
+                    format!("{when}: milestone #{} of {} markers: {desc:?}", m.number, home.full_name()),
+                ));
             }
             let github = read_milestone(a, m).map_err(|e| fail(self, format!("{when}: {e}")))?;
             for f in FIELDS {
@@ -1127,21 +1417,31 @@ impl World {
                 ));
             }
         }
-        // Every file of the project: one ID each; imports linked by exactly one file.
-        let listing = git(&self.repo.bare(), &["ls-tree", "--name-only", "main", &format!("{PROJECT_DIR}/epics/")]);
-        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        // Every file of each project: one ID each within the project, links into the project's
+        // repository; imports linked by exactly one file, of `demo`.
         let mut links: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-        for full in listing.lines() {
-            let text = git(&self.repo.bare(), &["show", &format!("main:{full}")]);
-            let fm = front_matter(&text).map_err(|e| fail(self, format!("{when}: {full}: {e}")))?;
-            let file_id = string_key(&fm, "id").unwrap_or_default().to_string();
-            if let Some(other) = ids.insert(file_id.clone(), full.to_string()) {
-                return Err(fail(self, format!("{when}: {other} and {full} share the ID {file_id}")));
-            }
-            if let Some(n) = string_key(&fm, "related_milestone").and_then(number_of) {
-                links.entry(n).or_default().push(file_id);
+        for h in self.homes() {
+            let folder = format!(".ruru/projects/{}/epics/", h.project());
+            let listing = git(&self.repo.bare(), &["ls-tree", "--name-only", "main", &folder]);
+            let mut ids: BTreeMap<String, String> = BTreeMap::new();
+            for full in listing.lines() {
+                let text = git(&self.repo.bare(), &["show", &format!("main:{full}")]);
+                let fm = front_matter(&text).map_err(|e| fail(self, format!("{when}: {full}: {e}")))?;
+                let file_id = string_key(&fm, "id").unwrap_or_default().to_string();
+                if let Some(other) = ids.insert(file_id.clone(), full.to_string()) {
+                    return Err(fail(self, format!("{when}: {other} and {full} share the ID {file_id}")));
+                }
+                if let Some(url) = string_key(&fm, "related_milestone") {
+                    let n = number_of(url, h).ok_or_else(|| {
+                        fail(self, format!("{when}: {full} links {url:?}, not a milestone of {}", h.full_name()))
+                    })?;
+                    if h == Home::Plan {
+                        links.entry(n).or_default().push(file_id);
+                    }
+                }
             }
         }
+        let milestones = &all[&Home::Plan];
         for i in &self.imports {
             let m = milestones
                 .iter()
@@ -1195,6 +1495,7 @@ impl World {
                 "push",
                 &payload,
                 &evidence,
+                Scope::Everything,
             )?;
             head_before = head;
         }
@@ -1203,24 +1504,27 @@ impl World {
 
     /// Commits and pushes a new version of artifact `a`, then runs the push (or not).
     fn push_and_run(&mut self, i: usize, a: usize, content: &str, pushed: BTreeSet<Field>, trigger: Trigger) -> Step {
-        let payload = self.repo.push(&[(&path(a), Some(content))], &format!("op {i}: edit {}", id(a)));
+        let payload = push_paths(&self.repo, &[(&self.path(a), Some(content))], &format!("op {i}: edit {}", id(a)));
         if trigger == Trigger::Missed {
             return self.check(&format!("op {i} (no run)"));
         }
         let head_before = self.repo.head();
         let evidence = BTreeMap::from([(a, Evidence::Push(pushed))]);
-        let effects = self.run_and_apply(&format!("op {i}: push run"), "push", &payload, &evidence)?;
+        let effects =
+            self.run_and_apply(&format!("op {i}: push run"), "push", &payload, &evidence, Scope::Everything)?;
         if trigger == Trigger::RunPat {
             self.follow_own_commits(head_before, effects)?;
         }
         Ok(())
     }
 
-    /// Runs `trigger` after an edit on GitHub (its event already in `payload`), or not.
+    /// Runs `trigger` after an edit on GitHub in `home`'s repository (its event already in
+    /// `event` and `payload`, see [`World::milestone_run`]), or not.
     fn event_and_run(
         &mut self,
         what: &str,
-        payload: &str,
+        (event, payload): (&str, String),
+        home: Home,
         evidence: BTreeMap<usize, Evidence>,
         trigger: Trigger,
     ) -> Step {
@@ -1229,29 +1533,32 @@ impl World {
         }
         self.repo.pull();
         let head_before = self.repo.head();
-        let effects = self.run_and_apply(&format!("{what}: its run"), "milestone", payload, &evidence)?;
+        let effects =
+            self.run_and_apply(&format!("{what}: its {event} run"), event, &payload, &evidence, Scope::Only(home))?;
         if trigger == Trigger::RunPat {
             self.follow_own_commits(head_before, effects)?;
         }
         Ok(())
     }
 
-    /// The event, payload and evidence of a run of `kind`, prepared on the current state: a
-    /// push of the README is made now (so the checkout is that commit).
-    fn prepare(&mut self, kind: RunKind) -> (&'static str, String, BTreeMap<usize, Evidence>) {
+    /// The event, payload, evidence and scope of a run of `kind`, prepared on the current
+    /// state: a push of the README is made now (so the checkout is that commit).
+    fn prepare(&mut self, kind: RunKind) -> Prepared {
         match kind {
             RunKind::Event { artifact: a } if self.model[a].life == Life::Linked => {
-                let number = self.numbers[a];
-                let title = self.repo.milestones().into_iter().find(|m| m.number == number).unwrap().title;
-                let payload = self.repo.milestone_event("edited", number, json!({"title": {"from": title}}));
-                ("milestone", payload, BTreeMap::from([(a, Evidence::Event(BTreeSet::from([Field::Title])))]))
+                let home = self.home(a);
+                let milestone = self.milestone_json(home, self.numbers[a]).unwrap();
+                let title = milestone["title"].clone();
+                let (event, payload) = self.milestone_run(home, "edited", milestone, json!({"title": {"from": title}}));
+                let evidence = BTreeMap::from([(a, Evidence::Event(BTreeSet::from([Field::Title])))]);
+                (event, payload, evidence, Scope::Only(home))
             }
             RunKind::Readme => {
                 let old = git(&self.repo.bare(), &["show", "main:README.md"]);
                 let payload = self.repo.push_outside(&format!("{old}More.\n"));
-                ("push", payload, BTreeMap::new())
+                ("push", payload, BTreeMap::new(), Scope::Everything)
             }
-            _ => ("workflow_dispatch", "{}".to_string(), BTreeMap::new()),
+            _ => ("workflow_dispatch", "{}".to_string(), BTreeMap::new(), Scope::Everything),
         }
     }
 
@@ -1259,7 +1566,7 @@ impl World {
         match *op {
             Op::Local { artifact: a, change, trigger } => {
                 let f = change.field;
-                let old = self.repo.file_at_head(&path(a)).unwrap();
+                let old = self.at_head(a).unwrap();
                 let current = self.model[a].local[f as usize];
                 let edit = match f {
                     Field::Title => Edit::Title(change.from(current, TITLE_VALUES)),
@@ -1274,7 +1581,7 @@ impl World {
                 };
                 let new = edit_file(a, &old, edit);
                 if new == old {
-                    return Err(fail(self, format!("op {i}: {edit:?} does not change {}", path(a))));
+                    return Err(fail(self, format!("op {i}: {edit:?} does not change {}", self.path(a))));
                 }
                 let slot = &mut self.model[a].local[f as usize];
                 let changed = *slot != edit.value();
@@ -1284,9 +1591,9 @@ impl World {
                 self.push_and_run(i, a, &new, pushed, trigger)
             }
             Op::DropBase { artifact: a, trigger } => {
-                let old = self.repo.file_at_head(&path(a)).unwrap();
+                let old = self.at_head(a).unwrap();
                 let Some(new) = replace_line(&old, "milestone_sync_base = ", None) else {
-                    self.note(format!("op {i}: {op:?}: {} has no base line; skipped", path(a)));
+                    self.note(format!("op {i}: {op:?}: {} has no base line; skipped", self.path(a)));
                     return Ok(());
                 };
                 self.model[a].file_rec = None;
@@ -1298,7 +1605,7 @@ impl World {
                     self.note(format!("op {i}: {op:?}: nothing to drop; skipped"));
                     return Ok(());
                 }
-                self.repo.standin.edit_milestone(self.numbers[a], |m| {
+                self.gh(self.home(a)).edit_milestone(self.numbers[a], |m| {
                     let kept: Vec<&str> = m
                         .description
                         .as_deref()
@@ -1325,9 +1632,9 @@ impl World {
                     Field::State => Edit::Status(if v == 1 { 2 } else { 0 }),
                     Field::Due => Edit::Due(v),
                 };
-                let number = self.numbers[a];
-                let before = self.repo.milestones().into_iter().find(|m| m.number == number).unwrap();
-                self.repo.standin.edit_milestone(number, |m| match edit {
+                let (home, number) = (self.home(a), self.numbers[a]);
+                let before = self.milestone(a).unwrap();
+                self.gh(home).edit_milestone(number, |m| match edit {
                     Edit::Title(v) => m.title = title(a, v),
                     Edit::Description(v) => {
                         // Typed in the browser: CRLF line endings, marker lines and the
@@ -1349,22 +1656,26 @@ impl World {
                     Field::Due => ("edited", json!({"due_on": {"from": before.due_on}})),
                     Field::State => (if v == 1 { "closed" } else { "opened" }, json!({})),
                 };
-                let payload = self.repo.milestone_event(action, number, changes);
+                let run = self.milestone_run(home, action, self.milestone_json(home, number).unwrap(), changes);
                 let evidence = BTreeMap::from([(a, Evidence::Event(BTreeSet::from([f])))]);
-                self.event_and_run(&format!("op {i}: milestone {action}"), &payload, evidence, trigger)
+                self.event_and_run(&format!("op {i}: milestone {action}"), run, home, evidence, trigger)
             }
             Op::Delete { artifact: a, trigger } => {
                 if self.model[a].life != Life::Linked {
                     self.note(format!("op {i}: {op:?}: {} has no milestone; skipped", id(a)));
                     return Ok(());
                 }
-                let number = self.numbers[a];
-                let gone = self.repo.milestone_json(number).unwrap();
-                self.repo.standin.delete_milestone(number);
+                let (home, number) = (self.home(a), self.numbers[a]);
+                let gone = self.milestone_json(home, number).unwrap();
+                self.gh(home).delete_milestone(number);
                 self.model[a].life = Life::Deleted;
-                self.note(format!("op {i}: {op:?}: milestone #{number} of {} deleted on GitHub", id(a)));
-                let payload = self.repo.milestone_event_for("deleted", gone, json!({}));
-                self.event_and_run(&format!("op {i}: milestone deleted"), &payload, BTreeMap::new(), trigger)
+                self.note(format!(
+                    "op {i}: {op:?}: milestone #{number} of {} deleted on GitHub in {}",
+                    id(a),
+                    home.full_name()
+                ));
+                let run = self.milestone_run(home, "deleted", gone, json!({}));
+                self.event_and_run(&format!("op {i}: milestone deleted"), run, home, BTreeMap::new(), trigger)
             }
             Op::NewMilestone { trigger } => {
                 let k = self.imports.len() + 1;
@@ -1376,8 +1687,13 @@ impl World {
                 });
                 self.imports.push(Import { number: m.number, title, imported: false });
                 self.note(format!("op {i}: {op:?}: milestone #{} made on GitHub", m.number));
-                let payload = self.repo.milestone_event("created", m.number, json!({}));
-                self.event_and_run(&format!("op {i}: milestone created"), &payload, BTreeMap::new(), trigger)
+                let run = self.milestone_run(
+                    Home::Plan,
+                    "created",
+                    self.milestone_json(Home::Plan, m.number).unwrap(),
+                    json!({}),
+                );
+                self.event_and_run(&format!("op {i}: milestone created"), run, Home::Plan, BTreeMap::new(), trigger)
             }
             Op::Reconcile { pat } => {
                 self.note(format!("op {i}: {op:?}"));
@@ -1388,6 +1704,7 @@ impl World {
                     "workflow_dispatch",
                     "{}",
                     &BTreeMap::new(),
+                    Scope::Everything,
                 )?;
                 if pat {
                     self.follow_own_commits(head_before, effects)?;
@@ -1405,22 +1722,22 @@ impl World {
                     .unwrap()
                     .to_string();
                 let kind = if kind == RunKind::Readme { RunKind::Reconcile } else { kind };
-                let (event, payload, evidence) = self.prepare(kind);
+                let (event, payload, evidence, scope) = self.prepare(kind);
                 git(&self.repo.workspace(), &["reset", "-q", "--hard", &stale]);
                 self.note(format!("op {i}: {op:?} from {stale} (head {})", self.repo.head()));
-                self.run_and_apply(&format!("op {i}: stale {event} run"), event, &payload, &evidence)?;
+                self.run_and_apply(&format!("op {i}: stale {event} run"), event, &payload, &evidence, scope)?;
                 Ok(())
             }
             Op::TwoRuns { first, second } => {
                 self.repo.pull();
-                let (event, payload, evidence) = self.prepare(first);
+                let (event, payload, evidence, scope) = self.prepare(first);
                 self.repo.pull();
                 let checkout = git(&self.repo.workspace(), &["rev-parse", "HEAD"]);
                 self.note(format!("op {i}: {op:?} from {checkout}"));
-                self.run_and_apply(&format!("op {i}: first of two {event} runs"), event, &payload, &evidence)?;
-                let (event, payload, evidence) = match second {
-                    RunKind::Readme if first == RunKind::Readme => (event, payload, evidence), // a re-run
-                    RunKind::Readme => ("workflow_dispatch", "{}".to_string(), BTreeMap::new()),
+                self.run_and_apply(&format!("op {i}: first of two {event} runs"), event, &payload, &evidence, scope)?;
+                let (event, payload, evidence, scope) = match second {
+                    RunKind::Readme if first == RunKind::Readme => (event, payload, evidence, scope), // a re-run
+                    RunKind::Readme => ("workflow_dispatch", "{}".to_string(), BTreeMap::new(), Scope::Everything),
                     kind => self.prepare(kind),
                 };
                 git(&self.repo.workspace(), &["reset", "-q", "--hard", &checkout]);
@@ -1429,19 +1746,32 @@ impl World {
                     event,
                     &payload,
                     &evidence,
+                    scope,
                 )?;
                 Ok(())
             }
         }
     }
 
-    /// The end: one run of the case's last trigger, then convergence and a reconcile that
-    /// writes nothing.
+    /// The end: one run of the case's last trigger (and when that is a milestone event, which
+    /// syncs its own repository's projects only, the schedule that syncs the others), then
+    /// convergence and a reconcile that writes nothing.
     fn finish(&mut self, last: RunKind) -> Step {
         self.repo.pull();
-        let (event, payload, evidence) = self.prepare(last);
+        let (event, payload, evidence, scope) = self.prepare(last);
         self.repo.pull();
-        self.run_and_apply(&format!("last run ({event})"), event, &payload, &evidence)?;
+        self.run_and_apply(&format!("last run ({event})"), event, &payload, &evidence, scope)?;
+        if self.homes().any(|h| !scope.covers(h)) {
+            self.repo.pull();
+            let schedule = json!({"schedule": "17 * * * *"}).to_string();
+            self.run_and_apply(
+                "the schedule after the last run",
+                "schedule",
+                &schedule,
+                &BTreeMap::new(),
+                Scope::Everything,
+            )?;
+        }
         for (a, m) in self.model.iter().enumerate() {
             if m.life != Life::Linked {
                 continue;
@@ -1474,10 +1804,12 @@ impl World {
         // `check` (run by `run_and_apply`) compared these model values with the real sides.
         self.repo.pull();
         let head = self.repo.head();
-        self.repo.standin.clear_requests();
+        for h in self.homes() {
+            self.gh(h).clear_requests();
+        }
         let run = self.repo.run("workflow_dispatch", "{}", &self.inputs());
         self.log("reconcile after the last run (must write nothing)", &run);
-        let writes = self.repo.writes();
+        let writes: Vec<_> = self.homes().flat_map(|h| self.gh(h).writes()).collect();
         if run.code() != 0 || !writes.is_empty() || self.repo.head() != head {
             return Err(fail(
                 self,
@@ -1493,7 +1825,7 @@ impl World {
 }
 
 fn check_case(case: &Case) -> Step {
-    let mut world = World::new(case.policy, case.artifacts)?;
+    let mut world = World::new(case.policy, case.artifacts, case.two_repositories)?;
     world.note(format!("case: {case:?}"));
     for (i, op) in case.ops.iter().enumerate() {
         world.play(i, op)?;
@@ -1585,7 +1917,9 @@ fn the_model_applies_the_table() {
 /// not draw, under each policy: a conflict met in a milestone event's run, in a push run and
 /// in a reconcile with a PAT (whose own commit comes back as a push); a pushed revert; a file
 /// without its record of the base; a queued event run from a stale checkout; two runs from one
-/// checkout; a milestone deleted and a new one made on GitHub, their runs cancelled.
+/// checkout; a milestone deleted and a new one made on GitHub, their runs cancelled. Each in
+/// one repository, and again with `EPIC-002` in `acme/api` (its events then forwarded by
+/// `repository_dispatch`, its deletion too).
 #[test]
 fn every_policy_converges_in_every_kind_of_run() {
     use Field::*;
@@ -1623,10 +1957,12 @@ fn every_policy_converges_in_every_kind_of_run() {
         Op::NewMilestone { trigger: Trigger::Missed },
         local(0, Title, 1, Trigger::Run),
     ];
-    for policy in [Policy::PreferLocal, Policy::PreferGithub, Policy::ManualFlag, Policy::LastUpdateWins] {
-        let case = Case { policy, artifacts: 2, ops: ops.clone(), last: RunKind::Readme };
-        if let Err(e) = check_case(&case) {
-            panic!("{case:?}\n{e}");
+    for two_repositories in [false, true] {
+        for policy in [Policy::PreferLocal, Policy::PreferGithub, Policy::ManualFlag, Policy::LastUpdateWins] {
+            let case = Case { policy, artifacts: 2, two_repositories, ops: ops.clone(), last: RunKind::Readme };
+            if let Err(e) = check_case(&case) {
+                panic!("{case:?}\n{e}");
+            }
         }
     }
 }
@@ -1643,7 +1979,7 @@ fn the_oracle_reads_files_as_written() {
         "project_name = \"demo\"\nrelated_milestone = \"https://github.com/acme/plan/milestone/7\"\nmilestone_sync_base = \"v1\"\nsync_conflict = \"title, due_on\"\n",
     );
     assert_eq!(skeleton(&synced), skeleton(&original), "owned lines and the description are left out");
-    let (values, flagged, number) = read_file(0, &synced).unwrap();
+    let (values, flagged, number) = read_file(0, Home::Plan, &synced).unwrap();
     assert_eq!((values, number), (Observed([1, 2, 0, 0]), Some(7)));
     assert_eq!(flagged, BTreeSet::from([Field::Title, Field::Due]));
     let damaged = synced.replace("*   - [ ] It works.", "*   - [ ] It works");
