@@ -836,7 +836,13 @@ impl<'a> Planner<'a> {
         }
         // Oldest first, so the new IDs follow the milestones' order of creation.
         unmarked.sort_by_key(|m| m.number);
+        // A removed file's milestone keeps its marker: its ID is not free for a new file.
         let mut ids = new_artifact::NewIds::default();
+        for mk in
+            self.input.milestones.iter().filter_map(|m| link::marker(m.description.as_deref().unwrap_or_default()))
+        {
+            ids.reserve(mk.project.as_deref(), &mk.id);
+        }
         let mut left = Vec::new();
         let today = options.today.unwrap_or_default();
         for m in unmarked {

@@ -94,7 +94,9 @@ pub fn not_enabled(m: &Milestone) -> Diagnostic {
 
 /// The IDs given to new artifact files in one run. A new ID is one above the highest
 /// `PREFIX-NNN` of the project's IDs and file names (broken files count too: their number is
-/// taken) and of the IDs given earlier in the run, as wide as the widest (at least 3 digits).
+/// taken), of the IDs the milestones' markers name for the project ([`NewIds::reserve`]: a
+/// removed file's closed milestone still carries its ID, which a new file must not take
+/// again) and of the IDs given earlier in the run, as wide as the widest (at least 3 digits).
 /// Each project's highest is found once, so importing thousands of milestones stays linear.
 #[derive(Debug, Default)]
 pub struct NewIds {
@@ -102,13 +104,28 @@ pub struct NewIds {
     highest: BTreeMap<(String, String), (u32, usize)>,
     /// The highest number and width given in this run, by prefix.
     given: BTreeMap<String, (u32, usize)>,
+    /// IDs the milestones' markers name: (the marker's project, when it names one; the ID).
+    reserved: Vec<(Option<String>, String)>,
 }
 
 impl NewIds {
+    /// Keeps `id` from being given to a new file of `project` (every project's, when `None`):
+    /// a milestone's marker names it.
+    pub fn reserve(&mut self, project: Option<&str>, id: &str) {
+        self.reserved.push((project.map(str::to_string), id.to_string()));
+    }
+
     /// The next free `PREFIX-NNN` for a new file in `project`.
     pub fn next(&mut self, project: &Project, prefix: &str) -> String {
         let key = (project.slug.clone(), prefix.to_string());
-        let (max, width) = *self.highest.entry(key).or_insert_with(|| highest(project, prefix));
+        let reserved = &self.reserved;
+        let (max, width) = *self.highest.entry(key).or_insert_with(|| {
+            let marked = reserved
+                .iter()
+                .filter(|(p, _)| p.as_deref().is_none_or(|p| p == project.slug))
+                .filter_map(|(_, id)| number(prefix, id));
+            marked.fold(highest(project, prefix), |(m, w), (n, d)| (m.max(n), w.max(d)))
+        });
         let (given, given_width) = self.given.get(prefix).copied().unwrap_or((0, 3));
         let (n, width) = (max.max(given) + 1, width.max(given_width));
         self.given.insert(prefix.to_string(), (n, width));
@@ -116,13 +133,16 @@ impl NewIds {
     }
 }
 
+/// The number and width of `PREFIX-NNN` at the start of `s`'s last path part.
+fn number(prefix: &str, s: &str) -> Option<(u32, usize)> {
+    let rest = s.rsplit('/').next()?.strip_prefix(prefix)?.strip_prefix('-')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((digits.parse().ok()?, digits.len()))
+}
+
 /// The highest `PREFIX-NNN` number in the project's IDs and file names and its width.
 fn highest(project: &Project, prefix: &str) -> (u32, usize) {
-    let number = |s: &str| -> Option<(u32, usize)> {
-        let rest = s.rsplit('/').next()?.strip_prefix(prefix)?.strip_prefix('-')?;
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        Some((digits.parse().ok()?, digits.len()))
-    };
+    let number = |s: &str| number(prefix, s);
     project
         .artifacts
         .iter()
@@ -227,6 +247,15 @@ mod tests {
         assert_eq!(ids.next(&b, "EPIC"), "EPIC-0102");
         assert_eq!(ids.next(&a, "FEAT"), "FEAT-001");
         assert_eq!(NewIds::default().next(&b, "EPIC"), "EPIC-003");
+        // A removed file's milestone still carries EPIC-005 for b: not given again. A marker
+        // of another project takes nothing from b; one naming no project takes from all.
+        let mut ids = NewIds::default();
+        ids.reserve(Some("b"), "EPIC-005");
+        ids.reserve(Some("a"), "EPIC-0200");
+        assert_eq!(ids.next(&b, "EPIC"), "EPIC-006");
+        let mut ids = NewIds::default();
+        ids.reserve(None, "EPIC-010");
+        assert_eq!(ids.next(&b, "EPIC"), "EPIC-011");
     }
 
     #[test]
