@@ -31,4 +31,5 @@ mod reconcile;
 mod reconcile_table;
 mod repositories;
 mod security;
+mod soak;
 mod summary;
