@@ -47,21 +47,23 @@ COPY scripts/build-static.sh scripts/build-static.sh
 # stub sources, in a layer of its own; it is redone only when Cargo.toml/Cargo.lock change.
 # (Works with any layer cache, unlike RUN --mount=type=cache.) The workspace also lists
 # `standin` (the test stand-in): its manifest and stub targets let cargo load the workspace;
-# `-p milestone-sync` never builds it.
+# `-p milestone-sync` never builds it. The core crate (crates/core) gets a stub too.
 COPY Cargo.toml Cargo.lock ./
 COPY standin/Cargo.toml standin/Cargo.toml
-RUN mkdir -p src standin/src \
+COPY crates/core/Cargo.toml crates/core/Cargo.toml
+RUN mkdir -p src standin/src crates/core/src \
  && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs standin/src/lib.rs \
+ && touch src/lib.rs standin/src/lib.rs crates/core/src/lib.rs \
  && echo 'fn main() {}' > standin/src/main.rs \
  && scripts/build-static.sh "${TARGETARCH:-$(dpkg --print-architecture)}" /tmp/stub \
- && rm -rf src /tmp/stub
+ && rm -rf src crates/core/src /tmp/stub
 
 # The real sources. `touch` because COPY keeps the files' times, which can be older than the
 # stub build: cargo would then take the stub for fresh. build-static.sh fails unless the
 # binary is static (scratch has no dynamic loader), stripped, and for TARGETARCH.
+COPY crates/core/src crates/core/src
 COPY src src
-RUN touch src/main.rs src/lib.rs \
+RUN touch src/main.rs src/lib.rs crates/core/src/lib.rs \
  && scripts/build-static.sh "${TARGETARCH:-$(dpkg --print-architecture)}" /milestone-sync
 
 # -------------------------------------------------------------------------------------------

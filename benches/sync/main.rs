@@ -284,7 +284,7 @@ fn run(
     }
 }
 
-fn check(ok: bool, what: &str, plan: &milestone_sync::plan::Plan) {
+fn check(ok: bool, what: &str, plan: &milestone_sync_core::plan::Plan) {
     if !ok {
         let changes: Vec<String> =
             plan.changes.iter().map(|c| format!("{} {}", c.artifact_id, milestone_sync::apply::describe(c))).collect();

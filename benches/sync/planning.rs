@@ -12,10 +12,10 @@ use github_standin::MilestoneRecord;
 use milestone_sync::config::{Inputs, Settings};
 use milestone_sync::event::{self, Event};
 use milestone_sync::history;
-use milestone_sync::milestone::{Milestone, MilestoneState};
-use milestone_sync::plan::{self, Plan};
 use milestone_sync::run;
 use milestone_sync::workspace::{self, Workspace};
+use milestone_sync_core::milestone::{Milestone, MilestoneState};
+use milestone_sync_core::plan::{self, Plan};
 
 use crate::fixture::{REPOSITORY, ROOT};
 use crate::measure;

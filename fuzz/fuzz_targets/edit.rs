@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use milestone_sync::artifact::{self, FieldEdit, keys};
+use milestone_sync_core::artifact::{self, FieldEdit, keys};
 use milestone_sync_fuzz::{Fenced, KEYS, KeyAt, PATH, fenced, has_structure, key_at, lines};
 
 fuzz_target!(|data: &[u8]| {

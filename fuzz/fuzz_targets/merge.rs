@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use milestone_sync::artifact::{as_written, description_section, merge_description, normalize_text};
+use milestone_sync_core::artifact::{as_written, description_section, merge_description, normalize_text};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(input) = std::str::from_utf8(data) else { return };

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use milestone_sync::artifact::{self, FieldEdit, keys};
+use milestone_sync_core::artifact::{self, FieldEdit, keys};
 use milestone_sync_fuzz::{PATH, fenced, line_count};
 
 fuzz_target!(|data: &[u8]| {

@@ -1,6 +1,6 @@
 //! The fuzz targets' oracle: an independent, deliberately plain reading of an artifact file
 //! (fences, lines, the front matter's key and value positions), against which the reader's
-//! and editor's results are checked. It shares no code with `milestone_sync::artifact`, so a
+//! and editor's results are checked. It shares no code with `milestone_sync_core::artifact`, so a
 //! bug there is not mirrored here.
 
 use std::ops::Range;

@@ -9,7 +9,7 @@
 //! marker lines), each with a generation. The base is the newer record. Every run, whatever
 //! its trigger, converges every pair of the projects it syncs (all of them, but for a
 //! milestone event's run in a case with two repositories: see below) by the rules of
-//! `src/plan/reconcile.rs`:
+//! `crates/core/src/plan/reconcile.rs`:
 //!
 //! - equal on both sides → nothing to write, the base records the value;
 //! - changed only in the file since the base (or named by the push) → sent to GitHub;

@@ -55,7 +55,7 @@ fn a_push_creates_milestones_and_commits_the_links() {
     assert!(old_lines.is_empty(), "only added lines: {old_lines:?}");
     assert_eq!(new_lines.len(), 2, "{new_lines:?}");
     assert_eq!(new_lines[0], format!("related_milestone = \"{}\"\n", a.html_url));
-    // The sync base: what both sides held after this sync (see src/base.rs).
+    // The sync base: what both sides held after this sync (see crates/core/src/base.rs).
     assert!(
         new_lines[1].starts_with("milestone_sync_base = \"v1 gen=1 title=")
             && new_lines[1].ends_with(" state=open due=2026-05-23\"\n"),

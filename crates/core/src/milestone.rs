@@ -1,5 +1,5 @@
 //! Milestones as the sync sees them: plain values, read from GitHub by the shell
-//! ([`crate::github`]) and planned over by the core ([`crate::plan`]). Nothing here talks to
+//! (the `milestone-sync` crate's `github` module) and planned over by the core ([`crate::plan`]). Nothing here talks to
 //! GitHub.
 
 use chrono::{DateTime, NaiveDate, Utc};

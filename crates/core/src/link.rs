@@ -56,7 +56,7 @@ pub fn marker(description: &str) -> Option<Marker> {
     id.map(|id| Marker { id, project })
 }
 
-/// The synced text of a milestone description: the sync's lines removed ([`person_lines`]),
+/// The synced text of a milestone description: the sync's lines removed (see `person_lines`),
 /// line endings and surrounding white space normalised. This is what is compared with an
 /// artifact's Description and what flows back into the file.
 pub fn synced_text(description: &str) -> String {
@@ -64,7 +64,7 @@ pub fn synced_text(description: &str) -> String {
 }
 
 /// The text of a milestone description as written on GitHub, for the file: the sync's lines
-/// removed ([`person_lines`]), line endings unified, the blank lines around it dropped, every
+/// removed (see `person_lines`), line endings unified, the blank lines around it dropped, every
 /// other byte kept. Compare it through [`synced_text`].
 pub fn text_as_written(description: &str) -> String {
     as_written(&person_lines(description).join("\n"))

@@ -1,6 +1,6 @@
 //! The policies a run follows, as plain values: how a conflict is settled, what happens to a
 //! milestone whose artifact is gone or to an artifact whose milestone was deleted, and which
-//! sides a run may write. Set by inputs ([`crate::config`]) and `project_config.toml`
+//! sides a run may write. Set by inputs (the `milestone-sync` crate's `config`) and `project_config.toml`
 //! ([`crate::project`]); decided on by the planner.
 
 use serde::Deserialize;

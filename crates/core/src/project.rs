@@ -1,6 +1,6 @@
 //! A project as the planner sees it: its folder, its `project_config.toml`
 //! (`[github_integration]`, parsed here from text) and its artifacts. The shell reads the
-//! files ([`crate::workspace`]); everything here is plain values and pure functions.
+//! files (the `milestone-sync` crate's `workspace`); everything here is plain values and pure functions.
 
 use serde::Deserialize;
 
