@@ -5,6 +5,10 @@
 //! Flags win over the environment; what neither gives is looked up where a terminal has it:
 //! the repository from the `origin` remote, the branch from the checkout, the token from the
 //! variable a project names in `pat_env_var_name`.
+//!
+//! Without a subcommand the binary is the action: `sync` inside Actions, where the Docker
+//! action runs it with no arguments. From a terminal, a bare command writes nothing: it shows
+//! the help and how to sync ([`Cli::command`], [`without_subcommand`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,19 +53,26 @@ const ABOUT: &str = "Keeps IntelliManage Epics/Features and GitHub Milestones in
 
 const LONG_ABOUT: &str = "Keeps IntelliManage Epics/Features and GitHub Milestones in two-way sync.
 
-Inside GitHub Actions (GITHUB_ACTIONS=true) it is the action: everything comes from the \
-runner's environment, inputs as INPUT_<NAME> (INPUT_GITHUB-TOKEN, INPUT_DRY-RUN, ...). From a \
-terminal, every input is a flag (`--on-artifact-removed delete` sets input \
-`on-artifact-removed`); unset ones take action.yml's defaults.
+From a terminal, name what to do: `check` validates the files, `plan` shows what a sync would \
+do, `sync` does it; without one it only shows a short help. Every input of the action is a flag \
+(`--on-artifact-removed delete` sets input `on-artifact-removed`); unset ones take action.yml's \
+defaults. The options below are `sync`'s: `milestone-sync plan --help` shows `plan`'s. A \
+terminal `sync` is a full two-way reconcile of the checked-out branch (only the default branch \
+syncs).
 
-Without a subcommand it runs `sync`. A terminal run is a full two-way reconcile of the \
-checked-out branch (only the default branch syncs).";
+Inside GitHub Actions (GITHUB_ACTIONS=true) it is the action: everything comes from the \
+runner's environment, inputs as INPUT_<NAME> (INPUT_GITHUB-TOKEN, INPUT_DRY-RUN, ...), and \
+without a subcommand it runs `sync`.";
+
+/// How a terminal user syncs, said where a bare command stops.
+const HOW_TO_SYNC: &str = "No subcommand, so nothing was done: run `milestone-sync plan` to see what a sync \
+would do, `milestone-sync sync` to do it (flags go after the subcommand).";
 
 /// The command line, parsed.
 #[derive(Debug, Clone)]
 pub struct Cli {
-    /// The subcommand (`sync` when none was given).
-    pub command: Command,
+    /// The subcommand given, if any: [`Cli::command`] says what runs without one.
+    pub subcommand: Option<Command>,
     /// Inputs the flags set, by input name (`github-token`, `dry-run`, …).
     pub inputs: BTreeMap<&'static str, String>,
     /// `--repo`: `owner/name`.
@@ -76,9 +87,10 @@ pub struct Cli {
     pub pull: bool,
 }
 
-/// The flag of one input, as `subcommand` shows it.
+/// The flag of one input, under its `--help` heading (the everyday "Options" when the table
+/// gives none).
 fn input_arg(i: &InputSpec) -> Arg {
-    let arg = Arg::new(i.name).long(i.flag).help(i.help);
+    let arg = Arg::new(i.name).long(i.flag).help(i.help).help_heading(i.heading);
     match i.value {
         Some(value) => arg.value_name(value).action(ArgAction::Set),
         None => arg.action(ArgAction::SetTrue),
@@ -125,7 +137,7 @@ fn args_of(command: Command) -> Vec<Arg> {
 }
 
 /// The whole command line: `sync`, `plan` and `check`, each with the flags it uses; without a
-/// subcommand, `sync` and its flags.
+/// subcommand, `sync`'s flags (the action's form, for Actions: [`Cli::command`]).
 pub fn definition() -> clap::Command {
     let sub = |command: Command, about: &'static str, long: &'static str| {
         clap::Command::new(command.name()).about(about).long_about(long).args(args_of(command))
@@ -135,6 +147,8 @@ pub fn definition() -> clap::Command {
         .about(ABOUT)
         .long_about(LONG_ABOUT)
         .max_term_width(100)
+        // The form a person types; `milestone-sync [OPTIONS]` alone is the action's.
+        .override_usage("milestone-sync <COMMAND> [OPTIONS]")
         .args_conflicts_with_subcommands(true)
         .args(args_of(Command::Sync))
         .subcommand(sub(
@@ -158,7 +172,25 @@ pub fn definition() -> clap::Command {
         ))
 }
 
+/// What a terminal run without a subcommand prints, on stderr with exit code 2 (as clap's
+/// usage errors): the short help, without `sync`'s flags, and how to sync.
+pub fn without_subcommand() -> String {
+    let mut short = definition().mut_args(|a| a.hide(true));
+    format!("{}\n{HOW_TO_SYNC}\n", short.render_help())
+}
+
 impl Cli {
+    /// What runs. A subcommand names it. Without one: `sync` inside Actions (`terminal` false),
+    /// where the Docker action runs the binary with no arguments; from a terminal, `None`:
+    /// a bare command must not write, and [`without_subcommand`] says what to type.
+    pub fn command(&self, terminal: bool) -> Option<Command> {
+        match self.subcommand {
+            Some(command) => Some(command),
+            None if terminal => None,
+            None => Some(Command::Sync),
+        }
+    }
+
     /// The process's arguments; prints help or an error and exits when they ask for it.
     pub fn parse() -> Cli {
         Cli::from_matches(&definition().get_matches())
@@ -174,12 +206,14 @@ impl Cli {
     }
 
     fn from_matches(top: &ArgMatches) -> Cli {
-        let (command, m) = match top.subcommand() {
-            Some(("plan", m)) => (Command::Plan, m),
-            Some(("check", m)) => (Command::Check, m),
-            Some((_, m)) => (Command::Sync, m),
-            None => (Command::Sync, top),
+        let (subcommand, m) = match top.subcommand() {
+            Some(("plan", m)) => (Some(Command::Plan), m),
+            Some(("check", m)) => (Some(Command::Check), m),
+            Some((_, m)) => (Some(Command::Sync), m),
+            None => (None, top),
         };
+        // Without a subcommand, the flags are `sync`'s.
+        let command = subcommand.unwrap_or(Command::Sync);
         let mut inputs = BTreeMap::new();
         for i in INPUTS.iter().filter(|i| command.uses(i.uses)) {
             match i.value {
@@ -197,7 +231,7 @@ impl Cli {
         }
         let has = |id: &str| m.try_contains_id(id).unwrap_or(false);
         Cli {
-            command,
+            subcommand,
             inputs,
             repo: m.get_one::<String>("repo").cloned(),
             api_url: if has("api-url") { m.get_one::<String>("api-url").cloned() } else { None },
@@ -215,7 +249,7 @@ impl Cli {
         for (name, value) in &self.inputs {
             raw.inputs.insert((*name).to_string(), value.clone());
         }
-        if self.command == Command::Plan {
+        if self.subcommand == Some(Command::Plan) {
             raw.inputs.insert("dry-run".into(), "true".into());
         }
         let mut set_var = |name: &str, value: Option<String>| {
@@ -333,5 +367,44 @@ mod tests {
         let s = crate::config::Settings::from_inputs(&raw).unwrap();
         assert_eq!((s.repository.as_str(), s.token.expose(), s.project.as_deref()), ("o/r", "t", Some("demo")));
         assert!(s.dry_run);
+    }
+
+    /// The Docker action runs the binary with no arguments: that is `sync` inside Actions. From
+    /// a terminal a bare command runs nothing, flags or not; a subcommand runs the same either way.
+    #[test]
+    fn no_subcommand_syncs_in_actions_and_runs_nothing_in_a_terminal() {
+        for args in [&["milestone-sync"][..], &["milestone-sync", "--repo", "o/r", "--token", "t"]] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.subcommand, None, "{args:?}");
+            let actions = Inputs::from_vars([("GITHUB_ACTIONS".to_string(), "true".to_string())]);
+            assert_eq!(cli.command(actions.terminal()), Some(Command::Sync), "{args:?} in Actions");
+            assert_eq!(cli.command(Inputs::default().terminal()), None, "{args:?} in a terminal");
+        }
+        for (name, command) in [("sync", Command::Sync), ("plan", Command::Plan), ("check", Command::Check)] {
+            let cli = Cli::try_parse_from(["milestone-sync", name]).unwrap();
+            assert_eq!((cli.command(true), cli.command(false)), (Some(command), Some(command)), "{name}");
+        }
+        let shown = without_subcommand();
+        assert!(shown.contains("Commands:") && shown.contains("`milestone-sync sync` to do it"), "{shown}");
+        assert!(!shown.contains("--token"), "the short form leaves `sync`'s flags to `sync --help`: {shown}");
+    }
+
+    /// Inputs that only matter on an Actions event are listed apart, under the heading the
+    /// table gives, in the top-level help as in `sync`'s and `plan`'s.
+    #[test]
+    fn event_only_flags_are_listed_under_their_heading() {
+        let mut top = definition();
+        let help = top.render_long_help().to_string();
+        for flag in ["--pr-comment", "--reconcile-budget"] {
+            let heading = help.find("Actions-event options:").expect(&help);
+            assert!(help.find(flag).is_some_and(|at| at > heading), "{flag} under the heading:\n{help}");
+        }
+        for command in ["sync", "plan"] {
+            let sub = top.find_subcommand_mut(command).unwrap();
+            let help = sub.render_long_help().to_string();
+            let heading = help.find("Actions-event options:").expect(&help);
+            assert!(help.find("--reconcile-budget").is_some_and(|at| at > heading), "{command}:\n{help}");
+            assert!(help.find("--direction").is_some_and(|at| at < heading), "{command}:\n{help}");
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! The `milestone-sync` binary: the GitHub Action's entrypoint, also usable from a terminal.
 //!
 //! Inside Actions it takes everything from the runner's environment (`INPUT_*`,
-//! `GITHUB_*`); from a terminal, flags and subcommands ([`milestone_sync::cli`]) set the same
-//! inputs, and the defaults are action.yml's.
+//! `GITHUB_*`) and, without a subcommand, runs `sync`; from a terminal, flags and subcommands
+//! ([`milestone_sync::cli`]) set the same inputs, the defaults are action.yml's, and a command
+//! without a subcommand writes nothing: it shows the help and how to sync.
 
 use std::io::Write;
 
-use milestone_sync::cli::{Cli, Command};
+use milestone_sync::cli::{Cli, Command, without_subcommand};
 use milestone_sync::config::{Inputs, Settings, Token};
 use milestone_sync::diagnostic::Level;
 use milestone_sync::github::client::{Client, RetryPolicy};
@@ -14,7 +15,13 @@ use milestone_sync::{plan, report, workspace};
 
 fn main() {
     let cli = Cli::parse();
-    let raw = cli.apply(Inputs::from_env(), &|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    let env = Inputs::from_env();
+    let Some(command) = cli.command(env.terminal()) else {
+        // A bare command in a terminal: the help, on stderr like a usage error, and no run.
+        eprint!("{}", without_subcommand());
+        std::process::exit(2);
+    };
+    let raw = cli.apply(env, &|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MILESTONE_SYNC_LOG")
@@ -25,7 +32,6 @@ fn main() {
         .with_target(false)
         .without_time()
         .init();
-    let command = cli.command;
     let derived = if command == Command::Check { Settings::offline(&raw) } else { Settings::from_inputs(&raw) };
     let mut settings = match derived {
         Ok(s) => s,

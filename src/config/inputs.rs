@@ -29,7 +29,13 @@ pub struct InputSpec {
     pub uses: Uses,
     /// One line for `--help`.
     pub help: &'static str,
+    /// The `--help` heading the flag is listed under; `None`: the everyday "Options".
+    pub heading: Option<&'static str>,
 }
+
+/// The `--help` heading of the inputs that only matter on some Actions events (a terminal run
+/// has none): listed apart from the everyday flags.
+const ACTIONS_EVENT: &str = "Actions-event options";
 
 const fn input(
     name: &'static str,
@@ -39,13 +45,21 @@ const fn input(
     uses: Uses,
     help: &'static str,
 ) -> InputSpec {
-    InputSpec { name, default, flag, value, uses, help }
+    InputSpec { name, default, flag, value, uses, help, heading: None }
+}
+
+impl InputSpec {
+    /// The same input, listed under `heading` in `--help`.
+    const fn under(self, heading: &'static str) -> InputSpec {
+        InputSpec { heading: Some(heading), ..self }
+    }
 }
 
 /// Every input of the action: its default (action.yml's: a test checks that both declare the
 /// same inputs and defaults), the flag that sets it from a terminal and where it is used. The
 /// terminal's flags, the defaults a terminal run applies and docs/configuration.md's inputs
-/// table all come from here.
+/// table all come from here. An input that only matters on some Actions events is listed
+/// under "Actions-event options" in `--help`.
 #[rustfmt::skip]
 pub const INPUTS: &[InputSpec] = &[
     input("github-token", "", "token", Some("TOKEN"), Uses::Planning, "API token [default: GITHUB_TOKEN, GH_TOKEN, then the variable a project's `pat_env_var_name` names]. Prefer the variables: a flag shows in `ps`"),
@@ -62,8 +76,8 @@ pub const INPUTS: &[InputSpec] = &[
     input("direction", "both", "direction", Some("SIDE"), Uses::Planning, "Which side may be written: `both`, `to-github` or `from-github` [default: both]"),
     input("fail-on-conflict", "false", "fail-on-conflict", None, Uses::Planning, "Exit 1 when a conflict is left flagged (`manual_flag`)"),
     input("write-delay-ms", "1000", "write-delay-ms", Some("MS"), Uses::Writing, "Pause between two writes to GitHub, in milliseconds; 0 turns it off [default: 1000]"),
-    input("pr-comment", "false", "pr-comment", None, Uses::Writing, "On a `pull_request` event, also post the preview as one comment on the pull request"),
-    input("reconcile-budget", "5", "reconcile-budget", Some("PAGES"), Uses::Planning, "The most milestone list pages a push or milestone event reads to converge everything [default: 5]"),
+    input("pr-comment", "false", "pr-comment", None, Uses::Writing, "On a `pull_request` event, also post the preview as one comment on the pull request").under(ACTIONS_EVENT),
+    input("reconcile-budget", "5", "reconcile-budget", Some("PAGES"), Uses::Planning, "The most milestone list pages a push or milestone event reads to converge everything [default: 5]").under(ACTIONS_EVENT),
 ];
 
 /// The default of input `name` (action.yml's), if it has one.

@@ -105,7 +105,7 @@ fn json_puts_one_object_on_stdout_and_the_log_on_stderr() {
 fn sync_from_a_terminal_syncs_the_checked_out_branch() {
     let repo = Repo::new(&[(E1, &epic("EPIC-001", "Alpha", "🟡 To Do", ""))]);
     let api = api(&repo);
-    let o = terminal(&repo, &["--repo", "acme/plan", "--api-url", &api, "--token", TOKEN], &[]);
+    let o = terminal(&repo, &["sync", "--repo", "acme/plan", "--api-url", &api, "--token", TOKEN], &[]);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert_eq!(repo.milestones().len(), 1);
     assert!(
