@@ -4,6 +4,9 @@
 # sync's own commit causes, to show that the second run writes nothing.
 #
 # Usage: scripts/demo.sh            (needs Rust and git; installs nothing else)
+#
+# EPIC-002 keeps its template's placeholder date ("YYYY-MM-DD") on purpose, as real plans
+# do: the demo shows the warning it gets, and that everything else syncs.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,15 +59,52 @@ run_action() {
     "$bin" || echo "(exit code $?)"
 }
 
+# The outputs' descriptions in action.yml, one "name<TAB>description" line each.
+output_descriptions() {
+  awk '
+    function flush() { if (name != "") { gsub(/^"|"$/, "", desc); print name "\t" desc }; name = "" }
+    /^[^ #]/ { section = $0; next }
+    section != "outputs:" { next }
+    /^  [a-z-]+:$/ { flush(); name = substr($1, 1, length($1) - 1); desc = ""; folded = 0; next }
+    /^    description: / { d = substr($0, index($0, ":") + 2); if (d ~ /^>-?$/) folded = 1; else desc = d; next }
+    folded && /^      / { sub(/^ +/, ""); desc = desc (desc == "" ? "" : " ") $0; next }
+    END { flush() }
+  ' action.yml
+}
+
+# The outputs the run wrote (GITHUB_OUTPUT), each with what it holds, from action.yml.
+show_outputs() {
+  echo "--- outputs (a later step reads steps.<id>.outputs.<name>; what each holds, from action.yml) ---"
+  awk -F '\t' '
+    NR == FNR { d = $2; sub(/^Number of /, "", d); desc[$1] = d; next }
+    delim != "" { if ($0 == delim) delim = ""; else print "    " $0; next }
+    /^[A-Za-z-]+<</ { at = index($0, "<<"); name = substr($0, 1, at - 1); delim = substr($0, at + 2)
+                      print name ": " desc[name]; next }
+    { at = index($0, "="); printf "%-22s %s\n", $0, desc[substr($0, 1, at - 1)] }
+  ' <(output_descriptions) "$work/output"
+}
+
+cat <<'TEXT'
+
+The demo's plan (examples/demo/.ruru): EPIC-001 is in progress, EPIC-003 is done (so its
+milestone is created closed), and EPIC-002 keeps its template's placeholder date
+"YYYY-MM-DD" on purpose: expect one warning for it on each run ("needs attention"), no due
+date on its milestone, and everything else synced.
+
+Each run prints the step's log as the Actions log holds it. On GitHub, "::group::NAME" …
+"::endgroup::" fold into a section named NAME, and "::warning file=F,line=N::TEXT" becomes
+an annotation on line N of F. Then come the job summary (Markdown) and the outputs.
+TEXT
+
 echo
 echo "==> run 1: the push that added three epics"
 push_event "$before" "$after"
 run_action
 echo
 echo "--- job summary ---"; cat "$work/summary"
-echo "--- outputs ---"; grep -v '^\[' "$work/output" | grep -v '^{' || true
+show_outputs
 echo
-echo "--- the commit the sync made on main ---"
+echo "--- the commit the sync made on main: each file records its new milestone (related_milestone) ---"
 git --git-dir "$work/remote.git" log -1 --format='%h %s%n%n%b' main
 git --git-dir "$work/remote.git" diff --stat main^ main
 git --git-dir "$work/remote.git" diff main^ main -- .ruru/projects/demo/epics/EPIC-001_offline-mode.md | sed -n '1,20p'
@@ -75,3 +115,6 @@ git -C "$ws" pull -q origin main
 push_event "$after" "$(git -C "$ws" rev-parse HEAD)"
 run_action
 echo "--- job summary ---"; cat "$work/summary"
+echo
+echo "Nothing to write: the milestones and the files agree. EPIC-002's warning stays until its"
+echo "milestone_target_date holds a date or goes."

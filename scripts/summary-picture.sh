@@ -12,8 +12,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/docs/images/summary.md}
 cd "$here"
 cargo build --quiet --locked -p milestone-sync -p github-standin
-bin=$here/target/debug/milestone-sync
-standin=$here/target/debug/github-standin
+target=${CARGO_TARGET_DIR:-$here/target}
+bin=$target/debug/milestone-sync
+standin=$target/debug/github-standin
 
 work=$(mktemp -d)
 spid=""

@@ -123,13 +123,21 @@ fn milestone_ref(c: &Change) -> Option<u64> {
 /// shows, so that the two always agree.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
+    /// Milestones created, open or closed.
     pub created: usize,
+    /// Of those, the ones created closed (an artifact already done): they count in `closed`
+    /// too, as the `closed` output does, and the count line says which is which. Not in
+    /// `--json`, whose totals are the outputs'.
+    #[serde(skip)]
+    pub created_closed: usize,
     pub updated: usize,
-    /// Milestones left closed that were open (or created closed).
+    /// Milestones left closed that were open, and those created closed.
     pub closed: usize,
     /// Milestones opened again.
     pub reopened: usize,
     pub deleted: usize,
+    /// Existing milestones adopted and linked; the link a created milestone's file gains is
+    /// counted in `created`.
     pub linked: usize,
     /// Changes attempted that failed, their file part included (a commit that failed).
     pub failed: usize,
@@ -137,7 +145,8 @@ pub struct Totals {
     pub errors: usize,
     /// Warnings (flagged and held conflicts among them).
     pub warnings: usize,
-    /// Artifact files changed or created to follow GitHub.
+    /// Artifact files changed or created to follow GitHub; a file that only gains its link
+    /// (`related_milestone`) is not one of them.
     pub files: usize,
     /// Fields changed on both sides since the last sync.
     pub conflicts: usize,
@@ -176,8 +185,10 @@ pub fn totals(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic]
         }
         match &c.action {
             Action::Create { milestone } => {
+                let closed = usize::from(milestone.state == crate::milestone::MilestoneState::Closed);
                 t.created += 1;
-                t.closed += usize::from(milestone.state == crate::milestone::MilestoneState::Closed);
+                t.created_closed += closed;
+                t.closed += closed;
             }
             Action::Adopt { .. } | Action::Update { .. } => {
                 t.linked += usize::from(matches!(c.action, Action::Adopt { .. }));

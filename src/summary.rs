@@ -95,6 +95,26 @@ impl Links<'_> {
         }
     }
 
+    /// [`Links::file`] for a table cell, on a line of its own that never wraps: a `<pre>`
+    /// block. A table squeezes its columns, and a code span breaks at `-` and `/`
+    /// (`epics/EPIC-` / `001_offline-mode.md`); GitHub's sanitizer drops `style` and `<nobr>`,
+    /// and a non-breaking hyphen or a word joiner would change the text people copy. `<pre>`
+    /// and `<a href>` pass it, `<pre>` keeps `white-space: pre`, and the column widens to fit.
+    /// The text shows (and copies) as the path it is.
+    fn file_block(&self, path: &str, line: Option<usize>, shown: &str) -> String {
+        let text = format!("{}{}", block_text(shown), line.map(|l| format!(":{l}")).unwrap_or_default());
+        match self.commit {
+            Some(sha) if !self.server_url.is_empty() => format!(
+                "<pre><a href=\"{}/blob/{}/{}{}\">{text}</a></pre>",
+                attribute(&self.base()),
+                attribute(&url_path(sha)),
+                attribute(&url_path(path)),
+                line.map(|l| format!("#L{l}")).unwrap_or_default()
+            ),
+            _ => format!("<pre>{text}</pre>"),
+        }
+    }
+
     fn commit_link(&self, sha: &str) -> String {
         let short = sha.get(..7).unwrap_or(sha);
         if self.server_url.is_empty() {
@@ -120,6 +140,39 @@ fn url_path(s: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// A URL made safe inside a double-quoted HTML attribute of a table cell.
+fn attribute(url: &str) -> String {
+    url.chars()
+        .map(|c| match c {
+            '"' => "%22".to_string(),
+            '&' => "&amp;".to_string(),
+            '|' => "%7C".to_string(),
+            '<' => "%3C".to_string(),
+            '>' => "%3E".to_string(),
+            '`' => "%60".to_string(),
+            c if c.is_whitespace() || c.is_control() => c.to_string().bytes().map(|b| format!("%{b:02X}")).collect(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Text shown literally between HTML tags in a table cell (Markdown still applies there):
+/// [`cell`], except that an `_` inside a word (`EPIC-001_offline-mode`) is left as it is, since
+/// it cannot start or end emphasis there.
+fn block_text(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let inside = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphanumeric());
+        if *c == '_' && inside(i.checked_sub(1)) && inside(Some(i + 1)) {
+            out.push('_');
+        } else {
+            out.push_str(&cell(&c.to_string()));
+        }
+    }
+    out
 }
 
 /// Everything a summary tells of.
@@ -209,17 +262,23 @@ fn attention_parts(t: &Totals) -> Vec<String> {
     parts
 }
 
-/// The count line: one item per kind of change with its icon, zeros dropped.
+/// The count line: one item per kind of change with its icon, zeros dropped. Milestones
+/// created closed (an artifact already done) show with the created ones, `➕ 3 created (1
+/// closed)`; `🔒` counts the milestones that were open. The `closed` output counts both.
 pub fn count_line(t: &Totals, in_sync: usize, mode: Mode) -> String {
     let would = mode.conditional();
     let item = |icon: &str, n: usize, done: &str, to_do: &str| {
         (n > 0).then(|| if would { format!("{icon} {to_do} {n}") } else { format!("{icon} {n} {done}") })
     };
+    let created = item("➕", t.created, "created", "would create").map(|text| match t.created_closed {
+        0 => text,
+        n => format!("{text} ({n} closed)"),
+    });
     let items: Vec<String> = [
-        item("➕", t.created, "created", "would create"),
+        created,
         item("🔗", t.linked, "linked", "would link"),
         item("✏️", t.updated, "updated", "would update"),
-        item("🔒", t.closed, "closed", "would close"),
+        item("🔒", t.closed.saturating_sub(t.created_closed), "closed", "would close"),
         item("🔓", t.reopened, "reopened", "would reopen"),
         item("🗑️", t.deleted, "deleted", "would delete"),
         item("📝", t.files, "file(s) from GitHub", "would change file(s):"),
@@ -443,11 +502,13 @@ fn row(r: &Report<'_>, c: &Change, result: Option<&ChangeResult>) -> Row {
         .collect();
     let path = shown_path(&r.links, &c.path);
     // A removed file is not at the commit: its path, without a link that would not resolve.
-    let file = match c.action {
-        Action::CloseRemoved { .. } | Action::DeleteRemoved { .. } => format!("`{}` (removed)", code(path)),
-        _ => r.links.file(&c.path, c.line, path),
+    let (removed, file) = match c.action {
+        Action::CloseRemoved { .. } | Action::DeleteRemoved { .. } => {
+            (" (file removed)", format!("<pre>{}</pre>", block_text(path)))
+        }
+        _ => ("", r.links.file_block(&c.path, c.line, path)),
     };
-    let artifact = format!("**{}** {} · {file}", cell(&c.artifact_id), cell(c.title_now()));
+    let artifact = format!("**{}** {}{removed}{file}", cell(&c.artifact_id), cell(c.title_now()));
     let (number, url) = match (result, c.action.milestone_number(), c.action.milestone_url()) {
         (Some(Ok((n, url))), _, _) => (Some(*n), Some(url.as_str())),
         (_, n, url) => (n, url),

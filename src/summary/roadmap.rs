@@ -29,11 +29,13 @@ pub struct Bar {
 }
 
 impl Bar {
-    /// How the chart names it: its number, or `new` for one not made yet (a dry run).
+    /// How the chart names it: `#3` (`api#3` across repositories), or `new` for one not made
+    /// yet (a dry run). Mermaid shows a `#` as typed unless it starts an entity code (`#35;`),
+    /// and a number is followed by a space.
     fn label(&self) -> String {
         match (self.url.is_empty(), self.repository.is_empty()) {
             (true, _) => "new".into(),
-            (false, true) => self.number.to_string(),
+            (false, true) => format!("#{}", self.number),
             (false, false) => format!("{}#{}", self.repository, self.number),
         }
     }
@@ -79,26 +81,29 @@ pub fn progress(open: u64, closed: u64) -> String {
     format!("{}{} {closed}/{total}", "▓".repeat(full), "░".repeat(5 - full))
 }
 
-/// Text made safe for a Mermaid gantt task name: no `:` (it ends the name), `;` or `#`
-/// (statement and entity syntax), `%` (comments), brackets, quotes or angle brackets, no line
-/// break; a keyword at the start (`section`, `click`, `title`…) cannot apply because every
-/// name starts with the milestone's number.
+/// Text made safe for a Mermaid gantt task name, shown as typed. A `:` ends the name, `#…;`
+/// is an entity code, `%%` starts a comment or a directive (`%%{init…}%%`), `;` ends a
+/// statement in other diagrams: these, and brackets, double quotes and angle brackets, are
+/// written as Mermaid's numeric entity codes (`#58;` for `:`), which it draws as the character.
+/// Line breaks and control characters become spaces; a keyword at the start (`section`,
+/// `click`, `title`…) cannot apply because every name starts with the milestone's number. At
+/// most 60 characters are shown.
 fn chart_text(text: &str) -> String {
-    let cleaned: String =
-        text.chars()
-            .map(|c| match c {
-                ':' | ';' | '#' | '%' | '"' | '\'' | '`' | '<' | '>' | '{' | '}' | '[' | ']' | '(' | ')' | '\\'
-                | '|' => ' ',
-                c if c.is_control() => ' ',
-                c => c,
-            })
-            .collect();
+    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let words: Vec<&str> = cleaned.split_whitespace().collect();
-    let mut out = words.join(" ");
-    if out.chars().count() > 60 {
-        out = format!("{}…", out.chars().take(59).collect::<String>());
+    let mut shown = words.join(" ");
+    if shown.chars().count() > 60 {
+        shown = format!("{}…", shown.chars().take(59).collect::<String>());
     }
-    out
+    shown
+        .chars()
+        .map(|c| match c {
+            ':' | ';' | '#' | '%' | '"' | '`' | '<' | '>' | '{' | '}' | '[' | ']' | '(' | ')' | '\\' | '|' => {
+                format!("#{};", u32::from(c))
+            }
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// The roadmap in Markdown: the chart of the dated milestones and the list of the undated
@@ -113,7 +118,10 @@ pub fn roadmap(bars: &[Bar], today: NaiveDate, cell: impl Fn(&str) -> String) ->
     let mut s = String::new();
     if !dated.is_empty() {
         let left = dated.len().saturating_sub(BARS_MAX);
-        let _ = writeln!(s, "```mermaid\ngantt\n    dateFormat YYYY-MM-DD\n    axisFormat %Y-%m-%d");
+        // No "today" line: Mermaid draws it at the reader's clock, not the run's, and on a first
+        // import it sits on every bar's start and over the first date.
+        let _ =
+            writeln!(s, "```mermaid\ngantt\n    dateFormat YYYY-MM-DD\n    axisFormat %Y-%m-%d\n    todayMarker off");
         let (open, closed): (Vec<&&Bar>, Vec<&&Bar>) = dated.iter().take(BARS_MAX).partition(|b| !b.closed);
         for (name, group) in [("Open", open), ("Closed", closed)] {
             if group.is_empty() {
@@ -207,13 +215,49 @@ mod tests {
     #[test]
     fn a_title_cannot_break_the_chart() {
         let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
-        let hostile = "section Evil: x; click m1 call alert() %% #35; \"q\"\n    title Hijack";
+        let hostile = "section Evil: x; ``` click m1 call alert() %%{init} #35; \"q\"\n    title Hijack";
         let s = roadmap(&[bar(1, hostile, Some("2026-07-01"), false)], today, |t| t.to_string());
         let task = s.lines().find(|l| l.contains(":m1") || l.contains(":active, m1")).expect(&s);
         assert_eq!(task.matches(':').count(), 1, "{task}");
-        assert!(task.trim_start().starts_with("1 section Evil x click m1 call alert"), "{task}");
+        assert_eq!(
+            task.trim_start(),
+            "#1 section Evil#58; x#59; #96;#96;#96; click m1 call alert#40;#41; #37;#37;#123;init#125; #35;35#59; #34;q… 3/5 :active, m1, 2026-01-01, 2026-07-01"
+        );
         assert!(!s.lines().any(|l| l.trim_start().starts_with("title") || l.trim_start().starts_with("click")), "{s}");
-        assert!(!task.contains(';') && !task.contains('%') && !task.contains('#'), "{task}");
+        assert!(!task.contains('%') && !task.contains('`'), "{task}");
+    }
+
+    /// Mermaid draws `#58;` as `:` and `#3` as typed: the bar reads as the milestone's title.
+    #[test]
+    fn a_bar_is_named_by_its_number_and_whole_title() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let mut api = bar(3, "Mobile app: offline mode (v1)", Some("2026-07-01"), false);
+        let mut web = api.clone();
+        web.repository = "web".into();
+        api.repository = "api".into();
+        let s =
+            roadmap(&[bar(3, "Mobile app: offline mode (v1)", Some("2026-07-01"), false)], today, |t| t.to_string());
+        assert!(
+            s.contains("    #3 Mobile app#58; offline mode #40;v1#41; 3/5 :active, m3, 2026-01-01, 2026-07-01\n"),
+            "{s}"
+        );
+        let s = roadmap(&[api, web], today, |t| t.to_string());
+        assert!(s.contains("    api#3 Mobile app#58; offline mode #40;v1#41; 3/5 :active, mapi3, "), "{s}");
+        assert!(s.contains("    web#3 Mobile app#58; offline mode #40;v1#41; 3/5 :active, mweb3, "), "{s}");
+    }
+
+    /// Mermaid's "today" line is the reader's clock: it covered the first date and the labels
+    /// near it, and a summary read later would draw it against the run's bars.
+    #[test]
+    fn no_today_line() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let s = roadmap(&[bar(1, "Done", Some("2026-03-01"), true)], today, |t| t.to_string());
+        assert!(
+            s.starts_with(
+                "```mermaid\ngantt\n    dateFormat YYYY-MM-DD\n    axisFormat %Y-%m-%d\n    todayMarker off\n"
+            ),
+            "{s}"
+        );
     }
 
     #[test]
@@ -226,9 +270,9 @@ mod tests {
             bar(4, "Someday", None, false),
         ];
         let s = roadmap(&bars, today, |t| t.to_string());
-        assert!(s.contains("1 Done 3/5 :done, m1, 2026-01-01, 2026-03-01"), "{s}");
-        assert!(s.contains("2 Late 3/5 :crit, m2, 2026-01-01, 2026-05-01"), "{s}");
-        assert!(s.contains("3 Going 3/5 :active, m3, 2026-01-01, 2026-09-01"), "{s}");
+        assert!(s.contains("#1 Done 3/5 :done, m1, 2026-01-01, 2026-03-01"), "{s}");
+        assert!(s.contains("#2 Late 3/5 :crit, m2, 2026-01-01, 2026-05-01"), "{s}");
+        assert!(s.contains("#3 Going 3/5 :active, m3, 2026-01-01, 2026-09-01"), "{s}");
         assert!(s.contains("No due date: [#4](https://github.com/acme/plan/milestone/4) Someday ▓▓▓░░ 3/5."), "{s}");
         assert!(roadmap(&[], today, |t| t.to_string()).is_empty());
     }

@@ -181,11 +181,17 @@ fn counts_agree_with_the_rows_and_drop_zeros() {
     };
     let t = report::totals(&plan, None, &[]);
     assert_eq!((t.created, t.closed, t.updated), (2, 2, 0), "created closed counts as closed: {t:?}");
-    assert_eq!(count_line(&t, 4, Mode::Run), "➕ 2 created · 🔒 2 closed · 4 in sync");
-    assert_eq!(count_line(&t, 4, Mode::DryRun), "➕ would create 2 · 🔒 would close 2 · 4 in sync");
+    // The line says which closed milestone was created so: 🔒 counts the one that was open.
+    assert_eq!(count_line(&t, 4, Mode::Run), "➕ 2 created (1 closed) · 🔒 1 closed · 4 in sync");
+    assert_eq!(count_line(&t, 4, Mode::DryRun), "➕ would create 2 (1 closed) · 🔒 would close 1 · 4 in sync");
+    let only_created = report::totals(&Plan { changes: plan.changes[..2].to_vec(), ..Default::default() }, None, &[]);
+    assert_eq!(count_line(&only_created, 0, Mode::Run), "➕ 2 created (1 closed)", "nothing was closed");
     let s = summary(&fx.report(&plan, None, &[], Mode::DryRun));
     assert!(s.starts_with("## 📝 milestone-sync dry run: nothing was written\n"), "{s}");
-    assert!(s.contains("| ➕ | **EPIC-001** Title of EPIC-001 ·"), "{s}");
+    assert!(
+        s.contains("| ➕ | **EPIC-001** Title of EPIC-001<pre><a href=\"https://github.com/acme/plan/blob/"),
+        "{s}"
+    );
     assert!(s.contains("| new | would create (closed), due 2026-05-01 |"), "{s}");
     assert!(s.contains("| 🔒 |") && s.contains("milestone: open → closed"), "{s}");
     assert!(!s.contains("created,") && !s.contains(" created |"), "conditional throughout: {s}");
@@ -323,4 +329,61 @@ fn hostile_values_keep_every_table() {
     assert!(!s.contains("<b>") && !s.contains("<i>") && !s.contains("**y**"), "{s}");
     assert!(s.lines().all(|l| l.chars().count() < 3000), "{s}");
     assert!(s.contains("`epics/a\\|'b'.md:3`"), "{s}");
+}
+
+/// A file shows on a line of its own that never wraps (`<pre>`: a code span broke at `-`),
+/// as the path it is, linked to its line; a removed file without a link.
+#[test]
+fn a_file_shows_on_a_line_of_its_own() {
+    let fx = Fixture::new();
+    let mut offline = create("EPIC-001", false);
+    offline.path = format!("{DIR}/EPIC-001_offline-mode_*x*_ & \"q\" <b>.md");
+    let removed = change("EPIC-002", Action::CloseRemoved { number: 7, html_url: url(7) });
+    let plan = Plan { changes: vec![offline, removed], ..Default::default() };
+    let s = summary(&fx.report(&plan, None, &[], Mode::DryRun));
+    rows_intact(&s);
+    assert!(
+        s.contains(
+            "| **EPIC-001** Title of EPIC-001<pre><a href=\"https://github.com/acme/plan/blob/0123456789abcdef/\
+             .ruru/projects/demo/epics/EPIC-001_offline-mode_*x*_%20&amp;%20%22q%22%20%3Cb%3E.md#L3\">\
+             epics/EPIC-001_offline-mode\\_\\*x\\*\\_ &amp; \"q\" &lt;b&gt;.md:3</a></pre> |"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("| **EPIC-002** Title of EPIC-002 (file removed)<pre>epics/EPIC-002.md</pre> |"), "{s}");
+}
+
+/// A first import across two repositories, as the roadmap draws it: bars named `api#3` with
+/// the whole title (`:` and brackets as Mermaid entity codes), no "today" line.
+#[test]
+fn the_roadmap_of_a_first_import() {
+    let fx = Fixture::new();
+    let mut offline = create("EPIC-001", false);
+    offline.repository = "acme/api".into();
+    offline.action = Action::Create {
+        milestone: NewMilestone {
+            title: "Mobile app: offline mode (v1)".into(),
+            description: String::new(),
+            state: MilestoneState::Open,
+            due_on: NaiveDate::from_ymd_opt(2026, 5, 1),
+        },
+    };
+    let mut passkeys = create("EPIC-002", true);
+    passkeys.repository = "acme/web".into();
+    let plan = Plan { changes: vec![offline, passkeys], ..Default::default() };
+    let outcome = Outcome { applied: vec![ok(0, 3), ok(1, 3)], ..Default::default() };
+    let s = summary(&fx.report(&plan, Some(&outcome), &[], Mode::Run));
+    let roadmap = s.split("### 🗺️ Roadmap\n\n").nth(1).expect(&s);
+    insta::assert_snapshot!(roadmap, @r"
+    ```mermaid
+    gantt
+        dateFormat YYYY-MM-DD
+        axisFormat %Y-%m-%d
+        todayMarker off
+        section Open
+        api#3 Mobile app#58; offline mode #40;v1#41; :mapi3, 2026-02-01, 2026-05-01
+        section Closed
+        web#3 Title of EPIC-002 :done, mweb3, 2026-02-01, 2026-05-01
+    ```
+    ");
 }

@@ -74,7 +74,7 @@ fn a_push_creates_milestones_and_commits_the_links() {
     // The file's link is pinned to the commit the run made, and names the title's line.
     let sha = repo.head();
     assert!(
-        run.summary.contains(&format!("| ➕ | **EPIC-001** Alpha · [`epics/EPIC-001_alpha.md:4`](https://github.com/acme/plan/blob/{sha}/.ruru/projects/demo/epics/EPIC-001_alpha.md#L4) | [#")),
+        run.summary.contains(&format!("| ➕ | **EPIC-001** Alpha<pre><a href=\"https://github.com/acme/plan/blob/{sha}/.ruru/projects/demo/epics/EPIC-001_alpha.md#L4\">epics/EPIC-001_alpha.md:4</a></pre> | [#")),
         "{}",
         run.summary
     );
