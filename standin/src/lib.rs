@@ -53,6 +53,7 @@ mod reply;
 mod repository;
 mod server;
 mod state;
+pub mod tls;
 
 pub use pulls::PullRecord;
 
@@ -65,6 +66,7 @@ use serde::{Deserialize, Serialize};
 
 pub use faults::{Chaos, Fault, Protection, SECONDARY_LIMIT_MESSAGE, Trigger};
 pub use pacific::floor_due_on;
+pub use tls::{TestCa, TlsFiles};
 
 /// A repository the stand-in pretends to host, and who may talk to it.
 #[derive(Debug, Clone)]
@@ -164,6 +166,8 @@ pub struct StandIn {
     primary: Repository,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Connections seen by the HTTPS accept loop (none over plain HTTP).
+    tls: Arc<tls::Counters>,
 }
 
 /// A handle to one repository the stand-in hosts: its milestones, git database, pull
@@ -189,13 +193,42 @@ impl StandIn {
 
     /// Starts the server on 127.0.0.1:`port` (0 lets the OS choose), for the binary.
     pub fn start_on(config: Config, port: u16) -> std::io::Result<StandIn> {
+        Self::launch(config, port, None)
+    }
+
+    /// Starts the server over HTTPS on 127.0.0.1 with an OS-chosen port, presenting `files`
+    /// (a certificate for `localhost`, such as [`tls::test_ca`] makes): [`Repository::api_url`]
+    /// is then `https://localhost:PORT`. Everything else is as over [`StandIn::start`]; a
+    /// client must trust the CA that signed the certificate (`SSL_CERT_FILE` for
+    /// milestone-sync). [`StandIn::tls_connections`] counts the connections it accepts.
+    ///
+    /// Panics when the certificate or key cannot be read, or the port cannot be bound.
+    pub fn start_tls(config: Config, files: TlsFiles) -> StandIn {
+        Self::start_tls_on(config, files, 0).unwrap_or_else(|e| panic!("github-standin: cannot serve HTTPS: {e}"))
+    }
+
+    /// [`StandIn::start_tls`] on 127.0.0.1:`port` (0 lets the OS choose); an error instead of
+    /// a panic.
+    pub fn start_tls_on(config: Config, files: TlsFiles, port: u16) -> std::io::Result<StandIn> {
+        let server_config = Arc::new(tls::server_config(&files)?);
+        Self::launch(config, port, Some(server_config))
+    }
+
+    fn launch(config: Config, port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> std::io::Result<StandIn> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         listener.set_nonblocking(true)?;
-        let api_url = format!("http://{}", listener.local_addr()?);
+        let local = listener.local_addr()?;
+        // The certificate names `localhost`: a client checks the name it dialled.
+        let api_url = match tls {
+            Some(_) => format!("https://localhost:{}", local.port()),
+            None => format!("http://{local}"),
+        };
         let hosts = Arc::new(state::Hosts::new(api_url));
         let primary = Repository { shared: hosts.add(config) };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app_state = hosts.clone();
+        let counters = Arc::new(tls::Counters::default());
+        let loop_counters = counters.clone();
         // Its own runtime on its own thread: the tests that use it are plain synchronous
         // `#[test]`s that block on a subprocess, so the server must not depend on theirs.
         let thread = std::thread::Builder::new().name("github-standin".into()).spawn(move || {
@@ -209,14 +242,32 @@ impl StandIn {
                 let app = server::router(app_state);
                 // Not graceful on purpose: a client holding a keep-alive connection must
                 // not keep a test from finishing. Dropping the runtime ends them.
-                tokio::select! {
-                    _ = axum::serve(listener, app) => {}
-                    _ = rx => {}
+                match tls {
+                    None => tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = rx => {}
+                    },
+                    Some(config) => tokio::select! {
+                        _ = tls::serve(listener, config, app, loop_counters) => {}
+                        _ = rx => {}
+                    },
                 }
             });
             rt.shutdown_background();
         })?;
-        Ok(StandIn { hosts, primary, shutdown: Some(tx), thread: Some(thread) })
+        Ok(StandIn { hosts, primary, shutdown: Some(tx), thread: Some(thread), tls: counters })
+    }
+
+    /// The TCP connections the HTTPS server has accepted so far, whatever became of them (0
+    /// over plain HTTP): a client that retries opens more than one.
+    pub fn tls_connections(&self) -> u64 {
+        self.tls.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The accepted connections whose TLS handshake failed (the client refused the
+    /// certificate, or spoke no TLS): no request was read from them.
+    pub fn tls_handshakes_failed(&self) -> u64 {
+        self.tls.handshakes_failed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Hosts another repository on the same server (same [`Repository::api_url`]): its own

@@ -33,3 +33,4 @@ mod repositories;
 mod security;
 mod soak;
 mod summary;
+mod tls;

@@ -11,6 +11,10 @@
 //!   and only the caller can look for it by its marker (see `apply::create`).
 //! - What is retried: no answer at all (connection refused or reset, timeouts, a body cut
 //!   short) and 500, 502, 503, 504: GitHub's own advice for transient failures.
+//! - What is never retried: a TLS handshake that failed for a reason no retry can change
+//!   ([`tls_refusal`]): the server's certificate not accepted (an unknown CA, a wrong name,
+//!   expired), or no TLS version or cipher suite in common. The run stops at once with what
+//!   to check (the CA bundle, `SSL_CERT_FILE`, a proxy).
 //! - Backoff: `base_delay * 2^(retry - 1)`, with "equal jitter" (half fixed, half random) so
 //!   that parallel runs do not retry in lock step, and each wait capped at `max_delay`.
 //! - Rate limits (403 or 429) are waited out as GitHub asks: `retry-after` seconds when sent;
@@ -138,6 +142,52 @@ pub(crate) fn rate_limit_of(headers: &HeaderMap) -> Option<crate::github::RateLi
     })
 }
 
+/// A TLS handshake failure that another attempt cannot mend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TlsRefusal {
+    /// The server's certificate was not accepted: rustls's words ("invalid peer certificate:
+    /// UnknownIssuer").
+    Certificate(String),
+    /// The server and the client share no TLS version or cipher suite, or the server ended
+    /// the handshake for that reason: rustls's words.
+    Handshake(String),
+}
+
+/// The TLS refusal somewhere in `error`'s chain of sources, if that is why it failed.
+///
+/// rustls's error reaches us inside a `std::io::Error` (tokio-rustls wraps it so), itself
+/// inside another (hyper-rustls wraps that one again); `io::Error::source()` skips the error
+/// it wraps, so each link of the chain is also unwrapped with [`std::io::Error::get_ref`].
+pub(crate) fn tls_refusal(error: &(dyn std::error::Error + 'static)) -> Option<TlsRefusal> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        // The link itself, then what each `io::Error` layer of it wraps.
+        let mut layer = Some(current);
+        while let Some(inner) = layer {
+            if let Some(refusal) = inner.downcast_ref::<rustls::Error>().and_then(classify_tls) {
+                return Some(refusal);
+            }
+            layer = inner.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|e| e as _);
+        }
+        next = current.source();
+    }
+    None
+}
+
+/// Which rustls errors are final. Others (a corrupt record, a connection cut mid-handshake)
+/// may be transient and are retried like any failure to connect.
+fn classify_tls(error: &rustls::Error) -> Option<TlsRefusal> {
+    use rustls::AlertDescription as Alert;
+    match error {
+        rustls::Error::InvalidCertificate(_) => Some(TlsRefusal::Certificate(error.to_string())),
+        rustls::Error::PeerIncompatible(_) => Some(TlsRefusal::Handshake(error.to_string())),
+        rustls::Error::AlertReceived(
+            Alert::HandshakeFailure | Alert::ProtocolVersion | Alert::InsufficientSecurity,
+        ) => Some(TlsRefusal::Handshake(error.to_string())),
+        _ => None,
+    }
+}
+
 impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first retry).
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
@@ -229,6 +279,59 @@ mod tests {
         // A missing permission is not a rate limit.
         assert_eq!(rate_refusal(forbidden, &h, "Resource not accessible by integration", now), None);
         assert_eq!(rate_refusal(StatusCode::BAD_GATEWAY, &headers(&[("retry-after", "1")]), "", now), None);
+    }
+
+    #[test]
+    fn tls_refusals_are_found_inside_io_errors() {
+        use rustls::{CertificateError, Error as Tls};
+        let wrapped = |e: Tls| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let unknown = Tls::InvalidCertificate(CertificateError::UnknownIssuer);
+        let refusal = tls_refusal(&wrapped(unknown.clone())).unwrap();
+        assert_eq!(refusal, TlsRefusal::Certificate("invalid peer certificate: UnknownIssuer".into()));
+        // Bare, and a wrong name or an expired certificate.
+        assert!(matches!(tls_refusal(&unknown), Some(TlsRefusal::Certificate(_))));
+        for e in [CertificateError::Expired, CertificateError::NotValidForName, CertificateError::BadSignature] {
+            assert!(matches!(tls_refusal(&wrapped(Tls::InvalidCertificate(e))), Some(TlsRefusal::Certificate(_))));
+        }
+        // Nothing in common with the server.
+        let incompatible = Tls::PeerIncompatible(rustls::PeerIncompatible::NoCipherSuitesInCommon);
+        assert!(matches!(tls_refusal(&wrapped(incompatible)), Some(TlsRefusal::Handshake(_))));
+        let alert = Tls::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert!(matches!(tls_refusal(&wrapped(alert)), Some(TlsRefusal::Handshake(_))));
+        // What may pass: a record garbled on the way, a reset, a timeout.
+        let corrupt = Tls::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert_eq!(tls_refusal(&wrapped(corrupt)), None);
+        assert_eq!(tls_refusal(&std::io::Error::from(std::io::ErrorKind::ConnectionReset)), None);
+        let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out");
+        assert_eq!(tls_refusal(&timeout), None);
+    }
+
+    #[test]
+    fn tls_refusals_are_found_deep_in_the_chain() {
+        #[derive(Debug)]
+        struct Outer(Box<dyn std::error::Error + Send + Sync>);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&*self.0)
+            }
+        }
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert!(matches!(tls_refusal(&Outer(Box::new(io))), Some(TlsRefusal::Certificate(_))));
+        // hyper-rustls wraps tokio-rustls's `io::Error` in another.
+        let twice = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        ));
+        assert!(matches!(tls_refusal(&Outer(Box::new(twice))), Some(TlsRefusal::Certificate(_))));
+        assert_eq!(tls_refusal(&Outer("connection refused".into())), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::github::GitHubError;
 
 use super::endpoint::Endpoint;
 use super::errors::{ErrorContext, WireError, describe, map_error, wire_message};
+use super::retry::TlsRefusal;
 use super::url::{ApiBase, encode_component, last_page, next_link};
 use super::{Client, DEFAULT_WRITE_DELAY, RetryPolicy, retry};
 
@@ -52,6 +53,53 @@ pub(super) fn http_client() -> anyhow::Result<Http> {
     connector.set_read_timeout(Some(READ_TIMEOUT));
     connector.set_write_timeout(Some(READ_TIMEOUT));
     Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+}
+
+/// Why an attempt got no answer: the message (without the token), and whether another
+/// attempt may fare better.
+pub(super) struct NoAnswer {
+    pub(super) message: String,
+    /// False for a failure no retry can mend: a TLS certificate not accepted, a request that
+    /// cannot be built.
+    pub(super) transient: bool,
+}
+
+impl NoAnswer {
+    fn transient(message: String) -> NoAnswer {
+        NoAnswer { message, transient: true }
+    }
+
+    /// A failure of the request to `url`; a TLS refusal says which host and what to check.
+    fn of(error: &hyper_util::client::legacy::Error, url: &str) -> NoAnswer {
+        match retry::tls_refusal(error) {
+            Some(refusal) => NoAnswer { message: tls_message(&refusal, &host_of(url)), transient: false },
+            None => NoAnswer::transient(error_chain(error)),
+        }
+    }
+}
+
+/// What a TLS refusal tells a person: the host, rustls's words, and what to check.
+pub(super) fn tls_message(refusal: &TlsRefusal, host: &str) -> String {
+    match refusal {
+        TlsRefusal::Certificate(detail) => format!(
+            "the TLS certificate of {host} was not accepted ({detail}): check the CA bundle the runner trusts \
+             (`SSL_CERT_FILE` names it, or /etc/ssl/certs in the image; a GitHub Enterprise Server with a private \
+             CA needs that CA in it) and whether a proxy intercepts TLS; not retried"
+        ),
+        TlsRefusal::Handshake(detail) => format!(
+            "the TLS handshake with {host} failed ({detail}): the server and this client (TLS 1.2 or 1.3) have no \
+             version or cipher suite in common; check `GITHUB_API_URL` and whether a proxy intercepts TLS; not retried"
+        ),
+    }
+}
+
+/// `host:port` of a URL, the port the scheme's default when not given: what a TLS error
+/// names.
+pub(super) fn host_of(url: &str) -> String {
+    let Ok(uri) = url.parse::<Uri>() else { return url.to_string() };
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+    format!("{host}:{port}")
 }
 
 /// A successful (or finally failed) answer, read in full.
@@ -185,7 +233,9 @@ impl Client {
             let can_retry = attempt < max_attempts;
             let resend = endpoint.resend_safe();
             let wait = match &outcome {
-                Err(message) if can_retry && resend => Some((self.retry.backoff(attempt), message.clone())),
+                Err(failure) if can_retry && resend && failure.transient => {
+                    Some((self.retry.backoff(attempt), failure.message.clone()))
+                }
                 Ok((status, _, _)) if can_retry && resend && retry::is_retryable_status(*status) => {
                     Some((self.retry.backoff(attempt), format!("GitHub answered {status}")))
                 }
@@ -218,7 +268,11 @@ impl Client {
             }
             return match outcome {
                 Ok((status, headers, body)) => Ok(Answer { status, headers, body, attempts: attempt }),
-                Err(message) => Err(GitHubError::Transport { method: method.to_string(), path: path_of(url), message }),
+                Err(failure) => Err(GitHubError::Transport {
+                    method: method.to_string(),
+                    path: path_of(url),
+                    message: failure.message,
+                }),
             };
         }
     }
@@ -291,26 +345,30 @@ impl Client {
     }
 
     /// One attempt: the request, and its whole body, within the policy's `attempt_timeout`. The error is
-    /// a message without the token (hyper's errors never show headers).
+    /// a message without the token (hyper's errors never show headers; a TLS refusal names
+    /// the host and port only), and whether to try again.
     pub(super) async fn attempt(
         &self,
         method: &Method,
         url: &str,
         body: Option<Bytes>,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), String> {
-        let request = self.request(method, url, body)?;
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), NoAnswer> {
+        let request = self.request(method, url, body).map_err(|message| NoAnswer { message, transient: false })?;
         // Every request at debug level: method and URL (never a header), then the status.
         tracing::debug!(http.method = %method, http.url = %url, "request");
         let exchange = async {
-            let response = self.http.request(request).await.map_err(|e| error_chain(&e))?;
+            let response = self.http.request(request).await.map_err(|e| NoAnswer::of(&e, url))?;
             tracing::debug!(http.status_code = response.status().as_u16(), "answer");
             let (parts, body) = response.into_parts();
-            let bytes = body.collect().await.map_err(|e| error_chain(&e))?.to_bytes().to_vec();
+            let bytes = body.collect().await.map_err(|e| NoAnswer::transient(error_chain(&e)))?.to_bytes().to_vec();
             Ok((parts.status, parts.headers, bytes))
         };
         match tokio::time::timeout(self.retry.attempt_timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no complete answer within {} ms", self.retry.attempt_timeout.as_millis())),
+            Err(_) => Err(NoAnswer::transient(format!(
+                "no complete answer within {} ms",
+                self.retry.attempt_timeout.as_millis()
+            ))),
         }
     }
 

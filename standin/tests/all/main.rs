@@ -1,6 +1,6 @@
 //! The stand-in's tests, one binary: its answers against GitHub's OpenAPI description and
 //! recorded answers (`faithfulness`), each endpoint family, faults, latency, several repositories
-//! on one server (`repositories`) and the binary.
+//! on one server (`repositories`), HTTPS (`tls`) and the binary.
 
 mod common;
 
@@ -13,3 +13,4 @@ mod issue_comments;
 mod latency;
 mod milestones;
 mod repositories;
+mod tls;
