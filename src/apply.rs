@@ -1075,6 +1075,7 @@ mod tests {
             file_fields: vec![],
             values: Vec::new(),
             line: None,
+            start: None,
             conflicts: vec![],
         }
     }

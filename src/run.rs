@@ -218,7 +218,7 @@ async fn run_inner<G: GitHub>(
         let mut diagnostics = ws.diagnostics.clone();
         diagnostics.extend(plan.diagnostics.iter().cloned());
         let head = preview_head.unwrap_or_default();
-        let bars = bars_of(&parts);
+        let bars = bars_of(&ws, &parts);
         return Ok(
             preview::show(settings, gh, out, pr, &plan, &diagnostics, notes, &head, &default_branch, &bars).await
         );
@@ -291,7 +291,7 @@ async fn run_inner<G: GitHub>(
     }
     // What the summary needs of the milestones (progress, the roadmap), kept small: the list
     // itself goes before the plan is applied.
-    let bars = bars_of(&parts);
+    let bars = bars_of(&ws, &parts);
     let shares: Vec<Share<'_, G>> = parts.into_iter().map(|p| p.share).collect();
     free_artifacts(&mut ws);
     let others: Vec<(String, &G)> = shares.iter().map(|s| (s.repository.clone(), s.gh.get())).collect();
@@ -381,7 +381,7 @@ fn plan_parts<G>(ws: &Workspace, parts: &[Part<'_, G>], options: &plan::Options)
 
 /// The milestones read, as the summary draws them; labelled by repository when there are
 /// several.
-fn bars_of<G>(parts: &[Part<'_, G>]) -> summary::Bars {
+fn bars_of<G>(ws: &Workspace, parts: &[Part<'_, G>]) -> summary::Bars {
     let several = parts.len() > 1;
     let mut bars = summary::Bars::new();
     for part in parts {
@@ -389,6 +389,16 @@ fn bars_of<G>(parts: &[Part<'_, G>]) -> summary::Bars {
         let label = if several { repository.rsplit('/').next().unwrap_or_default() } else { "" };
         for m in &part.milestones {
             bars.insert(summary::bar_key(repository, m.number), Bar::of(m, label));
+        }
+        // A bar starts at the Epic's start_date where the linked file has one, else when the
+        // milestone was made.
+        for a in ws.projects[part.share.projects.clone()].iter().flat_map(|p| &p.artifacts) {
+            let number = a.link.as_deref().and_then(|l| link::milestone_number(l, repository));
+            if let (Some(start), Some(n)) = (a.start, number)
+                && let Some(bar) = bars.get_mut(&summary::bar_key(repository, n))
+            {
+                bar.start = Some(start);
+            }
         }
     }
     bars

@@ -758,7 +758,8 @@ pub fn bars(r: &Report<'_>) -> Vec<Bar> {
                         title: milestone.title.clone(),
                         url,
                         closed: milestone.state == MilestoneState::Closed,
-                        start: Some(r.today),
+                        // The Epic's start_date where it has one, else the day it was made.
+                        start: c.start.or(Some(r.today)),
                         due: milestone.due_on,
                         open_issues: 0,
                         closed_issues: 0,
@@ -771,6 +772,9 @@ pub fn bars(r: &Report<'_>) -> Vec<Bar> {
             _ => {
                 let Some(number) = c.action.milestone_number() else { continue };
                 let Some(mut bar) = r.milestones.get(&bar_key(&c.repository, number)).cloned() else { continue };
+                if c.start.is_some() {
+                    bar.start = c.start;
+                }
                 if !failed {
                     let patch = match &c.action {
                         Action::Update { patch, .. } | Action::Adopt { patch, .. } => Some(patch),

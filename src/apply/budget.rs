@@ -104,6 +104,7 @@ mod tests {
             file_fields: Vec::new(),
             values: Vec::new(),
             line: None,
+            start: None,
             conflicts: Vec::new(),
         }
     }

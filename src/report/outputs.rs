@@ -106,6 +106,7 @@ mod tests {
             file_fields: vec![],
             values: Vec::new(),
             line: None,
+            start: None,
             conflicts: vec![],
         };
         let plan = Plan { changes: (0..10_000).map(change).collect(), ..Default::default() };

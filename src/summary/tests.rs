@@ -33,6 +33,7 @@ fn change(id: &str, action: Action) -> Change {
         file_fields: vec![],
         values: vec![],
         line: Some(3),
+        start: None,
         conflicts: vec![],
     }
 }
@@ -278,6 +279,25 @@ fn the_roadmap_draws_the_touched_milestones_as_they_end_up() {
     assert!(s.contains("7 Milestone 7 3/5 :done, m7, 2026-01-10, 2026-03-15"), "closed by the run: {s}");
     assert!(s.contains("9 Title of EPIC-002 :m9, 2026-02-01, 2026-05-01"), "created today: {s}");
     assert!(!s.contains("Milestone 8"), "not touched, not drawn: {s}");
+}
+
+/// A bar starts at the Epic's `start_date` when the file has one: for a milestone the run
+/// made (not today) and for one it changed (not the day it was made).
+#[test]
+fn the_roadmap_starts_a_bar_at_the_epics_start_date() {
+    let fx = Fixture::new();
+    let start = NaiveDate::from_ymd_opt(2026, 1, 20);
+    let mut created = create("EPIC-002", false);
+    created.start = start;
+    let mut updated = update("EPIC-001", 7, vec![value(Field::State, Side::Github, "open", "closed")]);
+    updated.start = NaiveDate::from_ymd_opt(2026, 2, 2);
+    let plan = Plan { changes: vec![updated, created], ..Default::default() };
+    let outcome = Outcome { applied: vec![ok(0, 7), ok(1, 9)], ..Default::default() };
+    let report = fx.report(&plan, Some(&outcome), &[], Mode::Run);
+    let drawn = bars(&report);
+    let start_of = |n: u64| drawn.iter().find(|b| b.number == n).and_then(|b| b.start);
+    assert_eq!(start_of(9), start, "created: its start_date, not today");
+    assert_eq!(start_of(7), NaiveDate::from_ymd_opt(2026, 2, 2), "changed: its start_date, not its creation");
 }
 
 /// A plan of thousands of changes: the summary stays within what GitHub keeps (1 MiB).

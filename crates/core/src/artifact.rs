@@ -29,6 +29,8 @@ pub mod keys {
     pub const TYPE: &str = "type";
     pub const UPDATED_DATE: &str = "updated_date";
     pub const TARGET_DATE: &str = "target_date";
+    /// When the work starts; read for the summary's roadmap only, never synced.
+    pub const START_DATE: &str = "start_date";
     pub const MILESTONE_TARGET_DATE: &str = "milestone_target_date";
     pub const RELATED_MILESTONE: &str = "related_milestone";
     /// Set by the sync when the linked milestone was deleted on GitHub: the artifact is not
@@ -74,6 +76,9 @@ pub struct Artifact {
     pub due: Option<NaiveDate>,
     /// The key that supplied `due`, or that holds a placeholder/unparsable date.
     pub due_key: Option<DueKey>,
+    /// `start_date`, when it holds a real date (a placeholder is no start, and no warning:
+    /// the date is not synced, only drawn on the summary's roadmap).
+    pub start: Option<NaiveDate>,
     /// `related_milestone`, when present and non-empty.
     pub link: Option<String>,
     /// Warnings met while reading (placeholder dates, …), with their lines.
@@ -244,6 +249,10 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
     }
 
     let (due, due_key) = front_matter::read_due(path, table, &key_lines, &mut warnings);
+    let start = match front_matter::read_date(table, keys::START_DATE) {
+        front_matter::DateRead::Date(d) => Some(d),
+        _ => None,
+    };
     let body = split.body();
     let description = body::as_written(description_section(body));
     let body_line = fences::line_at(split.text.as_bytes(), split.front.end) + 1;
@@ -257,6 +266,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Artifact, Diagnostic> {
         description,
         due,
         due_key,
+        start,
         link,
         warnings,
         key_lines,

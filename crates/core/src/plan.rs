@@ -186,6 +186,9 @@ pub struct Change {
     /// The line of the file the change is about (its first changed field, else its title).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The artifact's `start_date`, for the summary's roadmap (never synced).
+    #[serde(skip)]
+    pub start: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
 }
@@ -970,6 +973,7 @@ fn change(project: &Project, a: &Artifact, action: Action) -> Change {
         file_fields: Vec::new(),
         values: Vec::new(),
         line: line_of(a, keys::TITLE),
+        start: a.start,
         conflicts: Vec::new(),
     }
 }

@@ -143,6 +143,14 @@ fn dates(front: &str) -> Artifact {
 }
 
 #[test]
+fn start_date_is_read_when_it_holds_a_date_and_never_warns() {
+    assert_eq!(dates("start_date = \"2026-01-20\"\n").start, NaiveDate::from_ymd_opt(2026, 1, 20));
+    let placeholder = dates("start_date = \"YYYY-MM-DD\"\n");
+    assert_eq!((placeholder.start, placeholder.warnings.len()), (None, 0), "not synced: no warning");
+    assert_eq!(dates("").start, None);
+}
+
+#[test]
 fn milestone_target_date_wins_over_target_date() {
     let a = dates("target_date = \"2026-01-01\"\nmilestone_target_date = \"2026-02-02\"\n");
     assert_eq!(a.due, NaiveDate::from_ymd_opt(2026, 2, 2));

@@ -80,6 +80,7 @@ pub fn plan_file(project: &Project, m: &Milestone, ids: &mut NewIds, today: Naiv
         file_fields: Vec::new(),
         values: Vec::new(),
         line: None,
+        start: None,
         conflicts: Vec::new(),
     }
 }
