@@ -162,7 +162,7 @@ impl Inputs {
     /// Whether the run is a person's at a terminal, not the action's in Actions
     /// (`GITHUB_ACTIONS=true`): messages then name flags, and output is shown for people.
     pub fn terminal(&self) -> bool {
-        self.var("GITHUB_ACTIONS").is_none_or(|v| v != "true")
+        super::RunnerContext::from_vars(&self.env).map_or(true, |ctx| ctx.terminal())
     }
 
     /// A runner variable (`GITHUB_*`, `GH_TOKEN`, …), trimmed; empty counts as unset.

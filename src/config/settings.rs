@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::inputs::{Inputs, setting_name};
+use super::runner_context::RunnerContext;
 use crate::policy::{ConflictResolution, Direction, OnMilestoneDeleted, OnRemoved};
 
 /// The largest `reconcile-budget` accepted: 1,000 pages, 100,000 milestones.
@@ -159,13 +160,14 @@ impl Settings {
 
     fn derive(raw: &Inputs, online: bool) -> Result<Settings, SettingsError> {
         let mut problems = Vec::new();
+        let ctx = RunnerContext::from_vars(&raw.env).map_err(SettingsError)?;
         // Messages name what the person can change: a flag in a terminal, an input in Actions.
-        let terminal = raw.terminal();
+        let terminal = ctx.terminal();
         let name = |input: &str| setting_name(input, terminal);
         let token = raw
             .input("github-token")
-            .or_else(|| raw.var("GITHUB_TOKEN"))
-            .or_else(|| raw.var("GH_TOKEN"))
+            .or_else(|| ctx.github_token.clone())
+            .or_else(|| ctx.gh_token.clone())
             .unwrap_or_else(|| {
                 if online {
                     problems.push(if terminal {
@@ -176,7 +178,7 @@ impl Settings {
                 }
                 String::new()
             });
-        let repository = raw.var("GITHUB_REPOSITORY").unwrap_or_default();
+        let repository = ctx.github_repository.clone().unwrap_or_default();
         let well_formed = repository.split('/').filter(|p| !p.is_empty()).count() == 2;
         // Work without GitHub (`check`) needs no repository; one that is given must be right.
         if !well_formed && (online || !repository.is_empty()) {
@@ -288,16 +290,16 @@ impl Settings {
         }
         Ok(Settings {
             token: Token::new(token),
-            api_url: raw.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
-            server_url: raw.var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
+            api_url: ctx.github_api_url.unwrap_or_else(|| "https://api.github.com".into()),
+            server_url: ctx.github_server_url.unwrap_or_else(|| "https://github.com".into()),
             repository,
-            event_name: raw.var("GITHUB_EVENT_NAME").unwrap_or_else(|| "workflow_dispatch".into()),
-            event_path: raw.var("GITHUB_EVENT_PATH").map(PathBuf::from),
-            workspace: raw.var("GITHUB_WORKSPACE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")),
-            git_ref: raw.var("GITHUB_REF"),
-            sha: raw.var("GITHUB_SHA"),
-            output_file: raw.var("GITHUB_OUTPUT").map(PathBuf::from),
-            summary_file: raw.var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            event_name: ctx.github_event_name.unwrap_or_else(|| "workflow_dispatch".into()),
+            event_path: ctx.github_event_path,
+            workspace: ctx.github_workspace.unwrap_or_else(|| PathBuf::from(".")),
+            git_ref: ctx.github_ref,
+            sha: ctx.github_sha,
+            output_file: ctx.github_output,
+            summary_file: ctx.github_step_summary,
             projects_root,
             project: raw.input("project"),
             dry_run,
