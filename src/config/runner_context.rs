@@ -42,10 +42,7 @@ pub struct RunnerContext {
 impl RunnerContext {
     /// The context from runner variables by name; empty values (after trimming) are unset.
     pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<RunnerContext, String> {
-        let set = vars
-            .iter()
-            .map(|(k, v)| (k.clone(), v.trim().to_string()))
-            .filter(|(_, v)| !v.is_empty());
+        let set = vars.iter().map(|(k, v)| (k.clone(), v.trim().to_string())).filter(|(_, v)| !v.is_empty());
         envy::from_iter(set).map_err(|e| format!("the runner's variables cannot be read: {e}"))
     }
 
