@@ -182,7 +182,7 @@ async fn run_inner<G: GitHub>(
         };
         let projects = &ws.projects[share.projects.clone()];
         let hints = hints.only(projects);
-        if several || settings.terminal {
+        if several || settings.terminal || !repository.eq_ignore_ascii_case(&settings.repository) {
             let names: Vec<String> = projects.iter().map(|p| format!("`{}`", p.slug)).collect();
             let token = share.token.describe(settings.terminal);
             let _ = writeln!(read, "{repository}: project(s) {} ({token})", names.join(", "));
@@ -295,7 +295,9 @@ async fn run_inner<G: GitHub>(
     let shares: Vec<Share<'_, G>> = parts.into_iter().map(|p| p.share).collect();
     free_artifacts(&mut ws);
     let others: Vec<(String, &G)> = shares.iter().map(|s| (s.repository.clone(), s.gh.get())).collect();
-    let clients = if several { Clients::new(gh, &settings.repository, others) } else { Clients::one(gh) };
+    // Every change goes to its own repository's client, even when the run syncs one
+    // repository only and that one is not the plan's.
+    let clients = Clients::new(gh, &settings.repository, others);
     let at = Commits { planned_on: planned_on.as_deref(), known_head: known_head.as_deref() };
     let shown = Shown { bars: &bars, everything: matches!(trigger, Trigger::Reconcile) };
     apply_and_report(settings, &clients, out, &ws, plan, &branch, at, notes, shown).await

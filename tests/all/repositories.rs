@@ -379,3 +379,23 @@ fn a_missing_permission_in_one_repository_stops_only_its_changes() {
     );
     assert!(run.summary.contains("not attempted"), "{}", run.summary);
 }
+
+/// A plan repository whose only project names another repository: the milestones are made
+/// there, never in the plan's repository, and the link commit lands in the plan's.
+#[test]
+fn a_plan_whose_only_project_names_another_repository_writes_milestones_there_only() {
+    let repo = Repo::new(&[]);
+    let api = repo.standin.add_repository(other("api", API_TOKEN, repo.dir.path()));
+    // The demo project (acme/plan) turned into one that names acme/api.
+    let api_config = config("acme", "api", Some("API_PAT"));
+    let alpha = epic("EPIC-001", "Alpha", "🟡 To Do", "");
+    let payload =
+        repo.push(&[("project_config.toml", Some(&api_config)), ("epics/EPIC-001_alpha.md", Some(&alpha))], "plan");
+    let run = repo.run_with("push", &payload, &[], &[("API_PAT", API_TOKEN)]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(api.milestones().len(), 1, "{}", run.stdout);
+    assert!(repo.standin.milestones().is_empty(), "nothing written to the plan's milestones");
+    assert!(repo.standin.writes().iter().all(|w| !w.path.contains("/milestones")), "{:?}", repo.standin.writes());
+    let file = repo.file_at_head("epics/EPIC-001_alpha.md").unwrap();
+    assert_eq!(link(&file).as_deref(), Some("https://github.com/acme/api/milestone/1"));
+}
