@@ -119,13 +119,12 @@ pub async fn apply<G: GitHub>(gh: &G, plan: &Plan, target: &Target<'_>) -> Outco
 pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p Plan) -> (Outcome, FileWork<'p>) {
     let mut out = Outcome::default();
     let mut files = FileWork::default();
-    // Repositories where the run stopped (a rate limit, a missing permission): their later
-    // changes are not attempted; other repositories go on.
+    // Repositories where the run stopped (a rate limit, a missing permission): `stop` lists
+    // their later changes as not attempted; other repositories go on.
     let mut stopped: Vec<&str> = Vec::new();
-    let several = plan.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&plan.changes[0].repository));
+    let several = plan.spans_repositories();
     for (i, change) in plan.changes.iter().enumerate() {
         if stopped.iter().any(|r| r.eq_ignore_ascii_case(&change.repository)) {
-            out.not_attempted.push(i);
             continue;
         }
         let Some(gh) = clients.to(&change.repository) else {
@@ -137,10 +136,6 @@ pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p
         let only = several.then_some(change.repository.as_str());
         if let Err(reason) = budget::make_room(gh, &plan.changes[i..], only).await {
             stop(&mut out, reason, plan, i, only);
-            if !several {
-                break;
-            }
-            out.not_attempted.push(i);
             stopped.push(&change.repository);
             continue;
         }
@@ -170,9 +165,6 @@ pub async fn apply_milestones<'p, G: GitHub>(clients: &Clients<'_, G>, plan: &'p
         out.applied.push(Applied { index: i, result: result.map_err(|e| e.to_string()) });
         if let Some(reason) = stops {
             stop(&mut out, reason, plan, i + 1, only);
-            if !several {
-                break;
-            }
             stopped.push(&change.repository);
         }
     }
@@ -270,12 +262,14 @@ fn stops_the_run(error: &GitHubError, elsewhere: Option<&str>) -> Option<String>
 }
 
 /// Records that the run stopped before the plan's change `from`: one error for the run (or,
-/// with `only`, for that repository, whose later changes the caller then skips), with the
-/// cause and its fix, however many changes it left (the job summary lists them, and the log's
-/// Plan group has every change).
+/// with `only`, for that repository), with the cause and its fix, however many changes it
+/// left, and those changes (of `only`'s repository, else all) as not attempted (the job
+/// summary lists them, and the log's Plan group has every change).
 fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize, only: Option<&str>) {
-    let rest =
-        plan.changes[from..].iter().filter(|c| only.is_none_or(|r| c.repository.eq_ignore_ascii_case(r))).count();
+    let left_out: Vec<usize> = (from..plan.changes.len())
+        .filter(|&i| only.is_none_or(|r| plan.changes[i].repository.eq_ignore_ascii_case(r)))
+        .collect();
+    let rest = left_out.len();
     tracing::error!("stopping before the end of the plan: {reason}");
     let left = match rest {
         0 => String::new(),
@@ -294,9 +288,8 @@ fn stop(out: &mut Outcome, reason: String, plan: &Plan, from: usize, only: Optio
     if out.stopped.is_none() {
         out.stopped = Some(reason);
     }
-    if only.is_none() {
-        out.not_attempted.extend(from..plan.changes.len());
-    }
+    out.not_attempted.extend(left_out);
+    out.not_attempted.sort_unstable();
 }
 
 /// The file side of a plan: edits of existing artifacts, new artifact files, and one line per

@@ -39,7 +39,7 @@ pub fn json(plan: &Plan, outcome: Option<&Outcome>, diagnostics: &[Diagnostic], 
 /// One log line per planned change; with changes in several repositories, a heading line
 /// before each repository's.
 pub fn plan_lines(plan: &Plan) -> Vec<String> {
-    let several = several_repositories(plan);
+    let several = plan.spans_repositories();
     let mut lines = Vec::new();
     let mut last: Option<&str> = None;
     for c in &plan.changes {
@@ -59,11 +59,6 @@ pub fn plan_lines(plan: &Plan) -> Vec<String> {
     lines
 }
 
-/// Whether the plan's changes are in more than one repository.
-pub fn several_repositories(plan: &Plan) -> bool {
-    plan.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&plan.changes[0].repository))
-}
-
 /// The plan as an aligned table for a terminal: artifact, title, milestone, what happens.
 pub fn plan_table(plan: &Plan) -> Vec<String> {
     if plan.changes.is_empty() {
@@ -73,7 +68,7 @@ pub fn plan_table(plan: &Plan) -> Vec<String> {
         if s.chars().count() > n { format!("{}…", s.chars().take(n - 1).collect::<String>()) } else { s.to_string() }
     };
     // With several repositories, the milestone column names the repository: `acme/api#3`.
-    let several = several_repositories(plan);
+    let several = plan.spans_repositories();
     let repository = |c: &Change| if several { c.repository.clone() } else { String::new() };
     let rows: Vec<[String; 4]> = plan
         .changes

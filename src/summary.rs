@@ -724,8 +724,7 @@ fn not_attempted(s: &mut String, rest: &[&Change]) {
 /// be), or every one read for a reconcile.
 pub fn bars(r: &Report<'_>) -> Vec<Bar> {
     let mut by_number: Bars = if r.roadmap_all { r.milestones.clone() } else { BTreeMap::new() };
-    let several = r.milestones.values().any(|b| !b.repository.is_empty())
-        || r.plan.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&r.plan.changes[0].repository));
+    let several = r.milestones.values().any(|b| !b.repository.is_empty()) || r.plan.spans_repositories();
     let label = |repository: &str| {
         if several { repository.rsplit('/').next().unwrap_or_default().to_string() } else { String::new() }
     };

@@ -264,6 +264,12 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// Whether the changes are in more than one repository (a plan for several
+    /// repositories: the log, the summary and the executor then tell them apart).
+    pub fn spans_repositories(&self) -> bool {
+        self.changes.iter().any(|c| !c.repository.eq_ignore_ascii_case(&self.changes[0].repository))
+    }
+
     /// Adds another repository's plan to this one: its changes after these (each
     /// repository's in its own order), and its findings and counts.
     pub fn absorb(&mut self, other: Plan) {
