@@ -11,6 +11,7 @@ use milestone_sync::cli::{Cli, Command, without_subcommand};
 use milestone_sync::config::{Inputs, Settings, Token};
 use milestone_sync::diagnostic::Level;
 use milestone_sync::github::client::{Client, RetryPolicy};
+use milestone_sync::repositories::TokenFrom;
 use milestone_sync::{plan, report, workspace};
 
 fn main() {
@@ -120,9 +121,10 @@ fn check(settings: &Settings, out: &mut Output) -> i32 {
     for p in &ws.projects {
         let repository = p.config.repository();
         let token = match &p.config.pat_env_var_name {
-            Some(var) => format!("token from `{var}`"),
-            None => format!("token from {}", milestone_sync::config::setting_name("github-token", settings.terminal)),
-        };
+            Some(var) => TokenFrom::Variable(var.clone()),
+            None => TokenFrom::Input,
+        }
+        .describe(settings.terminal);
         let elsewhere = if settings.repository.is_empty() || p.config.is_in(&settings.repository) {
             String::new()
         } else {
