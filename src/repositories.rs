@@ -8,11 +8,10 @@
 //! other than its own.
 
 use std::ops::Range;
-use std::path::Path;
 
 use crate::config::{Settings, Token, setting_name};
 use crate::diagnostic::Diagnostic;
-use crate::project::Project;
+use crate::project::{Project, ProjectConfig};
 use crate::workspace::Workspace;
 
 /// Where a repository's token came from, for the message that says how to fix it.
@@ -156,7 +155,11 @@ pub fn unreachable(
     };
     let first = projects.first();
     let file = first.map(|p| format!("{}/project_config.toml", p.dir));
-    let line = file.as_deref().and_then(|f| key_line(&settings.workspace, f, "repo_name"));
+    // Read again only on this error path: the parsed config keeps no lines.
+    let line = file
+        .as_deref()
+        .and_then(|f| std::fs::read_to_string(settings.workspace.join(f)).ok())
+        .and_then(|text| ProjectConfig::key_line(&text, "repo_name"));
     let message = format!(
         "project {} syncs with {repository}, which this run could not reach ({error:#}).{why} Fix: {fix}. Its milestones and files were left as they are; the other projects synced",
         names.join(", ")
@@ -165,14 +168,6 @@ pub fn unreachable(
         Some(file) => Diagnostic::error(&file, line, message),
         None => Diagnostic::general(crate::diagnostic::Level::Error, message),
     }
-}
-
-/// The 1-based line of `key = …` in a small text file of the workspace, if it is there.
-pub fn key_line(workspace: &Path, path: &str, key: &str) -> Option<usize> {
-    let text = std::fs::read_to_string(workspace.join(path)).ok()?;
-    text.lines()
-        .position(|l| l.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')))
-        .map(|i| i + 1)
 }
 
 #[cfg(test)]

@@ -262,7 +262,7 @@ pub fn read(workspace: &Path, root: &str, only: Option<&str>, terminal: bool) ->
             continue;
         }
         if !config.names_repository() {
-            let line = text.lines().position(|l| l.trim_start().starts_with("enable_sync")).map(|i| i + 1);
+            let line = ProjectConfig::key_line(&text, "enable_sync");
             out.diagnostics.push(Diagnostic::warning(
                 &config_path,
                 line,

@@ -69,6 +69,14 @@ impl ProjectConfig {
         self.repository().eq_ignore_ascii_case(repository)
     }
 
+    /// The 1-based line of `key = …` in a `project_config.toml`'s `text` (the first one), for
+    /// messages that point at a key.
+    pub fn key_line(text: &str, key: &str) -> Option<usize> {
+        text.lines()
+            .position(|l| l.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')))
+            .map(|i| i + 1)
+    }
+
     /// `repo_owner/repo_name`.
     pub fn repository(&self) -> String {
         format!("{}/{}", self.repo_owner, self.repo_name)
