@@ -904,36 +904,6 @@ type Step = Result<(), TestCaseError>;
 /// A run made ready: its event, payload, the evidence it carries and which projects it syncs.
 type Prepared = (&'static str, String, BTreeMap<usize, Evidence>, Scope);
 
-/// A file's bytes at the head of `main` (workspace-relative path).
-fn show_at_head(repo: &Repo, path: &str) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("--git-dir")
-        .arg(repo.bare())
-        .args(["show", &format!("main:{path}")])
-        .output()
-        .unwrap();
-    out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
-}
-
-/// Commits changes (workspace-relative path, Some(content) or None to remove) and pushes;
-/// returns the push event payload.
-fn push_paths(repo: &Repo, changes: &[(&str, Option<&str>)], message: &str) -> String {
-    repo.pull();
-    let ws = repo.workspace();
-    let before = git(&ws, &["rev-parse", "HEAD"]);
-    for (path, content) in changes {
-        match content {
-            Some(c) => write(&ws.join(path), c),
-            None => std::fs::remove_file(ws.join(path)).unwrap(),
-        }
-    }
-    git(&ws, &["add", "-A"]);
-    git(&ws, &["commit", "-qm", message]);
-    git(&ws, &["push", "-q", "origin", "main"]);
-    let after = git(&ws, &["rev-parse", "HEAD"]);
-    with_commits(&push_payload(&before, &after), &ws)
-}
-
 fn fail(world: &World, why: String) -> TestCaseError {
     TestCaseError::fail(format!("{why}\n\n--- transcript ---\n{}", world.transcript))
 }
@@ -979,7 +949,7 @@ impl World {
             );
             let changes: Vec<(&str, Option<&str>)> =
                 changes.iter().map(|(p, c)| (p.as_str(), Some(c.as_str()))).collect();
-            push_paths(&repo, &changes, "plan the api project");
+            repo.push_paths(&changes, "plan the api project");
             api
         });
         let model = (0..n).map(|a| ArtifactModel::synced([0, 0, 0, initial_due(a)])).collect();
@@ -1039,7 +1009,7 @@ impl World {
 
     /// Artifact `a`'s file at the branch head.
     fn at_head(&self, a: usize) -> Option<String> {
-        show_at_head(&self.repo, &self.path(a))
+        self.repo.at_head(&self.path(a))
     }
 
     /// Artifact `a`'s milestone as the stand-in holds it (`None`: deleted).
@@ -1504,7 +1474,7 @@ impl World {
 
     /// Commits and pushes a new version of artifact `a`, then runs the push (or not).
     fn push_and_run(&mut self, i: usize, a: usize, content: &str, pushed: BTreeSet<Field>, trigger: Trigger) -> Step {
-        let payload = push_paths(&self.repo, &[(&self.path(a), Some(content))], &format!("op {i}: edit {}", id(a)));
+        let payload = self.repo.push_paths(&[(&self.path(a), Some(content))], &format!("op {i}: edit {}", id(a)));
         if trigger == Trigger::Missed {
             return self.check(&format!("op {i} (no run)"));
         }

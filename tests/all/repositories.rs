@@ -51,21 +51,7 @@ impl Plan {
 
     /// Commits `files` (workspace-relative) to the plan and pushes; the push's payload.
     fn push(&self, files: &[(&str, Option<&str>)], message: &str) -> String {
-        let repo = &self.repo;
-        repo.pull();
-        let ws = repo.workspace();
-        let before = git(&ws, &["rev-parse", "HEAD"]);
-        for (path, content) in files {
-            match content {
-                Some(c) => write(&ws.join(path), c),
-                None => std::fs::remove_file(ws.join(path)).unwrap(),
-            }
-        }
-        git(&ws, &["add", "-A"]);
-        git(&ws, &["commit", "-qm", message]);
-        git(&ws, &["push", "-q", "origin", "main"]);
-        let after = git(&ws, &["rev-parse", "HEAD"]);
-        with_commits(&push_payload(&before, &after), &ws)
+        self.repo.push_paths(files, message)
     }
 
     /// The three projects with one Epic each, all `EPIC-001`, pushed.
@@ -88,13 +74,7 @@ impl Plan {
 
     /// A file's bytes at the plan's branch head (workspace-relative).
     fn at_head(&self, path: &str) -> Option<String> {
-        let out = std::process::Command::new("git")
-            .arg("--git-dir")
-            .arg(self.repo.bare())
-            .args(["show", &format!("main:{path}")])
-            .output()
-            .unwrap();
-        out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+        self.repo.at_head(path)
     }
 
     fn commits(&self) -> usize {

@@ -140,10 +140,15 @@ impl Repo {
 
     /// A file's bytes at the head of `main` on the "GitHub" side (project-relative path).
     pub(crate) fn file_at_head(&self, path: &str) -> Option<String> {
+        self.at_head(&format!("{PROJECT_DIR}/{path}"))
+    }
+
+    /// A file's bytes at the head of `main` on the "GitHub" side (workspace-relative path).
+    pub(crate) fn at_head(&self, path: &str) -> Option<String> {
         let out = Command::new("git")
             .arg("--git-dir")
             .arg(self.bare())
-            .args(["show", &format!("main:{PROJECT_DIR}/{path}")])
+            .args(["show", &format!("main:{path}")])
             .output()
             .unwrap();
         out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
@@ -158,11 +163,19 @@ impl Repo {
     /// Commits changes (project-relative path, Some(content) or None to remove) and pushes;
     /// returns the push event payload.
     pub(crate) fn push(&self, changes: &[(&str, Option<&str>)], message: &str) -> String {
+        let paths: Vec<String> = changes.iter().map(|(path, _)| format!("{PROJECT_DIR}/{path}")).collect();
+        let changes: Vec<(&str, Option<&str>)> =
+            paths.iter().zip(changes).map(|(path, (_, content))| (path.as_str(), *content)).collect();
+        self.push_paths(&changes, message)
+    }
+
+    /// Like [`Repo::push`], with workspace-relative paths (files of any project).
+    pub(crate) fn push_paths(&self, changes: &[(&str, Option<&str>)], message: &str) -> String {
         self.pull();
         let ws = self.workspace();
         let before = git(&ws, &["rev-parse", "HEAD"]);
         for (path, content) in changes {
-            let full = ws.join(PROJECT_DIR).join(path);
+            let full = ws.join(path);
             match content {
                 Some(c) => write(&full, c),
                 None => std::fs::remove_file(&full).unwrap(),
