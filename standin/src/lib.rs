@@ -155,6 +155,8 @@ pub struct RequestRecord {
     pub path: String,
     pub query: Option<String>,
     pub status: u16,
+    /// Every `User-Agent` line the request carried, in order: HTTP allows one.
+    pub user_agents: Vec<String>,
 }
 
 /// Handle to a running stand-in. Dropping it stops the server.

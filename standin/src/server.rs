@@ -46,6 +46,8 @@ pub(crate) struct Incoming {
     path: String,
     query: Option<String>,
     authorization: Option<String>,
+    /// Every `User-Agent` line of the request (GitHub refuses a request without one).
+    user_agents: Vec<String>,
     body: Bytes,
 }
 
@@ -80,6 +82,11 @@ async fn handle(
         path: uri.path().to_string(),
         query: uri.query().map(str::to_string),
         authorization: headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string),
+        user_agents: headers
+            .get_all(header::USER_AGENT)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect(),
         body,
     };
     // Git runs as subprocesses: keep that off the async workers.
@@ -144,6 +151,8 @@ fn serve(shared: &Shared, req: Incoming, access: Access) -> (Reply, After) {
     let now = chrono::Utc::now().timestamp();
     state.rate.roll(now);
     let (mut reply, after) = match access {
+        // GitHub refuses a request without a User-Agent before anything else.
+        _ if req.user_agents.is_empty() => (no_user_agent(), After::Answer),
         Access::BadCredentials => (Reply::bad_credentials(), After::Answer),
         Access::Hidden => (repository_not_found(&req.method, &decoded_segments(&req.path)), After::Answer),
         // The primary limit is used up: refused before anything is handled, and not
@@ -174,8 +183,21 @@ fn serve(shared: &Shared, req: Incoming, access: Access) -> (Reply, After) {
         path: req.path.clone(),
         query: req.query.clone(),
         status: if after == After::Drop { 0 } else { reply.status },
+        user_agents: req.user_agents.clone(),
     });
     (reply, after)
+}
+
+/// GitHub's answer to a request without a `User-Agent` header (its REST docs: "Requests with
+/// no User-Agent header will be rejected"; the body as api.github.com sends it).
+fn no_user_agent() -> Reply {
+    Reply::error(
+        403,
+        "Request forbidden by administrative rules. Please make sure your request has a User-Agent header \
+         (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check \
+         https://developer.github.com for other possible causes.",
+        "https://docs.github.com/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent",
+    )
 }
 
 /// The path's segments, percent-decoded.

@@ -684,7 +684,11 @@ fn serve_once(listener: TcpListener, body: &'static str) -> std::thread::JoinHan
 async fn sends_githubs_headers_and_keeps_an_enterprise_path_prefix() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = serve_once(listener, r#"{"id":1,"default_branch":"trunk","name":"planning"}"#);
+    // The fields octocrab's Repository model requires, as GitHub Enterprise Server sends them.
+    let server = serve_once(
+        listener,
+        r#"{"id":1,"name":"planning","url":"https://ghe.example/api/v3/repos/octo-org/planning","default_branch":"trunk"}"#,
+    );
     let client = Client::new(&format!("http://127.0.0.1:{port}/api/v3/"), TOKEN, OWNER, REPO).unwrap();
 
     assert_eq!(client.default_branch().await.unwrap(), "trunk");

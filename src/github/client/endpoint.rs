@@ -57,6 +57,44 @@ impl Endpoint {
         Endpoint::UpdatePull,
     ];
 
+    /// The endpoint a request is for, from its method and its path below the API's prefix:
+    /// `/repos/{o}/{r}/…`, or `/repositories/{id}/…` where GitHub's `Link` headers point.
+    /// `None` for a request this client does not make.
+    pub(super) fn of(method: &Method, path: &str) -> Option<Endpoint> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let rest = match segments.as_slice() {
+            ["repos", _, _, rest @ ..] | ["repositories", _, rest @ ..] => rest,
+            _ => return None,
+        };
+        let get = *method == Method::GET;
+        let post = *method == Method::POST;
+        let patch = *method == Method::PATCH;
+        Some(match rest {
+            [] if get => Endpoint::Repo,
+            ["milestones"] if get => Endpoint::ListMilestones,
+            ["milestones"] if post => Endpoint::CreateMilestone,
+            ["milestones", _] if get => Endpoint::GetMilestone,
+            ["milestones", _] if patch => Endpoint::UpdateMilestone,
+            ["milestones", _] if *method == Method::DELETE => Endpoint::DeleteMilestone,
+            ["git", "ref", "heads", _, ..] if get => Endpoint::BranchHead,
+            ["git", "commits", _] if get => Endpoint::GetCommit,
+            ["git", "commits"] if post => Endpoint::CreateCommit,
+            ["contents", ..] if get => Endpoint::Contents,
+            ["git", "trees"] if post => Endpoint::CreateTree,
+            ["git", "refs", "heads", _, ..] if patch => Endpoint::UpdateRef,
+            ["git", "refs"] if post => Endpoint::CreateRef,
+            ["issues", _, "comments"] if get => Endpoint::ListIssueComments,
+            ["issues", _, "comments"] if post => Endpoint::CreateIssueComment,
+            ["issues", "comments", _] if patch => Endpoint::UpdateIssueComment,
+            ["compare", ..] if get => Endpoint::Compare,
+            ["commits"] if get => Endpoint::ListCommits,
+            ["pulls"] if get => Endpoint::ListPulls,
+            ["pulls"] if post => Endpoint::CreatePull,
+            ["pulls", _] if patch => Endpoint::UpdatePull,
+            _ => return None,
+        })
+    }
+
     pub(super) fn index(self) -> usize {
         self as usize
     }

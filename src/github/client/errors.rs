@@ -1,8 +1,11 @@
-//! GitHub's refusals mapped to the [`GitHubError`] the sync decides on.
+//! GitHub's refusals, and octocrab's errors, mapped to the [`GitHubError`] the sync decides
+//! on.
 
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
+use super::endpoint::Endpoint;
+use super::transport::error_chain;
 use crate::github::{GitHubError, Permission};
 
 /// A refusal's body, as GitHub sends it (`{"message": …, "errors": [{"code": …}]}`).
@@ -49,7 +52,63 @@ pub(super) const PROTECTION_MESSAGES: &[&str] = &[
     "merge queue",
 ];
 
-/// Maps a non-success answer to the error the sync decides on.
+/// What octocrab's call to `endpoint` at `path` ended in, as the error the sync decides on:
+/// GitHub's refusals by status, message and `errors[].code` ([`map_error`]); the errors our
+/// policy layer raised (no answer, a rate limit) as they were raised; anything else (an
+/// answer that does not parse) as a transport failure.
+pub(super) fn from_octocrab(
+    error: octocrab::Error,
+    endpoint: Endpoint,
+    path: &str,
+    context: &ErrorContext,
+) -> GitHubError {
+    let method = endpoint.method();
+    match error {
+        octocrab::Error::GitHub { source, .. } => {
+            let wire = WireError {
+                message: Some(source.message.chars().take(MAX_MESSAGE).collect()),
+                errors: source
+                    .errors
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|e| serde_json::from_value(e).ok())
+                    .collect(),
+            };
+            let message = describe(&wire, source.status_code, b"");
+            map_refusal(&method, path, source.status_code, &wire, message, endpoint.permission(), context)
+        }
+        octocrab::Error::Service { source, .. } => match source.downcast::<GitHubError>() {
+            Ok(ours) => *ours,
+            Err(other) => GitHubError::Transport {
+                method: method.to_string(),
+                path: path.to_string(),
+                message: error_chain(other.as_ref()),
+            },
+        },
+        octocrab::Error::Serde { source, .. } => unexpected(&method, path, &source),
+        octocrab::Error::Json { source, .. } => unexpected(&method, path, &source),
+        other => {
+            GitHubError::Transport { method: method.to_string(), path: path.to_string(), message: error_chain(&other) }
+        }
+    }
+}
+
+/// An answer whose body is not what the endpoint promises.
+fn unexpected(method: &Method, path: &str, error: &dyn std::fmt::Display) -> GitHubError {
+    GitHubError::Transport {
+        method: method.to_string(),
+        path: path.to_string(),
+        message: format!("unexpected answer body: {error}"),
+    }
+}
+
+/// The most of a refusal's message kept: a body that is not GitHub's JSON (a proxy's HTML
+/// page) comes through as the message.
+const MAX_MESSAGE: usize = 500;
+
+/// Maps a non-success answer, body and all, to the error the sync decides on (the tests'
+/// way in: octocrab reads the body before [`from_octocrab`] sees it).
+#[cfg(test)]
 pub(super) fn map_error(
     method: &Method,
     path: &str,
@@ -60,6 +119,19 @@ pub(super) fn map_error(
 ) -> GitHubError {
     let wire: WireError = serde_json::from_slice(body).unwrap_or_default();
     let message = describe(&wire, status, body);
+    map_refusal(method, path, status, &wire, message, permission, context)
+}
+
+/// [`map_error`] of a body already read.
+fn map_refusal(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    wire: &WireError,
+    message: String,
+    permission: Permission,
+    context: &ErrorContext,
+) -> GitHubError {
     let method = method.to_string();
     let path = path.to_string();
     let lower = message.to_ascii_lowercase();

@@ -1,5 +1,6 @@
 //! Where the API lives and how its URLs are built and followed: the base (github.com or a
-//! GitHub Enterprise Server prefix), percent-encoding, and `Link` headers.
+//! GitHub Enterprise Server prefix), percent-encoding, and which `Link` targets may be
+//! followed with the token (octocrab's `Page<T>` reads the headers).
 
 use http::Uri;
 
@@ -69,43 +70,4 @@ pub(super) fn encode_component(text: &str) -> String {
 /// Percent-encodes a repository path or branch name segment by segment, keeping the `/`s.
 pub(super) fn encode_path(path: &str) -> String {
     path.split('/').map(encode_component).collect::<Vec<_>>().join("/")
-}
-
-/// The `rel="next"` target of a `Link` header
-/// (`<https://…?page=2>; rel="next", <https://…?page=5>; rel="last"`).
-pub(super) fn next_link(header: &str) -> Option<String> {
-    link_rel(header, "next")
-}
-
-/// The page number of a `Link` header's `rel="last"` target (its `page=` parameter): how
-/// many pages the list has. `None` on the last page, which has no such link.
-pub(super) fn last_page(header: &str) -> Option<usize> {
-    let target = link_rel(header, "last")?;
-    let query = target.split_once('?')?.1;
-    query.split('&').find_map(|pair| pair.strip_prefix("page=")).and_then(|n| n.parse().ok())
-}
-
-/// The target of the entry of a `Link` header whose `rel` is `wanted`.
-pub(super) fn link_rel(header: &str, wanted: &str) -> Option<String> {
-    let mut rest = header;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let close = after.find('>')?;
-        let target = &after[..close];
-        let params_end = after[close..].find('<').map_or(after.len(), |i| close + i);
-        // `; rel="next", ` up to the next entry; the separating comma is not part of it.
-        let params = after[close + 1..params_end].trim().trim_end_matches(',');
-        let is_next = params.split(';').any(|param| {
-            let Some((key, value)) = param.split_once('=') else {
-                return false;
-            };
-            key.trim().eq_ignore_ascii_case("rel")
-                && value.trim().trim_matches('"').split_ascii_whitespace().any(|rel| rel.eq_ignore_ascii_case(wanted))
-        });
-        if is_next {
-            return Some(target.to_string());
-        }
-        rest = &after[params_end..];
-    }
-    None
 }

@@ -1,14 +1,14 @@
-//! The JSON GitHub sends and receives, as serde types, and the request bodies of milestone
-//! writes; unknown fields are ignored.
+//! octocrab's models turned into the sync's plain values, and the one request body this
+//! client still writes itself (a milestone update that clears its date).
 
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, NaiveDate, Utc};
+use octocrab::models;
 use serde_json::{Map, Value, json};
 
 use crate::due_date;
-use crate::github::{ChangedFile, Comparison, FileStatus, IssueComment, PullRequestInfo};
-use crate::milestone::{Milestone, MilestonePatch, MilestoneState, NewMilestone};
+use crate::github::{ChangedFile, Comparison, FileStatus, GitHubError, IssueComment, PullRequestInfo};
+use crate::milestone::{Milestone, MilestonePatch, MilestoneState};
 
 /// Decodes the `content` of a contents-API answer: base64 wrapped at 60 columns with `\n`.
 pub(super) fn decode_content(content: &str) -> Result<Vec<u8>, base64::DecodeError> {
@@ -16,212 +16,112 @@ pub(super) fn decode_content(content: &str) -> Result<Vec<u8>, base64::DecodeErr
     base64::engine::general_purpose::STANDARD.decode(compact)
 }
 
-/// A milestone as GitHub sends it; unknown fields are ignored.
-#[derive(Debug, Deserialize)]
-pub(super) struct WireMilestone {
-    pub(super) number: u64,
-    pub(super) html_url: String,
-    pub(super) title: String,
-    #[serde(default)]
-    pub(super) description: Option<String>,
-    pub(super) state: WireState,
-    #[serde(default)]
-    pub(super) due_on: Option<DateTime<Utc>>,
-    pub(super) updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub(super) created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub(super) open_issues: u64,
-    #[serde(default)]
-    pub(super) closed_issues: u64,
+/// A milestone as the sync sees it. A state other than `open` or `closed` (GitHub documents
+/// only these two) is an unreadable answer, not something to guess about.
+pub(super) fn milestone(wire: models::Milestone) -> Result<Milestone, GitHubError> {
+    let state = match wire.state.as_deref() {
+        Some("open") => MilestoneState::Open,
+        Some("closed") => MilestoneState::Closed,
+        other => {
+            return Err(GitHubError::Transport {
+                method: "GET".into(),
+                path: wire.url.path().to_string(),
+                message: format!("unexpected answer body: milestone {} has the state {other:?}", wire.number),
+            });
+        }
+    };
+    Ok(Milestone {
+        number: wire.number as u64,
+        html_url: wire.html_url.to_string(),
+        title: wire.title,
+        description: wire.description,
+        state,
+        due_on: wire.due_on,
+        // GitHub always sends it; a milestone never updated was updated when it was created.
+        updated_at: wire.updated_at.unwrap_or(wire.created_at),
+        created_at: Some(wire.created_at),
+        open_issues: wire.open_issues.unwrap_or(0).max(0) as u64,
+        closed_issues: wire.closed_issues.unwrap_or(0).max(0) as u64,
+    })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(super) enum WireState {
-    Open,
-    Closed,
+/// octocrab's state parameter for ours.
+pub(super) fn state_param(state: MilestoneState) -> octocrab::params::State {
+    match state {
+        MilestoneState::Open => octocrab::params::State::Open,
+        MilestoneState::Closed => octocrab::params::State::Closed,
+    }
 }
 
-impl From<WireMilestone> for Milestone {
-    fn from(wire: WireMilestone) -> Self {
-        Milestone {
-            number: wire.number,
-            html_url: wire.html_url,
-            title: wire.title,
-            description: wire.description,
-            state: match wire.state {
-                WireState::Open => MilestoneState::Open,
-                WireState::Closed => MilestoneState::Closed,
+/// The instant a due date is sent as: 12:00 UTC, which GitHub shows as that date in every
+/// time zone it uses (see `due_date`).
+pub(super) fn due_on(date: NaiveDate) -> DateTime<Utc> {
+    date.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
+}
+
+pub(super) fn issue_comment(wire: models::issues::Comment) -> IssueComment {
+    // `body` is left out of an answer only when another media type was asked for, which this
+    // client never does.
+    IssueComment { id: wire.id.into_inner(), body: wire.body.unwrap_or_default(), html_url: wire.html_url.to_string() }
+}
+
+pub(super) fn pull_request(wire: models::pulls::PullRequest) -> PullRequestInfo {
+    PullRequestInfo {
+        number: wire.number,
+        html_url: wire.html_url.map(|u| u.to_string()).unwrap_or_default(),
+        title: wire.title.unwrap_or_default(),
+        body: wire.body.unwrap_or_default(),
+        head_sha: wire.head.sha,
+    }
+}
+
+/// The commit (or whatever object) a ref points at.
+pub(super) fn ref_sha(object: models::repos::Object) -> String {
+    match object {
+        models::repos::Object::Commit { sha, .. }
+        | models::repos::Object::Tag { sha, .. }
+        | models::repos::Object::Tree { sha, .. }
+        | models::repos::Object::Blob { sha, .. } => sha,
+        // `Object` is non-exhaustive; GitHub documents no other kind.
+        _ => String::new(),
+    }
+}
+
+/// A comparison as the sync sees it (the commits are ignored; GitHub caps the files at 300).
+pub(super) fn comparison(wire: models::commits::CommitComparison) -> Comparison {
+    use models::repos::DiffEntryStatus as S;
+    let files = wire.files.unwrap_or_default();
+    let capped = files.len() >= Comparison::MAX_FILES;
+    let files = files
+        .into_iter()
+        .map(|f| ChangedFile {
+            path: f.filename,
+            status: match f.status {
+                S::Added => FileStatus::Added,
+                S::Removed => FileStatus::Removed,
+                S::Modified => FileStatus::Modified,
+                S::Renamed => FileStatus::Renamed,
+                S::Copied => FileStatus::Copied,
+                S::Changed => FileStatus::Changed,
+                S::Unchanged => FileStatus::Unchanged,
+                // Non-exhaustive: a status GitHub may add is at least a change.
+                _ => FileStatus::Changed,
             },
-            due_on: wire.due_on,
-            updated_at: wire.updated_at,
-            created_at: wire.created_at,
-            open_issues: wire.open_issues,
-            closed_issues: wire.closed_issues,
-        }
-    }
+            previous_path: f.previous_filename,
+        })
+        .collect();
+    use models::commits::GithubCommitStatus as C;
+    let status = match wire.status {
+        C::Ahead => "ahead",
+        C::Behind => "behind",
+        C::Diverged => "diverged",
+        C::Identical => "identical",
+        _ => "unknown",
+    };
+    Comparison { status: status.to_string(), merge_base: wire.merge_base_commit.sha, files, capped }
 }
 
-/// An issue comment as GitHub sends it; unknown fields are ignored. `body` is left out of
-/// an answer only when another media type was asked for, which this client never does.
-#[derive(Debug, Deserialize)]
-pub(super) struct WireIssueComment {
-    pub(super) id: u64,
-    #[serde(default)]
-    pub(super) body: Option<String>,
-    pub(super) html_url: String,
-}
-
-impl From<WireIssueComment> for IssueComment {
-    fn from(wire: WireIssueComment) -> Self {
-        IssueComment { id: wire.id, body: wire.body.unwrap_or_default(), html_url: wire.html_url }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireRepo {
-    pub(super) default_branch: String,
-    #[serde(default)]
-    pub(super) fork: bool,
-}
-
-/// One commit of `GET commits`: only when it was committed matters here.
-#[derive(Deserialize)]
-pub(super) struct WireListedCommit {
-    pub(super) commit: WireCommitDetail,
-}
-
-#[derive(Deserialize)]
-pub(super) struct WireCommitDetail {
-    pub(super) committer: Option<WireSignature>,
-}
-
-#[derive(Deserialize)]
-pub(super) struct WireSignature {
-    pub(super) date: Option<DateTime<Utc>>,
-}
-
-/// The body of `POST git/trees`: files inline, on top of `base_tree`.
-#[derive(Serialize)]
-pub(super) struct WireTree<'a> {
-    pub(super) base_tree: &'a str,
-    pub(super) tree: Vec<WireTreeEntry<'a>>,
-}
-
-#[derive(Serialize)]
-pub(super) struct WireTreeEntry<'a> {
-    pub(super) path: &'a str,
-    pub(super) mode: &'static str,
-    #[serde(rename = "type")]
-    pub(super) kind: &'static str,
-    pub(super) content: &'a str,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireSha {
-    pub(super) sha: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireRef {
-    pub(super) object: WireSha,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WirePull {
-    pub(super) number: u64,
-    pub(super) html_url: String,
-    pub(super) title: String,
-    #[serde(default)]
-    pub(super) body: Option<String>,
-    pub(super) head: WireSha,
-}
-
-impl From<WirePull> for PullRequestInfo {
-    fn from(wire: WirePull) -> Self {
-        PullRequestInfo {
-            number: wire.number,
-            html_url: wire.html_url,
-            title: wire.title,
-            body: wire.body.unwrap_or_default(),
-            head_sha: wire.head.sha,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireCommit {
-    pub(super) tree: WireSha,
-    #[serde(default)]
-    pub(super) parents: Vec<WireSha>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireContents {
-    #[serde(default)]
-    pub(super) content: Option<String>,
-    #[serde(default)]
-    pub(super) encoding: Option<String>,
-}
-
-/// A comparison as GitHub sends it; only what the sync reads (the commits are ignored).
-#[derive(Debug, Deserialize)]
-pub(super) struct WireComparison {
-    pub(super) status: String,
-    pub(super) merge_base_commit: WireSha,
-    /// Left out by GitHub on pages after the first; this client asks for the first.
-    #[serde(default)]
-    pub(super) files: Vec<WireDiffEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireDiffEntry {
-    pub(super) filename: String,
-    pub(super) status: String,
-    #[serde(default)]
-    pub(super) previous_filename: Option<String>,
-}
-
-impl WireComparison {
-    /// The plain value; a file status this client does not know is an unreadable answer
-    /// (GitHub documents seven), not something to guess about.
-    pub(super) fn into_comparison(self) -> Result<Comparison, String> {
-        let capped = self.files.len() >= Comparison::MAX_FILES;
-        let files = self
-            .files
-            .into_iter()
-            .map(|f| {
-                let status = match f.status.as_str() {
-                    "added" => FileStatus::Added,
-                    "removed" => FileStatus::Removed,
-                    "modified" => FileStatus::Modified,
-                    "renamed" => FileStatus::Renamed,
-                    "copied" => FileStatus::Copied,
-                    "changed" => FileStatus::Changed,
-                    "unchanged" => FileStatus::Unchanged,
-                    other => return Err(format!("{} has the unknown status {other:?}", f.filename)),
-                };
-                Ok(ChangedFile { path: f.filename, status, previous_path: f.previous_filename })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Comparison { status: self.status, merge_base: self.merge_base_commit.sha, files, capped })
-    }
-}
-
-/// The request body for a new milestone; `due_on` is left out when there is none.
-pub(super) fn create_body(new: &NewMilestone) -> Value {
-    let mut body = Map::new();
-    body.insert("title".into(), json!(new.title));
-    body.insert("description".into(), json!(new.description));
-    body.insert("state".into(), json!(new.state.as_str()));
-    if let Some(date) = new.due_on {
-        body.insert("due_on".into(), json!(due_date::to_github(date)));
-    }
-    Value::Object(body)
-}
-
-/// The request body for a milestone update: only the fields set, `"due_on": null` to clear.
+/// The body of a milestone update sent raw: only the fields set, `"due_on": null` to clear.
 pub(super) fn patch_body(patch: &MilestonePatch) -> Value {
     let mut body = Map::new();
     if let Some(title) = &patch.title {

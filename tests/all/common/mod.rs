@@ -236,7 +236,17 @@ impl Repo {
     pub(crate) fn run_with(&self, event: &str, payload: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
         let (mut cmd, files) = self.command(event, payload, inputs);
         cmd.envs(env.iter().copied());
-        finish(cmd.output().expect("the binary runs"), &files)
+        let run = finish(cmd.output().expect("the binary runs"), &files);
+        self.assert_one_user_agent_each();
+        run
+    }
+
+    /// Every request the stand-in saw carried exactly one `User-Agent` line: HTTP allows one,
+    /// and octocrab's default client (not used) adds its own beside ours.
+    pub(crate) fn assert_one_user_agent_each(&self) {
+        for request in self.standin.requests() {
+            assert_eq!(request.user_agents.len(), 1, "{} {}: {:?}", request.method, request.path, request.user_agents);
+        }
     }
 
     /// The command that runs the binary as the action (not started), and where its runner
