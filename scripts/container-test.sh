@@ -26,6 +26,11 @@
 #        D. a push that removes EPIC-001's file: with no git in the image, GitHub's compare
 #           API says what the push removed (one compare, one contents read of the file's
 #           earlier version), and the milestone is closed; closed=1, no commit;
+#      then once more over HTTPS:
+#        E. push A against the stand-in serving HTTPS with a certificate made at start
+#           (`--tls-ca-out`), its CA given to the image as SSL_CERT_FILE: as A; and the same
+#           run without that CA: it fails at once, naming the host and SSL_CERT_FILE, with
+#           no retry;
 #   5. checks the CA bundle is required (no bundle: the client refuses to start);
 #   6. measures image size, binary size and start-to-first-request, and prints a summary.
 #   With --arm64: cross-builds the arm64 binary (same script), builds the arm64 image and
@@ -231,16 +236,23 @@ EOF
 }
 # start_standin DIR: starts the stand-in serving DIR/plan.git (in this shell, so that the
 # cleanup knows its pid); sets STANDIN_URL.
+# More arguments go to the stand-in (`--tls-ca-out FILE`: HTTPS).
 start_standin() {
     local dir=$1
+    shift
     "$STANDIN_BIN" --owner "$OWNER" --repo "$REPO" --token "$TOKEN" --git-dir "$dir/plan.git" \
-        --default-branch main --port 0 --port-file "$dir/standin.url" > "$dir/standin.log" 2>&1 &
+        --default-branch main --port 0 --port-file "$dir/standin.url" "$@" > "$dir/standin.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 300); do [ -s "$dir/standin.url" ] && break; sleep 0.1; done
     [ -s "$dir/standin.url" ] || { cat "$dir/standin.log" >&2; fail "the stand-in did not start"; }
     STANDIN_URL=$(cat "$dir/standin.url")
 }
-api_get() { curl -fsS -H "Authorization: Bearer $TOKEN" -H "Accept: application/vnd.github+json" "$@"; }
+# CURL_CA: a CA certificate curl trusts besides the system's (the HTTPS stand-in's).
+CURL_CA=
+api_get() {
+    curl -fsS ${CURL_CA:+--cacert "$CURL_CA"} -H "Authorization: Bearer $TOKEN" \
+        -H "Accept: application/vnd.github+json" "$@"
+}
 
 # Every input declared in action.yml, with its default, as the runner sets them; the list
 # comes from the source of truth the action_yml test keeps in step with action.yml.
@@ -448,6 +460,36 @@ grep -q "1 of them artifact(s) that sync; 1 earlier version(s) read through the 
 [ "$(git --git-dir "$S/plan.git" rev-parse main)" = "$D_AFTER" ] || fail "D: a commit was made"
 echo "ok: D: exit 0, one compare + one contents read, milestone #1 closed, closed=1, no commit" >&2
 
+# ----------------------------------------------------------------------------- HTTPS
+say "E. podman run over HTTPS: a certificate made now, its CA trusted through SSL_CERT_FILE"
+S3=$WORK/https
+mkdir -p "$S3"
+make_scenario "$S3"
+start_standin "$S3" --tls-ca-out "$S3/runner/home/test-ca.pem"
+HTTPS_API=$STANDIN_URL
+case "$HTTPS_API" in https://localhost:*) ;; *) fail "E: the stand-in does not serve HTTPS: $HTTPS_API" ;; esac
+chown "$RUNNER_UID:$RUNNER_UID" "$S3/runner/home/test-ca.pem"
+EVENT_NAME=push EVENT_SHA=$AFTER
+set +e
+run_container "$HTTPS_API" "$S3" -- -e SSL_CERT_FILE=/github/home/test-ca.pem > "$S3/run-a.out" 2>&1
+rc=$?
+set -e
+expect_run E "$rc" "$S3/run-a.out"
+CURL_CA=$S3/runner/home/test-ca.pem check_push_a "$S3" "$HTTPS_API" E
+echo "ok: E: over HTTPS with the test CA as SSL_CERT_FILE, as A" >&2
+# The same run without that CA: the image's bundle does not know it. One connection, no
+# retry, and a message that names the host and what to check.
+set +e
+run_container "$HTTPS_API" "$S3" > "$S3/run-untrusted.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "E: the run trusted a certificate no CA in the image signed"
+grep -q "the TLS certificate of localhost:${HTTPS_API##*:} was not accepted" "$S3/run-untrusted.out" \
+    || { cat "$S3/run-untrusted.out" >&2; fail "E: an untrusted certificate is not named as such"; }
+grep -q "SSL_CERT_FILE" "$S3/run-untrusted.out" || fail "E: the message does not say what to check"
+! grep -q "retrying GitHub request" "$S3/run-untrusted.out" || fail "E: an untrusted certificate was retried"
+echo "ok: E: without the CA: exit $rc at once, the host and SSL_CERT_FILE named, no retry" >&2
+
 # ----------------------------------------------------------------------------- CA bundle
 say "without the CA bundle the client must refuse to start (native roots, not webpki)"
 mkdir -p "$WORK/no-certs"
@@ -555,6 +597,7 @@ A push, new epic      exit 0, 1 milestone, main +1 commit adding only the link, 
 B push of that commit exit 0, nothing to change, no commit
 C milestone edited    exit 0, title flows into the workspace file (commit: false), owner kept
 D push removing it    exit 0, milestone closed (compare + 1 contents read, no git), no commit
+E over HTTPS          as A with the test CA in SSL_CERT_FILE; without it: refused at once, host named, no retry
 start→first request   bare binary: median $BARE_MS ms (runs: ${bare[*]})
                       podman run:  median $CONT_MS ms (runs: ${cont[*]})
   method              t0 = date +%s%N just before exec / \`podman run\`; t1 = wall clock

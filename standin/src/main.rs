@@ -3,7 +3,7 @@
 //! ```text
 //! github-standin --owner o --repo r --token t --git-dir path/to/bare.git \
 //!     [--default-branch main] [--port 0] [--port-file f] [--state-file f] [--seed seed.json] \
-//!     [--also OWNER/NAME[=BARE_GIT_DIR]]...
+//!     [--also OWNER/NAME[=BARE_GIT_DIR]]... [--tls-ca-out ca.pem]
 //! ```
 //! Writes the base URL to `--port-file` once listening, and the milestones (as the API
 //! serves them) to `--state-file` on SIGTERM or ctrl-c. `--seed` takes a JSON array of
@@ -17,6 +17,11 @@
 //! "with a README" does. With extra repositories, `--state-file` holds
 //! `{"milestones": [primary's...], "repositories": {"OWNER/NAME": [its milestones...], ...}}`
 //! (the extras keyed by their full name); without any it stays the primary's bare array.
+//!
+//! `--tls-ca-out FILE` serves HTTPS instead, with a certificate for `localhost` signed by a CA
+//! made at start (`github_standin::tls::test_ca`), whose certificate it writes to FILE (PEM)
+//! before listening: a client trusts it through `SSL_CERT_FILE`. The base URL is then
+//! `https://localhost:PORT`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +36,8 @@ struct Args {
     port_file: Option<PathBuf>,
     state_file: Option<PathBuf>,
     seed: Option<PathBuf>,
+    /// `--tls-ca-out`: serve HTTPS, and write the test CA's certificate here.
+    tls_ca_out: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
     let mut port_file = None;
     let mut state_file = None;
     let mut seed = None;
+    let mut tls_ca_out = None;
     let mut also = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -68,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             "--state-file" => state_file = Some(PathBuf::from(value)),
             "--seed" => seed = Some(PathBuf::from(value)),
             "--also" => also.push(parse_also(&value)?),
+            "--tls-ca-out" => tls_ca_out = Some(PathBuf::from(value)),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -84,6 +93,7 @@ fn parse_args() -> Result<Args, String> {
         port_file,
         state_file,
         seed,
+        tls_ca_out,
     })
 }
 
@@ -167,7 +177,14 @@ fn run(args: Args) -> Result<(), String> {
         }
         names.push(name);
     }
-    let standin = StandIn::start_on(args.config, args.port).map_err(|e| format!("cannot listen: {e}"))?;
+    let standin = match &args.tls_ca_out {
+        None => StandIn::start_on(args.config, args.port).map_err(|e| format!("cannot listen: {e}"))?,
+        Some(ca_out) => {
+            let ca = github_standin::tls::test_ca();
+            std::fs::write(ca_out, &ca.ca_pem).map_err(|e| format!("--tls-ca-out {}: {e}", ca_out.display()))?;
+            StandIn::start_tls_on(args.config, ca.server, args.port).map_err(|e| format!("cannot listen: {e}"))?
+        }
+    };
     for s in seeds {
         standin.seed_milestone(s);
     }
@@ -240,7 +257,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage: github-standin --owner O --repo R --token T --git-dir BARE_REPO \
                  [--default-branch main] [--port 0] [--port-file F] [--state-file F] [--seed F] \
-                 [--also OWNER/NAME[=BARE_REPO]]..."
+                 [--also OWNER/NAME[=BARE_REPO]]... [--tls-ca-out CA_PEM]"
             );
             ExitCode::from(2)
         }

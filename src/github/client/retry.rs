@@ -1,5 +1,7 @@
-//! Our own retry policy. octocrab's (used before) re-sent every method, POST included, at once
-//! and without backoff, so a create whose answer was lost became a duplicate.
+//! Our own retry policy, applied by the policy layer (`policy.rs`) under octocrab. octocrab's
+//! own retry (turned off: built without its `retry` feature) re-sends every method, POST
+//! included, at once and without backoff, so a create whose answer was lost would become a
+//! duplicate.
 //!
 //! The rules, kept deliberately small:
 //!
