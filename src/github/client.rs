@@ -245,29 +245,37 @@ impl Client {
         self.call(endpoint, rest, context, parse).await
     }
 
-    /// Every page of a list, from its first page on; `Ok(None)` when the first page's `Link`
-    /// header says the list has more than `max_pages` pages.
-    async fn pages<T: serde::de::DeserializeOwned>(
+    /// Every page of a list, from its first page on, each item made ours by `convert` as its
+    /// page arrives (octocrab's models are several times the size of ours: a list of
+    /// thousands is never held as theirs); `Ok(None)` when the first page's `Link` header
+    /// says the list has more than `max_pages` pages.
+    async fn pages<T: serde::de::DeserializeOwned, U>(
         &self,
         endpoint: Endpoint,
         rest: &str,
         what: &str,
         max_pages: usize,
         first: impl Future<Output = octocrab::Result<octocrab::Page<T>>>,
-    ) -> Result<Option<Vec<T>>, GitHubError> {
+        convert: impl Fn(T) -> Result<U, GitHubError>,
+    ) -> Result<Option<Vec<U>>, GitHubError> {
         let context = ErrorContext::default();
         let mut page = self.call(endpoint, rest, &context, first).await?;
         if page.number_of_pages().is_some_and(|last| last as usize > max_pages) {
             return Ok(None);
         }
-        let mut items = page.take_items();
+        let mut items = Vec::new();
+        for item in page.take_items() {
+            items.push(convert(item)?);
+        }
         for _ in 1..max_pages.min(MAX_PAGES) {
             let Some(next) = page.next.take() else { return Ok(Some(items)) };
             page = match self.call(endpoint, rest, &context, self.octocrab.get_page::<T>(&Some(next))).await? {
                 Some(page) => page,
                 None => return Ok(Some(items)),
             };
-            items.extend(page.take_items());
+            for item in page.take_items() {
+                items.push(convert(item)?);
+            }
         }
         if page.next.is_none() {
             return Ok(Some(items));
@@ -283,14 +291,15 @@ impl Client {
     }
 
     /// Every page of a list.
-    async fn all_pages<T: serde::de::DeserializeOwned>(
+    async fn all_pages<T: serde::de::DeserializeOwned, U>(
         &self,
         endpoint: Endpoint,
         rest: &str,
         what: &str,
         first: impl Future<Output = octocrab::Result<octocrab::Page<T>>>,
-    ) -> Result<Vec<T>, GitHubError> {
-        self.pages(endpoint, rest, what, MAX_PAGES, first).await?.ok_or_else(|| GitHubError::Transport {
+        convert: impl Fn(T) -> Result<U, GitHubError>,
+    ) -> Result<Vec<U>, GitHubError> {
+        self.pages(endpoint, rest, what, MAX_PAGES, first, convert).await?.ok_or_else(|| GitHubError::Transport {
             method: "GET".into(),
             path: self.shown(rest),
             message: format!("more than {MAX_PAGES} pages of {what}; the Link header may loop"),
@@ -343,8 +352,7 @@ impl GitHub for Client {
     async fn list_milestones_within(&self, max_pages: usize) -> Result<Option<Vec<Milestone>>, GitHubError> {
         let issues = self.issues();
         let first = issues.milestones().list().state(octocrab::params::State::All).per_page(100u8).send();
-        let pages = self.pages(Endpoint::ListMilestones, "/milestones", "milestones", max_pages, first).await?;
-        pages.map(|list| list.into_iter().map(wire::milestone).collect()).transpose()
+        self.pages(Endpoint::ListMilestones, "/milestones", "milestones", max_pages, first, wire::milestone).await
     }
 
     async fn get_milestone(&self, number: u64) -> Result<Option<Milestone>, GitHubError> {
@@ -591,8 +599,8 @@ impl GitHub for Client {
         let rest = format!("/issues/{issue}/comments");
         let issues = self.issues();
         let first = issues.list_comments(issue).per_page(100u8).send();
-        let comments = self.all_pages(Endpoint::ListIssueComments, &rest, "issue comments", first).await?;
-        Ok(comments.into_iter().map(wire::issue_comment).collect())
+        self.all_pages(Endpoint::ListIssueComments, &rest, "issue comments", first, |c| Ok(wire::issue_comment(c)))
+            .await
     }
 
     async fn create_issue_comment(&self, issue: u64, body: &str) -> Result<IssueComment, GitHubError> {
