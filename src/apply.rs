@@ -45,6 +45,8 @@ pub struct Target<'a> {
     /// Commit to the branch (falling back to a pull request), to a pull request, or into the
     /// workspace.
     pub commit: CommitMode,
+    /// Try the one-request GraphQL commit first (see `commit`); off, the Git Database only.
+    pub graphql: bool,
 }
 
 /// What came of one change: the milestone's number and html_url, or what went wrong.
@@ -216,7 +218,7 @@ pub async fn apply_files<G: GitHub>(
             Err(CommitFailed::Protected { error, built, commit }) => {
                 tracing::warn!("{error}; the file changes go to a pull request instead");
                 out.refused = Some(error.to_string());
-                Some((built, commit))
+                Some((*built, commit))
             }
             Err(CommitFailed::Other(e)) => {
                 let e = format!("{e:#}");
@@ -499,20 +501,30 @@ pub fn describe(change: &Change) -> String {
 /// carries more than a few megabytes, and the run never holds every new file at once.
 pub const TREE_FILES: usize = 1000;
 
-/// A tree with the run's file changes, built on a head.
+/// The run's file changes, built on a head.
 struct Built {
     head: String,
-    /// `None` when no file needed a change.
-    tree: Option<String>,
+    content: Content,
     written: Vec<String>,
     skipped: Vec<String>,
 }
 
+/// What a commit carries: its files, for the one-request GraphQL commit, or a tree already
+/// made through the Git Database (a commit too large for one request, or GraphQL not on
+/// offer).
+enum Content {
+    /// No file needed a change.
+    Nothing,
+    Files(Vec<TreeFile>),
+    Tree(String),
+}
+
 /// Why the file changes did not land on the branch.
 enum CommitFailed {
-    /// The branch refuses updates (branch protection, a ruleset): the commit, made on the
-    /// branch's head, can go to a pull request instead.
-    Protected { error: GitHubError, built: Built, commit: String },
+    /// The branch refuses updates (branch protection, a ruleset): the changes, built on the
+    /// branch's head (and the commit, when the Git Database made one), can go to a pull
+    /// request instead.
+    Protected { error: GitHubError, built: Box<Built>, commit: Option<String> },
     /// Anything else: what the commit was doing, and GitHub's answer.
     Other(anyhow::Error),
 }
@@ -523,43 +535,120 @@ impl From<anyhow::Error> for CommitFailed {
     }
 }
 
-/// Builds one commit with the edits on top of the branch's current head and moves the
-/// branch, rebuilding on the new head when the branch moved meanwhile.
+/// The most files, and bytes of them, one GraphQL commit carries; a larger commit goes
+/// through the Git Database, in trees of [`TREE_FILES`]. GitHub documents no limit for
+/// `createCommitOnBranch`; these keep its request (base64: a third larger) well under the
+/// sizes GitHub's API accepts, and equal the tree batches.
+pub const GRAPHQL_FILES: usize = TREE_FILES;
+pub const GRAPHQL_BYTES: usize = 10 * 1024 * 1024;
+
+/// Builds one commit with the edits on top of the branch's head and moves the branch,
+/// rebuilding on the new head when the branch moved meanwhile.
+///
+/// The commit goes in one request where GitHub allows it: GraphQL's `createCommitOnBranch`
+/// with `expectedHeadOid` the head the plan was made on (no read of the head first: a branch
+/// that moved refuses it, and the run reads the head then). Through the Git Database (the
+/// head, a tree, a commit, the ref: four requests) when the commit is larger than
+/// [`GRAPHQL_FILES`] or [`GRAPHQL_BYTES`], or this GitHub has no such mutation.
 async fn commit<G: GitHub>(
     gh: &G,
     target: &Target<'_>,
     work: &mut FileWork<'_>,
 ) -> Result<(Option<String>, Vec<String>, Vec<String>), CommitFailed> {
     let message = work.message();
-    for attempt in 1..=COMMIT_ATTEMPTS {
-        let head = match target.known_head.filter(|_| attempt == 1) {
-            Some(head) => head.to_string(),
-            None => {
+    let mut graphql = target.graphql;
+    let mut attempt = 0;
+    while attempt < COMMIT_ATTEMPTS {
+        attempt += 1;
+        let first = attempt == 1;
+        let head = match (target.known_head, target.local_head) {
+            (Some(head), _) if first => head.to_string(),
+            // GraphQL checks the head itself: the plan's is sent as the expected one.
+            (None, Some(head)) if first && graphql => head.to_string(),
+            _ => {
                 gh.branch_head(target.branch).await.with_context(|| format!("reading the head of {}", target.branch))?
             }
         };
-        let built = build_tree(gh, target, work, head).await?;
-        let Some(tree) = built.tree.clone() else {
-            return Ok((None, Vec::new(), built.skipped));
+        let built = build_tree(gh, target, work, head, graphql).await?;
+        let landed = match &built.content {
+            Content::Nothing => return Ok((None, Vec::new(), built.skipped)),
+            Content::Files(files) => match commit_in_one(gh, target.branch, &built.head, &message, files).await {
+                Ok(sha) => Ok(sha),
+                Err(GitHubError::Unsupported { message } | GitHubError::NotFound { path: message, .. }) => {
+                    tracing::warn!(
+                        "the one-request commit is not on offer here ({message}); committing through the Git Database"
+                    );
+                    graphql = false;
+                    attempt -= 1;
+                    continue;
+                }
+                Err(e) => Err((e, None)),
+            },
+            Content::Tree(tree) => {
+                let sha = gh.create_commit(&message, tree, &built.head).await.context("creating the commit")?;
+                gh.update_branch(target.branch, &sha).await.map(|()| sha.clone()).map_err(|e| (e, Some(sha)))
+            }
         };
-        let sha = gh.create_commit(&message, &tree, &built.head).await.context("creating the commit")?;
-        match gh.update_branch(target.branch, &sha).await {
-            Ok(()) => return Ok((Some(sha), built.written, built.skipped)),
-            Err(GitHubError::NotFastForward) => {
+        match landed {
+            Ok(sha) => return Ok((Some(sha), built.written, built.skipped)),
+            Err((GitHubError::NotFastForward, _)) => {
                 tracing::warn!(
                     "{} moved while committing (attempt {attempt} of {COMMIT_ATTEMPTS}); rebuilding on the new head",
                     target.branch
                 );
             }
-            Err(error @ GitHubError::ProtectedBranch { .. }) => {
-                return Err(CommitFailed::Protected { error, built, commit: sha });
+            Err((error @ GitHubError::ProtectedBranch { .. }, commit)) => {
+                return Err(CommitFailed::Protected { error, built: Box::new(built), commit });
             }
-            Err(e) => {
+            Err((e, _)) => {
                 return Err(CommitFailed::Other(anyhow::Error::new(e).context(format!("moving {}", target.branch))));
             }
         }
     }
     Err(CommitFailed::Other(anyhow::anyhow!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch)))
+}
+
+/// How many times a GraphQL commit whose answer was lost (and that the branch shows was
+/// not made) is sent: as many as the client's attempts at a request it may send again.
+const COMMIT_SENDS: usize = 3;
+
+/// One GraphQL commit of `files` on `branch` at `head`. The client never sends it twice;
+/// when its answer is lost the branch says what happened: still at `head`, the commit was
+/// not made and is sent once more; moved to a commit whose parent is `head` and whose
+/// message is ours, it was (that commit is the run's); moved elsewhere, someone else pushed
+/// (the caller rebuilds on the new head, as for a stale head). A commit is never made twice:
+/// `expectedHeadOid` would refuse the second anyway.
+async fn commit_in_one<G: GitHub>(
+    gh: &G,
+    branch: &str,
+    head: &str,
+    message: &str,
+    files: &[TreeFile],
+) -> Result<String, GitHubError> {
+    let mut sent = 0;
+    loop {
+        sent += 1;
+        match gh.commit_on_branch(branch, head, message, files).await {
+            // No answer, or a 5xx: the mutation may have run.
+            Err(lost @ (GitHubError::Transport { .. } | GitHubError::Http { status: 500..=599, .. })) => {
+                tracing::warn!("the commit's answer was lost ({lost}); looking at {branch} before sending it again");
+                let now = gh.branch_head(branch).await?;
+                if now == head {
+                    if sent < COMMIT_SENDS {
+                        continue;
+                    }
+                    return Err(lost);
+                }
+                let parts = gh.commit_parts(&now).await?;
+                if parts.parents == [head.to_string()] && parts.message.trim() == message.trim() {
+                    tracing::info!("{branch} is at {now}, this run's commit: it was made");
+                    return Ok(now);
+                }
+                return Err(GitHubError::NotFastForward);
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The tree of the run's file changes on `head`: each edited file as `head` has it (from the
@@ -570,12 +659,13 @@ async fn build_tree<G: GitHub>(
     target: &Target<'_>,
     work: &mut FileWork<'_>,
     head: String,
+    collect: bool,
 ) -> anyhow::Result<Built> {
     let at_checkout = target.local_head == Some(head.as_str());
     let moved = if at_checkout { None } else { changed_since_checkout(gh, target, &head, work).await };
     // A file the head has as the checkout had it is taken from the workspace.
     let as_checked_out = |path: &str| at_checkout || moved.as_ref().is_some_and(|m| !m.contains(path));
-    let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new() };
+    let mut tree = Trees { head: &head, tree: None, files: Vec::new(), written: Vec::new(), collect, bytes: 0 };
     let mut skipped = Vec::new();
     for (path, file_edits) in &work.edits {
         let planned = target.files.get(path).map_err(anyhow::Error::msg)?;
@@ -631,12 +721,8 @@ async fn build_tree<G: GitHub>(
         }
         tree.add(gh, target, TreeFile { path: path.to_string(), content: file.content.to_string() }).await?;
     }
-    let finished = tree.finish(gh, target).await?;
-    let (tree, written) = match finished {
-        Some((tree, written)) => (Some(tree), written),
-        None => (None, Vec::new()),
-    };
-    Ok(Built { head, tree, written, skipped })
+    let (content, written) = tree.finish(gh, target).await?;
+    Ok(Built { head, content, written, skipped })
 }
 
 /// The sync's own branch for pull requests into `branch`.
@@ -654,20 +740,32 @@ async fn propose<G: GitHub>(
     gh: &G,
     target: &Target<'_>,
     work: &mut FileWork<'_>,
-    made: Option<(Built, String)>,
+    made: Option<(Built, Option<String>)>,
     out: &mut Outcome,
 ) -> anyhow::Result<()> {
-    let (built, commit) = match made {
-        Some((built, commit)) => (built, Some(commit)),
+    let (mut built, commit) = match made {
+        Some((built, commit)) => (built, commit),
         None => {
             let head = match target.known_head {
                 Some(head) => head.to_string(),
                 None => gh.branch_head(target.branch).await?,
             };
-            (build_tree(gh, target, work, head).await?, None)
+            (build_tree(gh, target, work, head, false).await?, None)
         }
     };
-    let Some(tree) = built.tree.clone() else { return Ok(()) };
+    // The sync's branch is rebuilt on the head every run, not appended to: a tree and a commit
+    // of the Git Database, also for changes built for a GraphQL commit the branch refused.
+    let tree = match std::mem::replace(&mut built.content, Content::Nothing) {
+        Content::Nothing => return Ok(()),
+        Content::Tree(tree) => tree,
+        Content::Files(files) => {
+            let trees = Trees { head: &built.head, tree: None, files, written: Vec::new(), collect: false, bytes: 0 };
+            match trees.finish(gh, target).await? {
+                (Content::Tree(tree), _) => tree,
+                _ => return Ok(()),
+            }
+        }
+    };
     let branch = proposal_branch(target.branch);
     let existing = gh.find_branch(&branch).await?;
     let unchanged = match &existing {
@@ -956,8 +1054,10 @@ async fn changed_since_checkout<G: GitHub>(
     }
 }
 
-/// The tree of a commit under construction: files are sent [`TREE_FILES`] at a time, each
-/// batch on top of the tree the previous one made (the first on the head's tree).
+/// The content of a commit under construction. Collecting, files are kept for a GraphQL
+/// commit until they pass [`GRAPHQL_FILES`] or [`GRAPHQL_BYTES`]; from then on (or from the
+/// start, not collecting) they are sent [`TREE_FILES`] at a time, each batch on top of the
+/// tree the previous one made (the first on the head's tree).
 struct Trees<'h> {
     head: &'h str,
     /// The tree made so far, if any.
@@ -966,12 +1066,24 @@ struct Trees<'h> {
     files: Vec<TreeFile>,
     /// Paths sent.
     written: Vec<String>,
+    /// Still collecting for one GraphQL commit.
+    collect: bool,
+    /// Bytes of the files collected.
+    bytes: usize,
 }
 
 impl Trees<'_> {
     async fn add<G: GitHub>(&mut self, gh: &G, target: &Target<'_>, file: TreeFile) -> anyhow::Result<()> {
+        self.bytes += file.content.len();
         self.files.push(file);
-        if self.files.len() >= TREE_FILES {
+        if self.collect && (self.files.len() > GRAPHQL_FILES || self.bytes > GRAPHQL_BYTES) {
+            tracing::info!(
+                "the commit is larger than one request carries ({GRAPHQL_FILES} files or {} MB); it goes through the Git Database",
+                GRAPHQL_BYTES / (1024 * 1024)
+            );
+            self.collect = false;
+        }
+        while !self.collect && self.files.len() >= TREE_FILES {
             self.send(gh, target).await?;
         }
         Ok(())
@@ -985,17 +1097,30 @@ impl Trees<'_> {
                 None => gh.commit_tree(self.head).await.context("reading the head's tree")?,
             },
         };
-        self.tree = Some(gh.create_tree(&base, &self.files).await.context("creating the tree")?);
-        self.written.extend(self.files.drain(..).map(|f| f.path));
+        // At most one batch: files collected for a GraphQL commit that grew too large are
+        // sent as they would have been.
+        let batch: Vec<TreeFile> = self.files.drain(..self.files.len().min(TREE_FILES)).collect();
+        self.tree = Some(gh.create_tree(&base, &batch).await.context("creating the tree")?);
+        self.written.extend(batch.into_iter().map(|f| f.path));
         Ok(())
     }
 
-    /// The finished tree and the paths written, or `None` when there was nothing to write.
-    async fn finish<G: GitHub>(mut self, gh: &G, target: &Target<'_>) -> anyhow::Result<Option<(String, Vec<String>)>> {
-        if !self.files.is_empty() {
+    /// What the commit carries and the paths it writes.
+    async fn finish<G: GitHub>(mut self, gh: &G, target: &Target<'_>) -> anyhow::Result<(Content, Vec<String>)> {
+        if self.collect {
+            if self.files.is_empty() {
+                return Ok((Content::Nothing, Vec::new()));
+            }
+            let written = self.files.iter().map(|f| f.path.clone()).collect();
+            return Ok((Content::Files(self.files), written));
+        }
+        while !self.files.is_empty() {
             self.send(gh, target).await?;
         }
-        Ok(self.tree.map(|tree| (tree, self.written)))
+        Ok(match self.tree {
+            Some(tree) => (Content::Tree(tree), self.written),
+            None => (Content::Nothing, Vec::new()),
+        })
     }
 }
 

@@ -24,11 +24,13 @@ pub struct IssueComment {
     pub html_url: String,
 }
 
-/// A commit's tree and parents.
+/// A commit's tree, parents and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitParts {
     pub tree: String,
     pub parents: Vec<String>,
+    /// The whole message (GitHub's GraphQL commits store headline, a blank line, body).
+    pub message: String,
 }
 
 /// A pull request, as the sync's own one is kept up to date.
@@ -141,6 +143,22 @@ pub struct RateLimit {
     pub reset: DateTime<Utc>,
 }
 
+/// What a run waited for, besides GitHub's answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waits {
+    /// Writes waiting for their turn (`write-delay-ms` between their starts).
+    pub pacing: std::time::Duration,
+    /// Rate limits waited out as GitHub asked, and the backoff before retries.
+    pub rate_limits: std::time::Duration,
+}
+
+impl Waits {
+    /// Both together.
+    pub fn total(&self) -> std::time::Duration {
+        self.pacing + self.rate_limits
+    }
+}
+
 /// What can go wrong talking to GitHub, in the terms the sync decides on.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GitHubError {
@@ -177,6 +195,14 @@ pub enum GitHubError {
     /// Any other non-success answer.
     #[error("GitHub answered {status} to {method} {path}: {message}")]
     Http { status: u16, method: String, path: String, message: String },
+    /// GitHub's GraphQL API refused the one-request commit for a reason of its own (its
+    /// `type` and `message`).
+    #[error("GitHub's GraphQL API refused the commit: {message}")]
+    GraphQl { message: String },
+    /// This GitHub (an older GitHub Enterprise Server) has no `createCommitOnBranch`, or no
+    /// GraphQL endpoint where the API URL says: the Git Database commits instead.
+    #[error("this GitHub does not offer createCommitOnBranch ({message})")]
+    Unsupported { message: String },
     /// No answer: connection refused, timeout, TLS, an unreadable body.
     #[error("could not reach GitHub for {method} {path}: {message}")]
     Transport { method: String, path: String, message: String },
@@ -231,8 +257,27 @@ pub trait GitHub {
     /// `PATCH /repos/{o}/{r}/git/refs/heads/{branch}` with `force: false`;
     /// [`GitHubError::NotFastForward`] when the branch moved.
     async fn update_branch(&self, branch: &str, commit: &str) -> Result<(), GitHubError>;
+    /// `POST /graphql` `createCommitOnBranch`: one commit of `files` on `branch`, made only if
+    /// the branch is at `expected_head` (else [`GitHubError::NotFastForward`]); the new
+    /// commit's id. The message's first line is the headline, the rest after a blank line its
+    /// body. Never sent twice by the client: see `apply::commit` for a lost answer.
+    /// [`GitHubError::Unsupported`] where the server has no such mutation.
+    async fn commit_on_branch(
+        &self,
+        branch: &str,
+        expected_head: &str,
+        message: &str,
+        files: &[TreeFile],
+    ) -> Result<String, GitHubError>;
     /// The primary rate limit as the last answer reported it; `None` before any answer (or
     /// from an implementation that cannot tell).
+    /// What the run waited for so far besides GitHub's answers: writes waiting for their
+    /// turn, rate limits and retries' backoff (the client's and every client counting with
+    /// it). Nothing for a stand-in without pacing.
+    fn waits(&self) -> Waits {
+        Default::default()
+    }
+
     fn rate_limit(&self) -> Option<RateLimit> {
         None
     }

@@ -81,7 +81,18 @@ fn sync(settings: &Settings, out: &mut Output) -> i32 {
     if let Some(timeout) = settings.attempt_timeout {
         retry.attempt_timeout = timeout;
     }
-    let client = client.with_retry_policy(retry.clone()).with_write_delay(settings.write_delay);
+    // Retries, pacing and where GraphQL is, the same for every repository's client.
+    let configure = |client: Client| {
+        let client = client.with_retry_policy(retry.clone()).with_write_delay(settings.write_delay);
+        match &settings.graphql_url {
+            Some(url) => client.with_graphql_url(url).unwrap_or_else(|(client, e)| {
+                tracing::warn!("{e}; GraphQL requests go to the API's own GraphQL endpoint");
+                client
+            }),
+            None => client,
+        }
+    };
+    let client = configure(client);
     let code = runtime.block_on(async {
         // Test hook (debug builds only): a panic whose message holds the token, to prove the
         // hook above keeps it out of the output.
@@ -93,9 +104,7 @@ fn sync(settings: &Settings, out: &mut Output) -> i32 {
         // counted with this one.
         let connect = |repository: &str, token: &Token| {
             let (owner, name) = repository.split_once('/').unwrap_or((repository, ""));
-            Client::new(&settings.api_url, token, owner, name).map(|c| {
-                c.with_retry_policy(retry.clone()).with_write_delay(settings.write_delay).counting_with(&client)
-            })
+            Client::new(&settings.api_url, token, owner, name).map(|c| configure(c).counting_with(&client))
         };
         milestone_sync::run::run(settings, &client, &connect, out).await
     });

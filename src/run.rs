@@ -18,7 +18,7 @@ use crate::branch::{self, Caught};
 use crate::config::{CommitMode, Settings};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::event::{self, Event, MilestoneAction, MilestoneEvent, PullRequest, Push};
-use crate::github::{Clients, GitHub, GitHubError};
+use crate::github::{Clients, GitHub, GitHubError, Waits};
 use crate::history::{self, Touched};
 use crate::link;
 use crate::milestone::Milestone;
@@ -256,7 +256,7 @@ async fn run_inner<G: GitHub>(
     let checkout = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
     let mut planned_on = checkout.clone();
     let mut known_head = None;
-    if !settings.dry_run && needs_head(&plan) {
+    if !settings.dry_run && needs_head(&plan) && !(settings.graphql_commit && commit_checks_head(&plan)) {
         let mut head = runner::group(out, "Branch head");
         let caught = branch::catch_up(gh, &mut ws, &branch, checkout.as_deref(), &mut head).await?;
         match &caught {
@@ -440,6 +440,27 @@ fn needs_head(plan: &Plan) -> bool {
             || matches!(c.action, CreateFile { .. } | CloseRemoved { .. } | DeleteRemoved { .. })
     });
     depends_on_files || !plan.behind.is_empty()
+}
+
+/// Whether the commit alone can check the head the plan was made on: every change that
+/// depends on the files only edits files (a milestone's values flowing back, a deleted
+/// milestone recorded), and no milestone says the branch is ahead of the checkout. The
+/// one-request commit sends the checkout as `expectedHeadOid`; a branch that moved refuses
+/// it, and the commit then reads the head and rebuilds its edits there, leaving a file the
+/// branch changed in synced values to the next run (as for a branch that moves during any
+/// commit). Nothing is written to a milestone from the checkout's files, so the head need
+/// not be read first.
+fn commit_checks_head(plan: &Plan) -> bool {
+    use plan::Action::{RecordDeleted, Update};
+    plan.behind.is_empty()
+        && plan.changes.iter().all(|c| match &c.action {
+            // A file edit, or a milestone write the files did not decide (as without a
+            // commit), but not both.
+            Update { patch, .. } => patch.is_empty() || c.file_edits.is_empty(),
+            RecordDeleted { .. } => true,
+            // Links, imports and removals are decided on what the files hold.
+            _ => false,
+        })
 }
 
 /// What the trigger knows besides the two sides' values.
@@ -671,7 +692,7 @@ async fn apply_and_report<G: GitHub>(
     plan: Plan,
     branch: &str,
     at: Commits<'_>,
-    notes: Vec<String>,
+    mut notes: Vec<String>,
     shown: Shown<'_>,
 ) -> anyhow::Result<i32> {
     let mut group = runner::group(out, "Plan");
@@ -697,6 +718,7 @@ async fn apply_and_report<G: GitHub>(
             known_head: at.known_head,
             files: &ws.files,
             commit: settings.commit,
+            graphql: settings.graphql_commit,
         };
         let (mut outcome, files) = apply::apply_milestones(clients, &plan).await;
         let out = group.end();
@@ -723,6 +745,10 @@ async fn apply_and_report<G: GitHub>(
         diagnostics.extend(outcome.diagnostics.iter().cloned());
         Some(outcome)
     };
+    if let Some(note) = waits_note(clients.plan().waits(), settings.write_delay) {
+        let _ = writeln!(out, "{note}");
+        notes.push(note);
+    }
     let commit = outcome.as_ref().and_then(|o| o.commit_sha.as_deref()).or(at.planned_on);
     let report = summary::Report {
         plan: &plan,
@@ -742,6 +768,32 @@ async fn apply_and_report<G: GitHub>(
         branch,
     };
     Ok(report_and_exit(settings, out, &report))
+}
+
+/// What the run waited for besides GitHub's answers, when it was a second or more: writes
+/// taking their turn (`write-delay-ms` apart) and rate limits waited out.
+fn waits_note(waits: Waits, write_delay: std::time::Duration) -> Option<String> {
+    if waits.total() < std::time::Duration::from_secs(1) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !waits.pacing.is_zero() {
+        parts.push(format!(
+            "{} pacing writes ({} ms apart, `write-delay-ms`)",
+            human_duration(waits.pacing),
+            write_delay.as_millis()
+        ));
+    }
+    if !waits.rate_limits.is_zero() {
+        parts.push(format!("{} for GitHub's rate limits and retries", human_duration(waits.rate_limits)));
+    }
+    Some(format!("The run waited {} besides GitHub's answers: {}.", human_duration(waits.total()), parts.join(", ")))
+}
+
+/// `1.5 s`, `2 min 5 s`.
+fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 { format!("{secs:.1} s") } else { format!("{} min {} s", d.as_secs() / 60, d.as_secs() % 60) }
 }
 
 /// `last_update_wins` compares the file's last commit time with the milestone's

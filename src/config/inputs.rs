@@ -75,7 +75,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("reopened-status", "", "reopened-status", Some("STATUS"), Uses::Planning, "Status a reopened milestone gives its artifact [default: the project's `reopened_status`, else 🔵 In Progress]"),
     input("direction", "both", "direction", Some("SIDE"), Uses::Planning, "Which side may be written: `both`, `to-github` or `from-github` [default: both]"),
     input("fail-on-conflict", "false", "fail-on-conflict", None, Uses::Planning, "Exit 1 when a conflict is left flagged (`manual_flag`)"),
-    input("write-delay-ms", "1000", "write-delay-ms", Some("MS"), Uses::Writing, "Pause between two writes to GitHub, in milliseconds; 0 turns it off [default: 1000]"),
+    input("write-delay-ms", "750", "write-delay-ms", Some("MS"), Uses::Writing, "Least time between the starts of two writes to GitHub, in milliseconds (GitHub allows about 80 a minute); 0 turns pacing off [default: 750]"),
     input("pr-comment", "false", "pr-comment", None, Uses::Writing, "On a `pull_request` event, also post the preview as one comment on the pull request").under(ACTIONS_EVENT),
     input("reconcile-budget", "5", "reconcile-budget", Some("PAGES"), Uses::Planning, "The most milestone list pages a push or milestone event reads to converge everything [default: 5]").under(ACTIONS_EVENT),
 ];

@@ -123,7 +123,8 @@ pub struct Settings {
     pub json: bool,
     /// Run from a terminal (not `GITHUB_ACTIONS`): the plan is shown as a table.
     pub terminal: bool,
-    /// `write-delay-ms`: the pause between two requests that change something on GitHub.
+    /// `write-delay-ms`: the least time between the starts of two requests that change something
+    /// on GitHub.
     pub write_delay: Duration,
     /// `MILESTONE_SYNC_RETRY_BASE_MS`: the first retry backoff, when not the client's default
     /// (tests set a millisecond).
@@ -131,6 +132,12 @@ pub struct Settings {
     /// `MILESTONE_SYNC_TIMEOUT_MS`: how long one request attempt may take, when not the
     /// client's default (tests of slow answers set a fraction of a second).
     pub attempt_timeout: Option<Duration>,
+    /// `GITHUB_GRAPHQL_URL`, when the runner set it (else the client derives it from the API
+    /// URL).
+    pub graphql_url: Option<String>,
+    /// `MILESTONE_SYNC_COMMIT_API`: `graphql` (the default) commits in one request where
+    /// GitHub allows it; `git-database` always uses the four-request Git Database path.
+    pub graphql_commit: bool,
     /// `pr-comment`: a pull request run also posts its preview as one comment on the pull
     /// request, updated in place on later runs.
     pub pr_comment: bool,
@@ -278,6 +285,14 @@ impl Settings {
         };
         let retry_base_delay = tuning("MILESTONE_SYNC_RETRY_BASE_MS", &mut problems);
         let attempt_timeout = tuning("MILESTONE_SYNC_TIMEOUT_MS", &mut problems);
+        let graphql_commit = match raw.var("MILESTONE_SYNC_COMMIT_API").as_deref() {
+            None | Some("graphql") => true,
+            Some("git-database") => false,
+            Some(other) => {
+                problems.push(format!("MILESTONE_SYNC_COMMIT_API must be graphql or git-database, got {other:?}"));
+                true
+            }
+        };
         let projects_root = raw.input("projects-root").unwrap_or_default().trim_matches('/').to_string();
         if projects_root.split('/').any(|part| part == "..") || projects_root.starts_with('/') {
             problems.push(format!(
@@ -317,6 +332,8 @@ impl Settings {
             write_delay,
             retry_base_delay,
             attempt_timeout,
+            graphql_url: ctx.github_graphql_url,
+            graphql_commit,
             pr_comment,
             reconcile_budget,
             pull: false,
@@ -378,7 +395,7 @@ mod tests {
     #[test]
     fn write_delay_and_tuning_variables() {
         let s = Settings::from_inputs(&inputs(&[("GITHUB_TOKEN", "t"), ("GITHUB_REPOSITORY", "o/r")])).unwrap();
-        assert_eq!(s.write_delay, Duration::from_secs(1), "action.yml's default");
+        assert_eq!(s.write_delay, Duration::from_millis(750), "action.yml's default");
         assert_eq!((s.retry_base_delay, s.attempt_timeout), (None, None));
         let s = Settings::from_inputs(&inputs(&[
             ("GITHUB_TOKEN", "t"),

@@ -27,6 +27,7 @@
 
 mod endpoint;
 mod errors;
+pub mod graphql;
 mod policy;
 mod retry;
 mod transport;
@@ -36,7 +37,7 @@ mod wire;
 pub use retry::RetryPolicy;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,19 +47,21 @@ use octocrab::params::repos::Reference;
 
 use crate::github::{
     CommitParts, Comparison, GitHub, GitHubError, IssueComment, NewPullRequest, PullRequestInfo, RateLimit, TreeFile,
+    Waits,
 };
 use crate::milestone::{Milestone, MilestonePatch, NewMilestone};
 
 use endpoint::Endpoint;
 use errors::{ErrorContext, from_octocrab};
-use policy::{Policy, PolicyLayer, counting_attempts, lock};
+use policy::{Policy, PolicyLayer, Shared, counting_attempts, lock};
 use transport::{MAX_PAGES, OriginLayer, Stamp};
 use url::{ApiBase, encode_component, encode_path};
 use wire::{decode_content, due_on, patch_body, state_param};
 
-/// The pause between two mutations unless configured: GitHub asks clients that make many
-/// POST, PATCH, PUT or DELETE requests to wait at least a second between them.
-pub const DEFAULT_WRITE_DELAY: Duration = Duration::from_secs(1);
+/// The least time between the starts of two mutations unless configured: GitHub's
+/// secondary limits allow "generally no more than 80 content-generating requests per minute"
+/// (REST best practices), one every 750 ms.
+pub const DEFAULT_WRITE_DELAY: Duration = Duration::from_millis(750);
 
 /// The real client. Create it inside a Tokio runtime and use it on that runtime (hyper spawns
 /// each connection's task on it, octocrab its buffer's worker).
@@ -69,6 +72,8 @@ pub struct Client {
     policy: Arc<Policy>,
     owner: String,
     repo: String,
+    /// GitHub's GraphQL endpoint, on the API's origin (see [`ApiBase::graphql`]).
+    graphql_url: String,
     /// `GET /repos/{o}/{r}` once answered: its default branch and whether it is a fork (a
     /// `schedule` payload tells neither, and a run may need both).
     repository: Mutex<Option<(String, bool)>>,
@@ -119,10 +124,10 @@ impl Client {
             DEFAULT_WRITE_DELAY,
             origin.base.prefix.clone(),
             Default::default(),
-            Default::default(),
         ));
         Ok(Client {
             octocrab: assemble(&http, &origin, &policy),
+            graphql_url: origin.base.graphql(),
             http,
             origin,
             policy,
@@ -132,21 +137,29 @@ impl Client {
         })
     }
 
-    /// The client with another policy (same counters), octocrab rebuilt over it.
-    fn with_policy(mut self, change: impl FnOnce(&mut RetryPolicy, &mut Duration, &mut PolicyCounters)) -> Client {
+    /// The client with another policy (sharing what it shared), octocrab rebuilt over it.
+    fn with_policy(mut self, change: impl FnOnce(&mut RetryPolicy, &mut Duration, &mut Arc<Shared>)) -> Client {
         let mut retry = self.policy.retry.clone();
         let mut write_delay = self.policy.write_delay;
-        let mut counters = PolicyCounters { counts: self.policy.counts.clone(), retries: self.policy.retries.clone() };
-        change(&mut retry, &mut write_delay, &mut counters);
-        self.policy = Arc::new(Policy::new(
-            retry,
-            write_delay,
-            self.origin.base.prefix.clone(),
-            counters.counts,
-            counters.retries,
-        ));
+        let mut shared = self.policy.shared.clone();
+        change(&mut retry, &mut write_delay, &mut shared);
+        self.policy = Arc::new(Policy::new(retry, write_delay, self.origin.base.prefix.clone(), shared));
         self.octocrab = assemble(&self.http, &self.origin, &self.policy);
         self
+    }
+
+    /// Sends GraphQL requests to `url` (`GITHUB_GRAPHQL_URL`) instead of the one the API URL
+    /// implies. It must be on the API's origin, since the token goes with it: otherwise the
+    /// client comes back unchanged, with why.
+    #[allow(clippy::result_large_err)]
+    pub fn with_graphql_url(mut self, url: &str) -> Result<Client, (Client, String)> {
+        match self.origin.base.follow(url) {
+            Ok(_) => {
+                self.graphql_url = url.to_string();
+                Ok(self)
+            }
+            Err(e) => Err((self, format!("GITHUB_GRAPHQL_URL {url:?} is not on the API's origin ({e})"))),
+        }
     }
 
     /// Replaces the retry policy (tests use a tiny `base_delay`).
@@ -154,22 +167,22 @@ impl Client {
         self.with_policy(|policy, _, _| *policy = retry)
     }
 
-    /// Sets the pause between mutations (default [`DEFAULT_WRITE_DELAY`]; zero for none).
+    /// Sets the least time between the starts of two mutations (default
+    /// [`DEFAULT_WRITE_DELAY`]; zero for none).
     pub fn with_write_delay(self, delay: Duration) -> Client {
         self.with_policy(|_, write_delay, _| *write_delay = delay)
     }
 
-    /// Counts its requests (and retries) with `other`'s: the client of another repository
-    /// in the same run.
+    /// Counts its requests (and retries and waits) with `other`'s, and takes its turn to write
+    /// with it: the client of another repository in the same run.
     pub fn counting_with(self, other: &Client) -> Client {
-        let counts = other.policy.counts.clone();
-        let retries = other.policy.retries.clone();
-        self.with_policy(|_, _, counters| *counters = PolicyCounters { counts, retries })
+        let theirs = other.policy.shared.clone();
+        self.with_policy(|_, _, shared| *shared = theirs)
     }
 
     /// How many requests were sent again (after a failure or a rate-limit wait).
     pub fn retries(&self) -> u64 {
-        self.policy.retries.load(Ordering::Relaxed)
+        self.policy.shared.retries.load(Ordering::Relaxed)
     }
 
     /// The HTTP requests sent so far (retries and pages included), per endpoint, in a fixed
@@ -177,7 +190,7 @@ impl Client {
     pub fn call_counts(&self) -> Vec<(String, u64)> {
         Endpoint::ALL
             .iter()
-            .map(|e| (e.template().to_string(), self.policy.counts[e.index()].load(Ordering::Relaxed)))
+            .map(|e| (e.template().to_string(), self.policy.shared.counts[e.index()].load(Ordering::Relaxed)))
             .filter(|(_, n)| *n > 0)
             .collect()
     }
@@ -326,12 +339,6 @@ impl Client {
     }
 }
 
-/// The counters a client shares with the other clients of a run.
-struct PolicyCounters {
-    counts: Arc<[AtomicU64; Endpoint::ALL.len()]>,
-    retries: Arc<AtomicU64>,
-}
-
 impl GitHub for Client {
     async fn default_branch(&self) -> Result<String, GitHubError> {
         Ok(self.repository().await?.0)
@@ -436,7 +443,11 @@ impl GitHub for Client {
         let commit = self
             .call(Endpoint::GetCommit, &rest, &ErrorContext::default(), self.repos().get_commit(sha.as_str()))
             .await?;
-        Ok(CommitParts { tree: commit.tree.sha, parents: commit.parents.into_iter().filter_map(|p| p.sha).collect() })
+        Ok(CommitParts {
+            tree: commit.tree.sha,
+            parents: commit.parents.into_iter().filter_map(|p| p.sha).collect(),
+            message: commit.message,
+        })
     }
 
     async fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitHubError> {
@@ -527,8 +538,43 @@ impl GitHub for Client {
         }
     }
 
+    async fn commit_on_branch(
+        &self,
+        branch: &str,
+        expected_head: &str,
+        message: &str,
+        files: &[TreeFile],
+    ) -> Result<String, GitHubError> {
+        // Raw: octocrab's `graphql` posts to `/graphql` under the REST base, which on GitHub
+        // Enterprise Server is `/api/v3/graphql`; GraphQL lives at `/api/graphql` there.
+        let repository = format!("{}/{}", self.owner, self.repo);
+        let body = graphql::commit_request(&repository, branch, expected_head, message, files);
+        let path = transport::path_of(&self.graphql_url);
+        let answer = async {
+            let answer =
+                octocrab::map_github_error(self.octocrab._post(self.graphql_url.as_str(), Some(&body)).await?).await?;
+            <serde_json::Value as octocrab::FromResponse>::from_response(answer).await
+        };
+        let answer = match answer.await {
+            Ok(answer) => answer,
+            // No GraphQL where the API URL says (a GitHub Enterprise Server without it).
+            Err(octocrab::Error::GitHub { source, .. }) if source.status_code == http::StatusCode::NOT_FOUND => {
+                return Err(GitHubError::Unsupported { message: format!("POST {path} answered 404") });
+            }
+            Err(e) => {
+                let context = ErrorContext { ref_branch: Some(branch.to_string()), ..Default::default() };
+                return Err(from_octocrab(e, Endpoint::Graphql, &path, &context));
+            }
+        };
+        graphql::commit_answer(&answer, branch, &path)
+    }
+
     fn rate_limit(&self) -> Option<RateLimit> {
         self.policy.rate()
+    }
+
+    fn waits(&self) -> Waits {
+        self.policy.waits()
     }
 
     async fn find_branch(&self, branch: &str) -> Result<Option<String>, GitHubError> {

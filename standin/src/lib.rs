@@ -45,6 +45,7 @@ mod compare;
 mod faults;
 mod git;
 mod git_api;
+mod graphql;
 mod milestones;
 mod pacific;
 mod pagination;

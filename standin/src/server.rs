@@ -19,6 +19,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 use crate::faults::{self, ChaosStrike, Fault};
+use crate::graphql;
 use crate::reply::Reply;
 use crate::state::{Hosts, Shared, State};
 use crate::{RequestRecord, comments, commits, compare, git_api, milestones, pagination, pulls, repository};
@@ -115,7 +116,12 @@ async fn handle(
 fn dispatch(hosts: &Hosts, req: Incoming) -> (Reply, After, Arc<Shared>) {
     let token = bearer_token(req.authorization.as_deref());
     let known = token.is_some_and(|t| hosts.all().iter().any(|s| s.accepts(t)));
-    let (shared, access) = match addressed(hosts, &req.path) {
+    let named = if graphql::is_graphql(&req.path) {
+        graphql::addressed(&req.body).and_then(|(owner, repo)| hosts.by_name(&owner, &repo))
+    } else {
+        addressed(hosts, &req.path)
+    };
+    let (shared, access) = match named {
         Some(shared) => {
             let access = match token {
                 _ if !known => Access::BadCredentials,
@@ -154,6 +160,10 @@ fn serve(shared: &Shared, req: Incoming, access: Access) -> (Reply, After) {
         // GitHub refuses a request without a User-Agent before anything else.
         _ if req.user_agents.is_empty() => (no_user_agent(), After::Answer),
         Access::BadCredentials => (Reply::bad_credentials(), After::Answer),
+        Access::Hidden if graphql::is_graphql(&req.path) => {
+            let (owner, repo) = graphql::addressed(&req.body).unwrap_or_default();
+            (graphql::repository_not_found(&owner, &repo), After::Answer)
+        }
         Access::Hidden => (repository_not_found(&req.method, &decoded_segments(&req.path)), After::Answer),
         // The primary limit is used up: refused before anything is handled, and not
         // counted (GitHub answers 403 or 429; 403 is what a token sees).
@@ -352,6 +362,15 @@ fn json_body(req: &Incoming) -> Result<Value, Reply> {
 }
 
 fn route(shared: &Shared, state: &mut State, req: &Incoming) -> Reply {
+    if graphql::is_graphql(&req.path) {
+        return match (req.method.as_str(), graphql::addressed(&req.body)) {
+            ("POST", Some((owner, repo))) if !shared.is_named(&owner, &repo) => {
+                graphql::repository_not_found(&owner, &repo)
+            }
+            ("POST", _) => graphql::post(shared, state, &req.body),
+            _ => Reply::not_found(),
+        };
+    }
     let Some(segs) = repo_segments(shared, &req.path) else {
         // A repository this server does not host.
         return repository_not_found(&req.method, &decoded_segments(&req.path));

@@ -220,26 +220,30 @@ fn milestones_imported_from_a_stale_checkout_get_their_own_ids() {
 /// it: the commit is rebuilt with the next ID, and the milestone is marked with that one.
 #[test]
 fn an_import_whose_id_is_taken_while_committing_is_numbered_again() {
-    let repo = synced();
-    let m = repo.standin.seed_milestone(SeedMilestone { title: "Launch".into(), ..Default::default() });
-    let theirs = epic("EPIC-003", "Someone else's", "🟡 To Do", "");
-    repo.standin.move_branch_when(
-        Trigger::new("POST", "/git/commits"),
-        vec![(format!("{PROJECT_DIR}/epics/EPIC-003_theirs.md"), theirs.clone())],
-        "a concurrent push of EPIC-003",
-    );
-    let run =
-        repo.run("milestone", &repo.milestone_event("created", m.number, json!({})), &[("create-artifacts", "true")]);
-    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(repo.file_at_head("epics/EPIC-003_theirs.md").as_deref(), Some(theirs.as_str()));
-    assert_eq!(repo.file_at_head("epics/EPIC-003_launch.md"), None);
-    let ours = repo.file_at_head("epics/EPIC-004_launch.md").unwrap_or_else(|| panic!("{}", run.stderr));
-    assert!(ours.contains("id = \"EPIC-004\"\n") && ours.contains(&m.html_url), "{ours}");
-    let marked = by_number(&repo, m.number);
-    assert!(
-        without_record(marked.description.as_deref().unwrap())
-            .ends_with("IntelliManage-ID: EPIC-004\nIntelliManage-Project: demo")
-    );
+    // The push lands just before the commit: in one request, and through the Git Database.
+    for (commit_request, env) in COMMIT_PATHS {
+        let repo = synced();
+        let m = repo.standin.seed_milestone(SeedMilestone { title: "Launch".into(), ..Default::default() });
+        let theirs = epic("EPIC-003", "Someone else's", "🟡 To Do", "");
+        repo.standin.move_branch_when(
+            Trigger::new("POST", commit_request),
+            vec![(format!("{PROJECT_DIR}/epics/EPIC-003_theirs.md"), theirs.clone())],
+            "a concurrent push of EPIC-003",
+        );
+        let payload = repo.milestone_event("created", m.number, json!({}));
+        let run = repo.run_with("milestone", &payload, &[("create-artifacts", "true")], env);
+        assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+        assert_eq!(repo.file_at_head("epics/EPIC-003_theirs.md").as_deref(), Some(theirs.as_str()));
+        assert_eq!(repo.file_at_head("epics/EPIC-003_launch.md"), None);
+        let ours = repo.file_at_head("epics/EPIC-004_launch.md").unwrap_or_else(|| panic!("{}", run.stderr));
+        assert!(ours.contains("id = \"EPIC-004\"\n") && ours.contains(&m.html_url), "{ours}");
+        let marked = by_number(&repo, m.number);
+        assert!(
+            without_record(marked.description.as_deref().unwrap())
+                .ends_with("IntelliManage-ID: EPIC-004\nIntelliManage-Project: demo"),
+            "{commit_request}"
+        );
+    }
 }
 
 /// A milestone deleted on GitHub: the artifact keeps its content and records the deletion;
@@ -379,28 +383,35 @@ fn two_runs_importing_one_milestone_at_once_make_one_file() {
 /// keeps the other file's, and one file links it.
 #[test]
 fn an_import_that_another_run_committed_meanwhile_is_dropped_with_its_marker() {
-    let repo = synced();
-    let m = repo.standin.seed_milestone(SeedMilestone { title: "Launch".into(), ..Default::default() });
-    let theirs = epic("EPIC-007", "Launch", "🟡 To Do", &format!("related_milestone = \"{}\"\n", m.html_url));
-    let theirs_path = format!("{PROJECT_DIR}/epics/EPIC-007_launch.md");
-    repo.standin.move_branch_when(
-        Trigger::new("POST", "/git/commits"),
-        vec![(theirs_path.clone(), theirs.clone())],
-        "another run's import of Launch",
-    );
-    repo.standin.clear_requests();
-    let run = repo.run("workflow_dispatch", "{}", &[("create-artifacts", "true")]);
-    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
-    let listing = git(&repo.bare(), &["ls-tree", "--name-only", "main", &format!("{PROJECT_DIR}/epics/")]);
-    let linking: Vec<&str> = listing.lines().filter(|p| p.contains("launch")).collect();
-    assert_eq!(linking, [theirs_path.as_str()], "{listing}");
-    assert_eq!(git(&repo.bare(), &["show", &format!("main:{theirs_path}")]), theirs.trim_end());
-    let marker_patches = repo
-        .standin
-        .writes()
-        .into_iter()
-        .filter(|w| w.method == "PATCH" && w.path.ends_with(&format!("/milestones/{}", m.number)))
-        .count();
-    assert_eq!(marker_patches, 0, "the other run's marker is not moved: {:?}", repo.standin.writes());
-    assert!(run.stdout.contains("imported by another run at the same time, as"), "{}", run.stdout);
+    for (commit_request, env) in COMMIT_PATHS {
+        let repo = synced();
+        let m = repo.standin.seed_milestone(SeedMilestone { title: "Launch".into(), ..Default::default() });
+        let theirs = epic("EPIC-007", "Launch", "🟡 To Do", &format!("related_milestone = \"{}\"\n", m.html_url));
+        let theirs_path = format!("{PROJECT_DIR}/epics/EPIC-007_launch.md");
+        repo.standin.move_branch_when(
+            Trigger::new("POST", commit_request),
+            vec![(theirs_path.clone(), theirs.clone())],
+            "another run's import of Launch",
+        );
+        repo.standin.clear_requests();
+        let run = repo.run_with("workflow_dispatch", "{}", &[("create-artifacts", "true")], env);
+        assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+        let listing = git(&repo.bare(), &["ls-tree", "--name-only", "main", &format!("{PROJECT_DIR}/epics/")]);
+        let linking: Vec<&str> = listing.lines().filter(|p| p.contains("launch")).collect();
+        assert_eq!(linking, [theirs_path.as_str()], "{commit_request}: {listing}");
+        assert_eq!(git(&repo.bare(), &["show", &format!("main:{theirs_path}")]), theirs.trim_end());
+        let marker_patches = repo
+            .standin
+            .writes()
+            .into_iter()
+            .filter(|w| w.method == "PATCH" && w.path.ends_with(&format!("/milestones/{}", m.number)))
+            .count();
+        assert_eq!(marker_patches, 0, "the other run's marker is not moved: {:?}", repo.standin.writes());
+        assert!(run.stdout.contains("imported by another run at the same time, as"), "{}", run.stdout);
+    }
 }
+
+/// The request just before which a concurrent push lands in the two commit paths, and the
+/// environment that picks the path.
+const COMMIT_PATHS: [(&str, &[(&str, &str)]); 2] =
+    [("/graphql", &[]), ("/git/commits", &[("MILESTONE_SYNC_COMMIT_API", "git-database")])];

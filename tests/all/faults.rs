@@ -10,18 +10,46 @@ use crate::common::*;
 use github_standin::{Chaos, Fault, Protection, SeedMilestone, Trigger};
 use serde_json::json;
 
-/// The seven writes of the prepared push, and the read before them, as fault triggers.
-/// `POST /milestones` matches both creates: a fault queued twice hits both.
+/// The five writes of the prepared push (the commit in one GraphQL request), and the read
+/// before them, as fault triggers. `POST /milestones` matches both creates: a fault queued
+/// twice hits both.
 fn triggers() -> Vec<(&'static str, &'static str)> {
     vec![
         ("GET", "/milestones"),
         ("PATCH", "/milestones/1"),
         ("PATCH", "/milestones/2"),
         ("POST", "/milestones"),
-        ("POST", "/git/trees"),
-        ("POST", "/git/commits"),
-        ("PATCH", "/git/refs/heads/main"),
+        ("POST", "/graphql"),
     ]
+}
+
+/// The commit's writes through the Git Database (`MILESTONE_SYNC_COMMIT_API=git-database`,
+/// and where GraphQL cannot carry a commit).
+fn git_database_triggers() -> Vec<(&'static str, &'static str)> {
+    vec![("POST", "/git/trees"), ("POST", "/git/commits"), ("PATCH", "/git/refs/heads/main")]
+}
+
+const GIT_DATABASE: (&str, &str) = ("MILESTONE_SYNC_COMMIT_API", "git-database");
+
+/// A request (method, path fragment), and the environment a run needs to send it.
+type Triggered = ((&'static str, &'static str), &'static [(&'static str, &'static str)]);
+
+/// Every trigger with the environment its path needs.
+fn all_triggers() -> Vec<Triggered> {
+    let mut all: Vec<_> = triggers().into_iter().map(|t| (t, &[][..])).collect();
+    all.extend(git_database_triggers().into_iter().map(|t| (t, &[GIT_DATABASE][..])));
+    all
+}
+
+/// How many requests the run's log says it sent to `endpoint` (`API calls: 1 × POST /graphql`).
+fn count_requests(run: &Run, endpoint: &str) -> usize {
+    run.stderr
+        .lines()
+        .filter_map(|l| l.split("API calls: ").nth(1))
+        .filter_map(|l| l.split_once(" × "))
+        .filter(|(_, e)| *e == endpoint)
+        .map(|(n, _)| n.trim().parse::<usize>().unwrap())
+        .sum()
 }
 
 /// Runs the prepared push with `faults` queued; the run must heal within itself.
@@ -40,11 +68,21 @@ fn heals_within_the_run(case: &str, faults: Vec<Fault>, env: &[(&str, &str)]) ->
 #[test]
 fn a_lost_answer_on_any_write_heals_without_a_duplicate() {
     reference();
-    for (method, path) in triggers() {
+    for ((method, path), env) in all_triggers() {
         let case = format!("502 after {method} {path}");
         let lost = || Fault::LostAnswer { trigger: Trigger::new(method, path) };
-        let run = heals_within_the_run(&case, vec![lost(), lost()], &[]);
-        assert!(run.stderr.contains("retrying GitHub request") || run.stderr.contains("no answer to the create"));
+        let run = heals_within_the_run(&case, vec![lost(), lost()], env);
+        assert!(
+            run.stderr.contains("retrying GitHub request")
+                || run.stderr.contains("no answer to the create")
+                || run.stderr.contains("this run's commit: it was made"),
+            "{case}: {}",
+            run.stderr
+        );
+        if path == "/graphql" {
+            // The commit was made, its answer lost: found on the branch, not made again.
+            assert_eq!(count_requests(&run, "POST /graphql"), 1, "{case}: {}", run.stderr);
+        }
         if (method, path) == ("POST", "/milestones") {
             // Both creates were made, both answers lost: each found by its marker.
             assert_eq!(run.stderr.matches("adopting it, no duplicate").count(), 2, "{}", run.stderr);
@@ -55,15 +93,24 @@ fn a_lost_answer_on_any_write_heals_without_a_duplicate() {
 #[test]
 fn a_dropped_or_late_answer_heals_without_a_duplicate() {
     reference();
-    for (method, path) in [("POST", "/milestones"), ("PATCH", "/milestones/1"), ("PATCH", "/git/refs/heads/main")] {
+    for ((method, path), env) in [
+        (("POST", "/milestones"), &[][..]),
+        (("PATCH", "/milestones/1"), &[]),
+        (("POST", "/graphql"), &[]),
+        (("PATCH", "/git/refs/heads/main"), &[GIT_DATABASE]),
+    ] {
         let dropped = || Fault::DroppedAnswer { trigger: Trigger::new(method, path) };
-        heals_within_the_run(&format!("dropped {method} {path}"), vec![dropped(), dropped()], &[]);
+        heals_within_the_run(&format!("dropped {method} {path}"), vec![dropped(), dropped()], env);
     }
     // An answer that comes after the client gave up (its timeout set to 400 ms here).
-    for (method, path) in [("POST", "/milestones"), ("PATCH", "/milestones/2"), ("POST", "/git/commits")] {
+    for ((method, path), env) in [
+        (("POST", "/milestones"), &[("MILESTONE_SYNC_TIMEOUT_MS", "400")][..]),
+        (("PATCH", "/milestones/2"), &[("MILESTONE_SYNC_TIMEOUT_MS", "400")]),
+        (("POST", "/graphql"), &[("MILESTONE_SYNC_TIMEOUT_MS", "400")]),
+        (("POST", "/git/commits"), &[("MILESTONE_SYNC_TIMEOUT_MS", "400"), GIT_DATABASE]),
+    ] {
         let slow = Fault::SlowAnswer { trigger: Trigger::new(method, path), delay: Duration::from_millis(1500) };
-        let run =
-            heals_within_the_run(&format!("late {method} {path}"), vec![slow], &[("MILESTONE_SYNC_TIMEOUT_MS", "400")]);
+        let run = heals_within_the_run(&format!("late {method} {path}"), vec![slow], env);
         assert!(run.stderr.contains("no complete answer within 400 ms"), "{}", run.stderr);
     }
 }
@@ -71,12 +118,15 @@ fn a_dropped_or_late_answer_heals_without_a_duplicate() {
 #[test]
 fn a_5xx_before_handling_is_retried_and_a_create_sent_again() {
     reference();
-    for ((method, path), status) in triggers().into_iter().zip([500, 502, 503, 504].into_iter().cycle()) {
+    for (((method, path), env), status) in all_triggers().into_iter().zip([500, 502, 503, 504].into_iter().cycle()) {
         let fault =
             || Fault::Status { trigger: Trigger::new(method, path), status, body: json!({"message": "Server Error"}) };
-        let run = heals_within_the_run(&format!("{status} on {method} {path}"), vec![fault(), fault()], &[]);
+        let run = heals_within_the_run(&format!("{status} on {method} {path}"), vec![fault(), fault()], env);
         if method == "POST" && path == "/milestones" {
             assert!(run.stderr.contains("did not make the milestone; sending the create again"), "{}", run.stderr);
+        } else if path == "/graphql" {
+            // Not re-sent by the client: the branch still at the head, the commit is sent again.
+            assert!(run.stderr.contains("looking at main before sending it again"), "{}", run.stderr);
         } else {
             assert!(run.stderr.contains(&format!("GitHub answered {status}")), "{}", run.stderr);
         }
@@ -87,7 +137,7 @@ fn a_5xx_before_handling_is_retried_and_a_create_sent_again() {
 fn a_secondary_rate_limit_is_waited_out_as_told() {
     reference();
     let create = Fault::secondary_limit(Trigger::new("POST", "/milestones"), 403, Some(1));
-    let reference_update = Fault::secondary_limit(Trigger::new("PATCH", "/git/refs"), 429, Some(1));
+    let reference_update = Fault::secondary_limit(Trigger::new("POST", "/graphql"), 429, Some(1));
     let run = heals_within_the_run("secondary limits", vec![create, reference_update], &[]);
     assert_eq!(run.stderr.matches("secondary rate limit").count(), 2, "{}", run.stderr);
 }
@@ -115,28 +165,33 @@ fn random_5xx_and_lost_answers_from_a_seed_end_like_a_fault_free_run() {
 #[test]
 fn a_branch_that_moves_during_the_commit_gets_the_links_on_its_new_head() {
     reference();
-    let (repo, payload) = prepared();
-    for (method, path, file) in
-        [("POST", "/git/commits", "ONE.md"), ("PATCH", "/git/refs", "TWO.md"), ("PATCH", "/git/refs", "THREE.md")]
-    {
-        repo.standin.move_branch_when(
-            Trigger::new(method, path),
-            vec![(file.to_string(), "pushed meanwhile\n".into())],
-            &format!("someone pushed {file}"),
-        );
+    // Three pushes, each just before a commit request: in one request (each attempt refused
+    // as stale, then rebuilt on the new head) and through the Git Database.
+    let graphql = [("POST", "/graphql", "ONE.md"), ("POST", "/graphql", "TWO.md"), ("POST", "/graphql", "THREE.md")];
+    let git_database =
+        [("POST", "/git/commits", "ONE.md"), ("PATCH", "/git/refs", "TWO.md"), ("PATCH", "/git/refs", "THREE.md")];
+    for (moves, env) in [(graphql, &[][..]), (git_database, &[GIT_DATABASE][..])] {
+        let (repo, payload) = prepared();
+        for (method, path, file) in moves {
+            repo.standin.move_branch_when(
+                Trigger::new(method, path),
+                vec![(file.to_string(), "pushed meanwhile\n".into())],
+                &format!("someone pushed {file}"),
+            );
+        }
+        let run = repo.run_with("push", &payload, &[], env);
+        assert_eq!(run.code(), 0, "{env:?}: {}\n{}", run.stdout, run.stderr);
+        for file in ["ONE.md", "TWO.md", "THREE.md"] {
+            assert_eq!(git(&repo.bare(), &["show", &format!("main:{file}")]), "pushed meanwhile");
+        }
+        assert!(run.stderr.matches("rebuilding on the new head").count() >= 2, "{}", run.stderr);
+        // Everything else as without the pushes.
+        let mut state = crate::common::scenario::end_state(&repo);
+        for file in ["ONE.md", "TWO.md", "THREE.md"] {
+            state.files.remove(file);
+        }
+        assert_eq!(&state, reference(), "{env:?}");
     }
-    let run = repo.run("push", &payload, &[]);
-    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
-    for file in ["ONE.md", "TWO.md", "THREE.md"] {
-        assert_eq!(git(&repo.bare(), &["show", &format!("main:{file}")]), "pushed meanwhile");
-    }
-    assert!(run.stderr.matches("rebuilding on the new head").count() >= 2, "{}", run.stderr);
-    // Everything else as without the pushes.
-    let mut state = crate::common::scenario::end_state(&repo);
-    for file in ["ONE.md", "TWO.md", "THREE.md"] {
-        state.files.remove(file);
-    }
-    assert_eq!(&state, reference());
 }
 
 #[test]

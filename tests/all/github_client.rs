@@ -24,12 +24,12 @@ use milestone_sync::github::{GitHub, GitHubError, Permission, TreeFile};
 use milestone_sync::milestone::{MilestonePatch, MilestoneState, NewMilestone};
 use serde_json::json;
 
-const OWNER: &str = "octo-org";
-const REPO: &str = "planning";
-const TOKEN: &str = "ghs_client_test_token";
+pub(crate) const OWNER: &str = "octo-org";
+pub(crate) const REPO: &str = "planning";
+pub(crate) const TOKEN: &str = "ghs_client_test_token";
 
 /// Runs git on the bare repository; panics on failure.
-fn git(git_dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(git_dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("--git-dir")
         .arg(git_dir)
@@ -43,13 +43,13 @@ fn git(git_dir: &Path, args: &[&str]) -> String {
 }
 
 /// A stand-in over a fresh bare repository whose `main` holds README.md.
-struct Env {
+pub(crate) struct Env {
     dir: tempfile::TempDir,
-    standin: StandIn,
+    pub(crate) standin: StandIn,
 }
 
 impl Env {
-    fn start() -> Env {
+    pub(crate) fn start() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let git_dir = dir.path().join("repo.git");
         git(&git_dir, &["init", "--bare", "-q", "-b", "main", git_dir.to_str().unwrap()]);
@@ -64,19 +64,19 @@ impl Env {
         Env { dir, standin }
     }
 
-    fn git_dir(&self) -> std::path::PathBuf {
+    pub(crate) fn git_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("repo.git")
     }
 
     /// A client with millisecond backoff and no pause between writes, so tests run fast.
-    fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         Client::new(&self.standin.api_url(), TOKEN, OWNER, REPO)
             .unwrap()
             .with_retry_policy(fast_retries())
             .with_write_delay(Duration::ZERO)
     }
 
-    fn count(&self, method: &str, path_contains: &str) -> usize {
+    pub(crate) fn count(&self, method: &str, path_contains: &str) -> usize {
         self.standin.requests().iter().filter(|r| r.method == method && r.path.contains(path_contains)).count()
     }
 }
@@ -459,6 +459,55 @@ async fn writes_are_paced_and_reads_are_not() {
         client.list_milestones().await.unwrap();
     }
     assert!(reads.elapsed() < pause * 3, "{:?}", reads.elapsed());
+}
+
+#[tokio::test]
+async fn writes_start_the_delay_apart_so_a_slow_write_is_not_followed_by_a_full_pause() {
+    let env = Env::start();
+    let m = env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    // Every answer takes 300 ms; writes may start 400 ms apart.
+    env.standin.set_latency(Duration::from_millis(300));
+    let delay = Duration::from_millis(400);
+    let client = env.client().with_write_delay(delay);
+    let started = Instant::now();
+    for title in ["a", "b", "c"] {
+        client
+            .update_milestone(m.number, &MilestonePatch { title: Some(title.into()), ..Default::default() })
+            .await
+            .unwrap();
+    }
+    // The third write started two delays after the first at the earliest.
+    assert!(started.elapsed() >= delay * 2 + Duration::from_millis(300), "{:?}", started.elapsed());
+    // Each write after the first waited only what was left of the delay when the one before
+    // answered (at most 100 ms), not a whole delay after it: pacing counts from starts.
+    let waits = client.waits();
+    assert!(waits.pacing <= Duration::from_millis(200), "{waits:?}");
+    assert!(waits.pacing > Duration::ZERO, "{waits:?}");
+    assert_eq!(waits.rate_limits, Duration::ZERO);
+    // A write that took longer than the delay is followed at once.
+    let slow = env.client().with_write_delay(Duration::from_millis(200));
+    for title in ["d", "e"] {
+        slow.update_milestone(m.number, &MilestonePatch { title: Some(title.into()), ..Default::default() })
+            .await
+            .unwrap();
+    }
+    assert_eq!(slow.waits().pacing, Duration::ZERO);
+}
+
+#[tokio::test]
+async fn clients_of_one_run_take_turns_to_write() {
+    let env = Env::start();
+    let m = env.standin.seed_milestone(SeedMilestone { title: "v1".into(), ..Default::default() });
+    let delay = Duration::from_millis(300);
+    let first = env.client().with_write_delay(delay);
+    // Another repository's client in the same run (the stand-in answers it for the same one).
+    let other = env.client().with_write_delay(delay).counting_with(&first);
+    let started = Instant::now();
+    first.update_milestone(m.number, &MilestonePatch { title: Some("a".into()), ..Default::default() }).await.unwrap();
+    other.update_milestone(m.number, &MilestonePatch { title: Some("b".into()), ..Default::default() }).await.unwrap();
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    assert!(first.waits().pacing > Duration::ZERO);
+    assert_eq!(first.call_counts(), vec![("PATCH /repos/{o}/{r}/milestones/{n}".to_string(), 2)]);
 }
 
 #[tokio::test]

@@ -13,9 +13,17 @@ use github_standin::SeedMilestone;
 
 /// Starts the binary for `event`, waits until the stand-in holds the answer to the k-th
 /// write, and kills it then. Returns false when the run finished before its k-th write.
-fn kill_after_write(repo: &Repo, k: usize, event: &str, payload: &str, inputs: &[(&str, &str)]) -> bool {
+fn kill_after_write(
+    repo: &Repo,
+    k: usize,
+    event: &str,
+    payload: &str,
+    inputs: &[(&str, &str)],
+    env: &[(&str, &str)],
+) -> bool {
     repo.standin.hold_after_write(k);
     let (mut cmd, files) = repo.command(event, payload, inputs);
+    cmd.envs(env.iter().copied());
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
     let held = wait_for_hold_or_exit(repo, &mut child);
     if held {
@@ -46,33 +54,44 @@ fn wait_for_hold_or_exit(repo: &Repo, child: &mut Child) -> bool {
     panic!("the binary neither reached the write nor ended");
 }
 
+/// The commit through the Git Database: where GraphQL cannot carry it (or is turned off).
+const GIT_DATABASE: &[(&str, &str)] = &[("MILESTONE_SYNC_COMMIT_API", "git-database")];
+
 #[test]
 fn a_push_run_killed_after_any_write_is_healed_by_the_next_run() {
     reference();
-    let mut points = Vec::new();
-    for k in 1.. {
-        let (repo, payload) = prepared();
-        if !kill_after_write(&repo, k, "push", &payload, &[]) {
-            break;
+    for env in [&[][..], GIT_DATABASE] {
+        let mut points = Vec::new();
+        for k in 1.. {
+            let (repo, payload) = prepared();
+            if !kill_after_write(&repo, k, "push", &payload, &[], env) {
+                break;
+            }
+            let killed_writes: Vec<String> = repo.writes().iter().map(|w| format!("{} {}", w.method, w.path)).collect();
+            // The next run: the same event again, as "Re-run jobs" does (same payload, same checkout).
+            let rerun = repo.run_with("push", &payload, &[], env);
+            assert_eq!(rerun.code(), 0, "after write {k}: {}\n{}", rerun.stdout, rerun.stderr);
+            assert_healed(&repo, &format!("{env:?} killed after write {k} ({})", killed_writes.last().unwrap()));
+            points.push(killed_writes.last().unwrap().clone());
         }
-        let killed_writes: Vec<String> = repo.writes().iter().map(|w| format!("{} {}", w.method, w.path)).collect();
-        // The next run: the same event again, as "Re-run jobs" does (same payload, same checkout).
-        let rerun = repo.run("push", &payload, &[]);
-        assert_eq!(rerun.code(), 0, "after write {k}: {}\n{}", rerun.stdout, rerun.stderr);
-        assert_healed(&repo, &format!("killed after write {k} ({})", killed_writes.last().unwrap()));
-        points.push(killed_writes.last().unwrap().clone());
+        // Every write of the fault-free run was a kill point.
+        assert!(points[..2].iter().all(|w| w.starts_with("PATCH") && w.contains("/milestones/")), "{points:?}");
+        assert!(points[2..4].iter().all(|w| w.starts_with("POST") && w.ends_with("/milestones")), "{points:?}");
+        if env.is_empty() {
+            assert_eq!(points.len(), 5, "{points:?}");
+            assert_eq!(points[4], "POST /graphql", "{points:?}");
+        } else {
+            assert_eq!(points.len(), 7, "{points:?}");
+            assert!(points[4].ends_with("/git/trees") && points[5].ends_with("/git/commits"), "{points:?}");
+            assert!(points[6].contains("/git/refs/heads/main"), "{points:?}");
+        }
     }
-    // Every write of the fault-free run was a kill point.
-    assert_eq!(points.len(), 7, "{points:?}");
-    assert!(points[..2].iter().all(|w| w.starts_with("PATCH") && w.contains("/milestones/")), "{points:?}");
-    assert!(points[2..4].iter().all(|w| w.starts_with("POST") && w.ends_with("/milestones")), "{points:?}");
-    assert!(points[4].ends_with("/git/trees") && points[5].ends_with("/git/commits"), "{points:?}");
-    assert!(points[6].contains("/git/refs/heads/main"), "{points:?}");
 }
 
 /// A repository with no artifact and a milestone made by hand on GitHub, and the `created`
 /// event for it, synced with `create-artifacts: true`: the milestone gets its marker and the
-/// new artifact file is committed (four writes: PATCH, tree, commit, ref).
+/// new artifact file is committed (two writes: the commit in one request, then the marker's
+/// PATCH; four through the Git Database: tree, commit, ref, PATCH).
 fn created_event() -> (Repo, String) {
     let repo = Repo::new(&[]);
     let m = repo.standin.seed_milestone(SeedMilestone {
@@ -101,11 +120,17 @@ fn reconcile(repo: &Repo, case: &str) -> (Vec<String>, crate::common::scenario::
 
 #[test]
 fn a_milestone_event_run_killed_after_any_write_is_healed_by_the_next_run() {
+    for (env, writes) in [(&[][..], 2), (GIT_DATABASE, 4)] {
+        the_created_event_killed_after_any_write_heals(env, writes);
+    }
+}
+
+fn the_created_event_killed_after_any_write_heals(env: &[(&str, &str)], writes: usize) {
     let inputs = [("create-artifacts", "true")];
     let (clean, payload) = created_event();
-    let run = clean.run("milestone", &payload, &inputs);
+    let run = clean.run_with("milestone", &payload, &inputs, env);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(clean.writes().len(), 4, "{:?}", clean.writes());
+    assert_eq!(clean.writes().len(), writes, "{:?}", clean.writes());
     let expected = end_state(&clean);
     assert!(expected.files.keys().any(|p| p.ends_with("epics/EPIC-001_launch-the-beta.md")), "{:?}", expected.files);
     // What a later reconcile does after the fault-free run (it records the new artifact's
@@ -115,10 +140,10 @@ fn a_milestone_event_run_killed_after_any_write_is_healed_by_the_next_run() {
     let mut points = 0;
     for k in 1.. {
         let (repo, payload) = created_event();
-        if !kill_after_write(&repo, k, "milestone", &payload, &inputs) {
+        if !kill_after_write(&repo, k, "milestone", &payload, &inputs, env) {
             break;
         }
-        let rerun = repo.run("milestone", &payload, &inputs);
+        let rerun = repo.run_with("milestone", &payload, &inputs, env);
         assert_eq!(rerun.code(), 0, "after write {k}: {}\n{}", rerun.stdout, rerun.stderr);
         let state = end_state(&repo);
         assert_eq!(state.milestones, expected.milestones, "killed after write {k}: milestones");
@@ -128,7 +153,7 @@ fn a_milestone_event_run_killed_after_any_write_is_healed_by_the_next_run() {
         assert_eq!(reconcile(&repo, &case), expected_later, "{case}");
         points += 1;
     }
-    assert_eq!(points, 4);
+    assert_eq!(points, writes);
 }
 
 /// Two Epics pushed to a main protected by a ruleset, and the push's payload: its run puts
@@ -164,7 +189,7 @@ fn a_protected_run_killed_after_any_write_is_healed_without_a_second_pull_reques
     let mut points = Vec::new();
     for k in 1.. {
         let (repo, payload) = protected_push();
-        if !kill_after_write(&repo, k, "push", &payload, &[]) {
+        if !kill_after_write(&repo, k, "push", &payload, &[], &[]) {
             break;
         }
         let killed = writes(&repo).last().cloned().unwrap_or_default();

@@ -19,6 +19,7 @@ mod faults;
 mod github_client;
 mod github_client_comments;
 mod github_client_compare;
+mod github_client_graphql;
 mod kill;
 mod milestone_event;
 mod model;

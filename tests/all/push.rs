@@ -257,7 +257,7 @@ fn a_branch_that_moved_during_the_run_gets_the_links_on_its_new_head() {
     let payload = repo.push(&[(E1, Some(&epic("EPIC-001", "Alpha", "🟡 To Do", "")))], "plan alpha");
     // Someone pushes while the action builds its commit.
     repo.standin.move_branch_when(
-        Trigger::new("POST", "/git/commits"),
+        Trigger::new("POST", "/graphql"),
         vec![("NOTES.md".into(), "pushed meanwhile\n".into())],
         "a concurrent push",
     );
@@ -286,7 +286,7 @@ fn a_branch_that_moved_is_compared_once_and_only_its_changed_files_are_read() {
     );
     let theirs = format!("{}\nA line pushed meanwhile.\n", epic("EPIC-001", "Alpha", "🟡 To Do", ""));
     repo.standin.move_branch_when(
-        Trigger::new("POST", "/git/commits"),
+        Trigger::new("POST", "/graphql"),
         vec![(format!("{PROJECT_DIR}/{E1}"), theirs)],
         "an edit of alpha meanwhile",
     );

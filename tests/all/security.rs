@@ -20,7 +20,7 @@ fn the_token_never_shows_at_trace_level_nor_when_requests_fail() {
     repo.standin.fail_next(Fault::LostAnswer { trigger: Trigger::new("POST", "/milestones") });
     repo.standin.fail_next(Fault::DroppedAnswer { trigger: Trigger::new("PATCH", "/milestones/1") });
     repo.standin.fail_next(Fault::Status {
-        trigger: Trigger::new("PATCH", "/git/refs"),
+        trigger: Trigger::new("POST", "/graphql"),
         status: 403,
         body: json!({"message": "Resource not accessible by integration"}),
     });

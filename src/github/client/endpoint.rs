@@ -30,10 +30,11 @@ pub(super) enum Endpoint {
     ListPulls,
     CreatePull,
     UpdatePull,
+    Graphql,
 }
 
 impl Endpoint {
-    pub(super) const ALL: [Endpoint; 21] = [
+    pub(super) const ALL: [Endpoint; 22] = [
         Endpoint::Repo,
         Endpoint::ListMilestones,
         Endpoint::GetMilestone,
@@ -55,12 +56,18 @@ impl Endpoint {
         Endpoint::ListPulls,
         Endpoint::CreatePull,
         Endpoint::UpdatePull,
+        Endpoint::Graphql,
     ];
 
     /// The endpoint a request is for, from its method and its path below the API's prefix:
     /// `/repos/{o}/{r}/…`, or `/repositories/{id}/…` where GitHub's `Link` headers point.
     /// `None` for a request this client does not make.
     pub(super) fn of(method: &Method, path: &str) -> Option<Endpoint> {
+        // `/graphql` on github.com, `/api/graphql` on GitHub Enterprise Server (beside the
+        // REST prefix `/api/v3`, so not below it).
+        if path.ends_with("/graphql") {
+            return (*method == Method::POST).then_some(Endpoint::Graphql);
+        }
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let rest = match segments.as_slice() {
             ["repos", _, _, rest @ ..] | ["repositories", _, rest @ ..] => rest,
@@ -116,7 +123,8 @@ impl Endpoint {
             | Endpoint::CreateCommit
             | Endpoint::CreateIssueComment
             | Endpoint::CreateRef
-            | Endpoint::CreatePull => Method::POST,
+            | Endpoint::CreatePull
+            | Endpoint::Graphql => Method::POST,
             Endpoint::UpdateMilestone | Endpoint::UpdateRef | Endpoint::UpdateIssueComment | Endpoint::UpdatePull => {
                 Method::PATCH
             }
@@ -148,6 +156,7 @@ impl Endpoint {
             Endpoint::ListPulls => "GET /repos/{o}/{r}/pulls",
             Endpoint::CreatePull => "POST /repos/{o}/{r}/pulls",
             Endpoint::UpdatePull => "PATCH /repos/{o}/{r}/pulls/{n}",
+            Endpoint::Graphql => "POST /graphql",
         }
     }
 
@@ -155,9 +164,13 @@ impl Endpoint {
     /// endpoint but the creates of milestones, comments and pull requests: sent twice, each
     /// could make a duplicate (the callers look for what a lost answer made instead). A ref
     /// create sent twice is refused the second time ("Reference already exists"), which the
-    /// caller reads as done.
+    /// caller reads as done. A GraphQL commit is not re-sent either: `apply::commit` looks
+    /// at the branch first (its `expectedHeadOid` would refuse a second commit anyway).
     pub(super) fn resend_safe(self) -> bool {
-        !matches!(self, Endpoint::CreateMilestone | Endpoint::CreateIssueComment | Endpoint::CreatePull)
+        !matches!(
+            self,
+            Endpoint::CreateMilestone | Endpoint::CreateIssueComment | Endpoint::CreatePull | Endpoint::Graphql
+        )
     }
 
     /// The permission a 403 "Resource not accessible" on this endpoint points at: milestones
@@ -179,7 +192,8 @@ impl Endpoint {
             | Endpoint::UpdateRef
             | Endpoint::Compare
             | Endpoint::ListCommits
-            | Endpoint::CreateRef => Permission::ContentsWrite,
+            | Endpoint::CreateRef
+            | Endpoint::Graphql => Permission::ContentsWrite,
             Endpoint::ListIssueComments
             | Endpoint::CreateIssueComment
             | Endpoint::UpdateIssueComment

@@ -7,7 +7,7 @@
 //!    and the summary read these counts;
 //! 2. a primary rate limit the last answer reported as used up is waited out when its reset
 //!    is near, or the request is not sent ([`GitHubError::RateLimited`]);
-//! 3. a write waits for its turn ([`Policy::pace_write`]);
+//! 3. a write waits for its turn: writes start `write_delay` apart ([`Policy::pace_write`]);
 //! 4. one attempt sends it and reads the whole answer within `attempt_timeout`;
 //! 5. the answer's `x-ratelimit-*` headers are kept ([`Policy::rate`]);
 //! 6. a failure is retried as [`RetryPolicy`] allows (only endpoints whose re-sending cannot
@@ -42,7 +42,7 @@ use super::endpoint::Endpoint;
 use super::errors::{WireError, describe, wire_message};
 use super::retry::{self, RetryPolicy};
 use super::transport::{NoAnswer, error_chain, host_of, path_of, tls_message};
-use crate::github::{GitHubError, RateLimit};
+use crate::github::{GitHubError, RateLimit, Waits};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -63,35 +63,56 @@ pub(super) async fn counting_attempts<F: Future>(call: F) -> (F::Output, u32) {
         .await
 }
 
+/// What the clients of one run share: the clients of the other repositories a plan names
+/// count with the first, and take their turn to write with it (GitHub's secondary limits are
+/// per token and per user; an App token for every repository shares them).
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    /// Requests sent per endpoint (retries and pages included).
+    pub(super) counts: [AtomicU64; Endpoint::ALL.len()],
+    /// Requests sent again after a failure or a rate-limit wait.
+    pub(super) retries: AtomicU64,
+    /// When the next write may start: the last write's start plus the write delay.
+    next_write: Mutex<Option<Instant>>,
+    /// Time spent waiting for a write's turn, in microseconds.
+    paced_us: AtomicU64,
+    /// Time spent waiting out rate limits (`Retry-After`, a primary limit's reset) and
+    /// backing off before a retry, in microseconds.
+    held_us: AtomicU64,
+}
+
 /// The policy's settings and what it keeps between requests; one per client, behind an
 /// `Arc` shared by every request the client sends.
 #[derive(Debug)]
 pub(super) struct Policy {
     pub(super) retry: RetryPolicy,
-    /// The least time between the end of one mutation and the start of the next.
+    /// The least time between the starts of two mutations.
     pub(super) write_delay: Duration,
     /// The API's path prefix (`/api/v3` on GitHub Enterprise Server), left off before a path
     /// is matched to its [`Endpoint`].
     pub(super) prefix: String,
-    /// When the last mutation ended.
-    last_write: Mutex<Option<Instant>>,
     /// The primary rate limit as the last answer reported it.
     rate: Mutex<Option<RateLimit>>,
-    /// Shared with the clients of the other repositories of a run: one count per run.
-    pub(super) counts: Arc<[AtomicU64; Endpoint::ALL.len()]>,
-    /// Requests sent again after a failure or a rate-limit wait.
-    pub(super) retries: Arc<AtomicU64>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl Policy {
-    pub(super) fn new(
-        retry: RetryPolicy,
-        write_delay: Duration,
-        prefix: String,
-        counts: Arc<[AtomicU64; Endpoint::ALL.len()]>,
-        retries: Arc<AtomicU64>,
-    ) -> Policy {
-        Policy { retry, write_delay, prefix, last_write: Mutex::new(None), rate: Mutex::new(None), counts, retries }
+    pub(super) fn new(retry: RetryPolicy, write_delay: Duration, prefix: String, shared: Arc<Shared>) -> Policy {
+        Policy { retry, write_delay, prefix, rate: Mutex::new(None), shared }
+    }
+
+    /// What the run's clients waited for so far.
+    pub(super) fn waits(&self) -> Waits {
+        Waits {
+            pacing: Duration::from_micros(self.shared.paced_us.load(Ordering::Relaxed)),
+            rate_limits: Duration::from_micros(self.shared.held_us.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Sleeps `delay`, counted as held back by GitHub's limits or a retry's backoff.
+    async fn hold(&self, delay: Duration) {
+        self.shared.held_us.fetch_add(delay.as_micros() as u64, Ordering::Relaxed);
+        tokio::time::sleep(delay).await;
     }
 
     /// The primary rate limit as the last answer reported it.
@@ -128,15 +149,12 @@ impl Policy {
                 self.pace_write().await;
             }
             if let Some(endpoint) = endpoint {
-                self.counts[endpoint.index()].fetch_add(1, Ordering::Relaxed);
+                self.shared.counts[endpoint.index()].fetch_add(1, Ordering::Relaxed);
             }
             let request = Request::from_parts(parts.clone(), Full::new(body.clone()));
             // Every request at debug level: method and URL (never a header), then the status.
             tracing::debug!(http.method = %method, http.url = %url, "request");
             let outcome = self.attempt(&mut inner, request, &url).await;
-            if write {
-                *lock(&self.last_write) = Some(Instant::now());
-            }
             if let Ok((_, headers, _)) = &outcome
                 && let Some(rate) = retry::rate_limit_of(headers)
             {
@@ -166,7 +184,7 @@ impl Policy {
             .filter(|(delay, _)| waited + *delay <= self.retry.max_total_wait);
             if let Some((delay, reason)) = wait {
                 waited += delay;
-                self.retries.fetch_add(1, Ordering::Relaxed);
+                self.shared.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     method = %method,
                     path = %path,
@@ -175,7 +193,7 @@ impl Policy {
                     delay_ms = delay.as_millis() as u64,
                     "retrying GitHub request: {reason}"
                 );
-                tokio::time::sleep(delay).await;
+                self.hold(delay).await;
                 continue;
             }
             let (status, headers, body) = outcome.map_err(|failure| transport(failure.message))?;
@@ -252,17 +270,25 @@ impl Policy {
             "the primary rate limit is used up; waiting for it to reset"
         );
         *waited += wait;
-        tokio::time::sleep(wait).await;
+        self.hold(wait).await;
         *lock(&self.rate) = None;
         Ok(())
     }
 
-    /// Keeps `write_delay` between the end of the last mutation and the start of this one.
+    /// Starts writes at most once per `write_delay`, measured from the previous start (of any
+    /// client of the run): GitHub's limit is on how many writes start a minute, so a write that
+    /// took longer than the delay is followed at once. The turn is taken before the wait, so
+    /// two writes never get the same one.
     async fn pace_write(&self) {
-        let last = *lock(&self.last_write);
-        if let Some(pause) =
-            last.map(|t| t + self.write_delay).and_then(|due| due.checked_duration_since(Instant::now()))
-        {
+        let now = Instant::now();
+        let start = {
+            let mut next = lock(&self.shared.next_write);
+            let start = next.map_or(now, |due| due.max(now));
+            *next = Some(start + self.write_delay);
+            start
+        };
+        if let Some(pause) = start.checked_duration_since(now).filter(|p| !p.is_zero()) {
+            self.shared.paced_us.fetch_add(pause.as_micros() as u64, Ordering::Relaxed);
             tokio::time::sleep(pause).await;
         }
     }

@@ -36,6 +36,15 @@ impl ApiBase {
         format!("{}{}{}", self.origin, self.prefix, path)
     }
 
+    /// GitHub's GraphQL endpoint for this API: `https://api.github.com/graphql`, or
+    /// `https://HOST/api/graphql` for a GitHub Enterprise Server's `https://HOST/api/v3`.
+    pub(super) fn graphql(&self) -> String {
+        match self.prefix.strip_suffix("/v3") {
+            Some(api) => format!("{}{api}/graphql", self.origin),
+            None => format!("{}{}/graphql", self.origin, self.prefix),
+        }
+    }
+
     /// The URL a `Link` header names, taken verbatim when it is absolute. It must point at the
     /// same origin: the token goes with every request and must not leave for another host.
     pub(super) fn follow(&self, link: &str) -> Result<String, String> {
