@@ -608,6 +608,16 @@ async fn commit<G: GitHub>(
     Err(CommitFailed::Other(anyhow::anyhow!("{} kept moving; gave up after {COMMIT_ATTEMPTS} attempts", target.branch)))
 }
 
+/// Whether a commit's stored message is `sent`: GraphQL stores the headline, a blank line and
+/// the body, however the body was separated when sent.
+fn same_message(stored: &str, sent: &str) -> bool {
+    let split = |m: &str| {
+        let (headline, body) = m.split_once('\n').unwrap_or((m, ""));
+        (headline.trim().to_string(), body.trim().to_string())
+    };
+    split(stored) == split(sent)
+}
+
 /// How many times a GraphQL commit whose answer was lost (and that the branch shows was
 /// not made) is sent: as many as the client's attempts at a request it may send again.
 const COMMIT_SENDS: usize = 3;
@@ -640,7 +650,7 @@ async fn commit_in_one<G: GitHub>(
                     return Err(lost);
                 }
                 let parts = gh.commit_parts(&now).await?;
-                if parts.parents == [head.to_string()] && parts.message.trim() == message.trim() {
+                if parts.parents == [head.to_string()] && same_message(&parts.message, message) {
                     tracing::info!("{branch} is at {now}, this run's commit: it was made");
                     return Ok(now);
                 }
@@ -1231,6 +1241,15 @@ mod tests {
             "{:?}",
             out.diagnostics
         );
+    }
+
+    #[test]
+    fn a_commit_is_recognised_by_its_message_as_graphql_stores_it() {
+        let sent = "milestone-sync: sync EPIC-001 with milestones\n\n- EPIC-001: title\n";
+        assert!(same_message("milestone-sync: sync EPIC-001 with milestones\n\n- EPIC-001: title", sent));
+        assert!(same_message("milestone-sync: sync EPIC-001 with milestones\n- EPIC-001: title\n", sent));
+        assert!(!same_message("milestone-sync: sync EPIC-002 with milestones\n\n- EPIC-002: title", sent));
+        assert!(!same_message("milestone-sync: sync EPIC-001 with milestones", sent));
     }
 
     #[test]

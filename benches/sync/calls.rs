@@ -23,6 +23,7 @@ pub(crate) enum Endpoint {
     CreateTree,
     CreateCommit,
     UpdateRef,
+    Graphql,
     Other(String),
 }
 
@@ -42,6 +43,7 @@ impl Endpoint {
             Endpoint::CreateTree => "POST git/trees".into(),
             Endpoint::CreateCommit => "POST git/commits".into(),
             Endpoint::UpdateRef => "PATCH git/refs/heads/{b}".into(),
+            Endpoint::Graphql => "POST graphql".into(),
             Endpoint::Other(s) => s.clone(),
         }
     }
@@ -49,6 +51,9 @@ impl Endpoint {
     /// Classifies one logged request. Pages of the milestone list arrive as
     /// `/repositories/{id}/milestones` (GitHub's `Link` form) and count as list reads.
     pub(crate) fn of(method: &str, path: &str) -> Endpoint {
+        if method == "POST" && (path == "/graphql" || path == "/api/graphql") {
+            return Endpoint::Graphql;
+        }
         let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let rest: &[&str] = match segs.as_slice() {
             ["repos", _, _, rest @ ..] => rest,
@@ -98,6 +103,7 @@ pub(crate) fn writes(calls: &Calls) -> u64 {
                     | Endpoint::CreateTree
                     | Endpoint::CreateCommit
                     | Endpoint::UpdateRef
+                    | Endpoint::Graphql
             )
         })
         .map(|(_, n)| n)
@@ -138,14 +144,24 @@ pub(crate) fn within_budget(m: usize) -> bool {
     pages(m) <= BUDGET
 }
 
-/// One commit through the Git Database API on the branch's current head: read the head
-/// (`GET git/ref`, before the first write: the plan is made on the head's files), write the
-/// tree with the changed files inline (one tree per 1,000 files), write the commit, move the
-/// branch (fast-forward only). The base tree comes from the checkout's own git.
-pub(crate) fn commit(files: usize) -> Calls {
+/// One commit of `files` on the branch's head. When the plan decides milestone writes on
+/// the files (links, imports, removals: `read_head`), the head is read first (`GET git/ref`)
+/// so that the plan is made on its files; otherwise the commit checks the head itself. At
+/// most 1,000 files go in one GraphQL request (`createCommitOnBranch`, its `expectedHeadOid`
+/// the head the plan was made on); more through the Git Database: the head read, one tree per
+/// 1,000 files, the commit, the branch moved (fast-forward only), the base tree from the
+/// checkout's own git.
+pub(crate) fn commit(files: usize, read_head: bool) -> Calls {
+    if files <= 1000 {
+        let mut c = Calls::from([(Endpoint::Graphql, 1)]);
+        if read_head {
+            c.insert(Endpoint::GetRef, 1);
+        }
+        return c;
+    }
     Calls::from([
         (Endpoint::GetRef, 1),
-        (Endpoint::CreateTree, files.div_ceil(1000).max(1) as u64),
+        (Endpoint::CreateTree, files.div_ceil(1000) as u64),
         (Endpoint::CreateCommit, 1),
         (Endpoint::UpdateRef, 1),
     ])
@@ -162,7 +178,7 @@ pub(crate) fn plus(mut a: Calls, b: Calls) -> Calls {
 /// First import: one (empty) list read to find milestones to adopt, one create per
 /// artifact, one commit with every link and base (the milestone carries the base already).
 pub(crate) fn first_import(n: usize) -> Calls {
-    plus(Calls::from([(Endpoint::ListMilestones, pages(0)), (Endpoint::CreateMilestone, n as u64)]), commit(n))
+    plus(Calls::from([(Endpoint::ListMilestones, pages(0)), (Endpoint::CreateMilestone, n as u64)]), commit(n, true))
 }
 
 /// Steady state: every milestone must be seen to know nothing changed on GitHub.
@@ -196,7 +212,7 @@ pub(crate) fn push(k: usize, m: usize) -> Calls {
 /// within the budget; above it the one milestone, since the payload is only a hint), one
 /// commit.
 pub(crate) fn event_with_change(m: usize) -> Calls {
-    plus(trigger_reads(1, m), commit(1))
+    plus(trigger_reads(1, m), commit(1, false))
 }
 
 /// A milestone event that changes nothing (the echo of the sync's own update): the list
@@ -212,7 +228,7 @@ pub(crate) fn event_without_change(m: usize) -> Calls {
 pub(crate) fn reconcile(m: usize, local: usize, remote: usize) -> Calls {
     let mut c = plus(steady(m), Calls::from([(Endpoint::UpdateMilestone, local as u64)]));
     if remote > 0 {
-        c = plus(c, commit(remote));
+        c = plus(c, commit(remote, false));
     }
     c
 }

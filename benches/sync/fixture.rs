@@ -115,7 +115,7 @@ pub(crate) struct World {
     pub dir: tempfile::TempDir,
     pub standin: StandIn,
     pub n: usize,
-    /// The `write-delay-ms` input runs get (the action's default is 1000).
+    /// The `write-delay-ms` input runs get (the action's default is 750).
     pub write_delay_ms: u64,
 }
 

@@ -118,7 +118,7 @@ pub(crate) fn bench(binary: &Path, n: usize, args: &Args) -> Vec<Row> {
                 ]),
             )
         }),
-        calls::commit(n),
+        calls::commit(n, true),
     );
     rows.push(three.run(binary, "3 repositories: first import", "workflow_dispatch", &dispatch, bound));
     for (k, &m) in sizes.iter().enumerate() {

@@ -140,6 +140,28 @@ fn a_secondary_rate_limit_is_waited_out_as_told() {
     let reference_update = Fault::secondary_limit(Trigger::new("POST", "/graphql"), 429, Some(1));
     let run = heals_within_the_run("secondary limits", vec![create, reference_update], &[]);
     assert_eq!(run.stderr.matches("secondary rate limit").count(), 2, "{}", run.stderr);
+    // Two seconds waited as told: the log and the summary say so.
+    for text in [&run.stdout, &run.summary] {
+        assert!(text.contains("The run waited") && text.contains("for GitHub's rate limits and retries"), "{text}");
+    }
+}
+
+#[test]
+fn writes_start_write_delay_apart_and_the_summary_says_what_pacing_cost() {
+    reference();
+    // Five writes, their starts 400 ms apart: at least 1.6 s from the first start to the last.
+    let (repo, payload) = prepared();
+    let started = std::time::Instant::now();
+    let run = repo.run("push", &payload, &[("write-delay-ms", "400")]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(started.elapsed() >= Duration::from_millis(1600), "{:?}", started.elapsed());
+    assert!(run.summary.contains("pacing writes (400 ms apart, `write-delay-ms`)"), "{}", run.summary);
+    assert!(run.stdout.contains("The run waited"), "{}", run.stdout);
+    assert_same_end_state(&repo, "paced");
+    // Without pacing nothing is said.
+    let (repo, payload) = prepared();
+    let run = repo.run("push", &payload, &[]);
+    assert!(!run.summary.contains("The run waited"), "{}", run.summary);
 }
 
 #[test]
