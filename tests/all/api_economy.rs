@@ -162,6 +162,34 @@ fn a_milestone_event_with_nothing_to_change_reads_the_list_and_writes_nothing() 
     }
 }
 
+/// A reconcile that only brings GitHub's values into more files than one GraphQL request
+/// carries, planned on a checkout whose branch was rewound meanwhile (a force push dropped its
+/// last commit): the Git Database's fast-forward check cannot see a rewind, so the head is
+/// read, and the commit is rebuilt on it; the dropped commit does not come back.
+#[test]
+fn a_large_flow_back_commit_reads_the_head_and_does_not_undo_a_rewind() {
+    let repo = synced(1001);
+    for m in repo.milestones() {
+        repo.standin.edit_milestone(m.number, |m| m.title = format!("{} (renamed)", m.title));
+    }
+    // The checkout holds a commit the branch no longer has.
+    let ws = repo.workspace();
+    write(&ws.join("DROPPED.md"), "force-pushed away\n");
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "-qm", "to be dropped"]);
+    git(&ws, &["push", "-q", "origin", "main"]);
+    let kept = git(&ws, &["rev-parse", "HEAD^"]);
+    git(&repo.bare(), &["update-ref", "refs/heads/main", &kept]);
+    repo.standin.clear_requests();
+    let run = repo.run("workflow_dispatch", "{}", &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(repo.at_head("DROPPED.md"), None, "the rewind is not undone");
+    assert_eq!(git(&repo.bare(), &["rev-parse", "main^"]), kept, "one commit on the rewound head");
+    assert!(repo.file_at_head("epics/EPIC-1001_e1001.md").unwrap().contains("title = \"Epic 1001 (renamed)\""));
+    let reqs = requests(&repo);
+    assert!(!reqs.iter().any(|(_, p)| p == "/graphql"), "too large for one request: {:?}", &reqs[reqs.len() - 6..]);
+}
+
 #[test]
 fn a_commit_of_more_than_a_thousand_files_is_one_commit_of_chained_trees() {
     // 1,001 new Epics: every file gets its link in one commit, more than one GraphQL request
