@@ -262,7 +262,23 @@ fn the_stand_ins_errors_have_githubs_shape() {
         error["message"],
         format!("Expected branch to point to \"{stale}\" but it did not.  Pull and try again.")
     );
-    let _ = head;
+    // A commit: exactly the selection, in the schema's types (GitObjectID, URI as strings).
+    let repository = format!("{}/{}", crate::github_client::OWNER, crate::github_client::REPO);
+    let files = [TreeFile { path: "a.md".into(), content: "a\n".into() }];
+    let answer = ureq_post(&env, &commit_request(&repository, "main", &head, "m", &files));
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let commit = &answer["data"]["createCommitOnBranch"]["commit"];
+    assert_eq!(answer["data"].as_object().unwrap().len(), 1, "{answer}");
+    assert_eq!(commit.as_object().unwrap().keys().collect::<Vec<_>>(), ["oid", "url"], "{answer}");
+    let oid = commit["oid"].as_str().unwrap();
+    assert!(oid.len() == 40 && oid.chars().all(|c| c.is_ascii_hexdigit()), "{oid}");
+    assert!(commit["url"].as_str().unwrap().ends_with(&format!("/commit/{oid}")), "{answer}");
+    let schema = schema();
+    let (payload_commit, _) = &schema.objects["CreateCommitOnBranchPayload"]["commit"];
+    assert_eq!(payload_commit, "Commit");
+    for field in ["oid", "url"] {
+        assert!(schema.objects["Commit"].contains_key(field), "{field}");
+    }
 }
 
 /// Posts a GraphQL body to the stand-in (plain HTTP/1.1 on a socket, as any client would)

@@ -76,13 +76,7 @@ fn refusal(errors: &[Value], branch: &str, path: &str) -> GitHubError {
             GitHubError::ProtectedBranch { branch: branch.to_string(), message }
         }
         "NOT_FOUND" => GitHubError::NotFound { method: "POST".into(), path: format!("{path} ({message})") },
-        "FORBIDDEN" => GitHubError::Permission {
-            permission: Permission::ContentsWrite,
-            method: "POST".into(),
-            path: path.to_string(),
-            message,
-        },
-        _ if message.contains("Resource not accessible by") => GitHubError::Permission {
+        _ if kind == "FORBIDDEN" || message.contains("Resource not accessible by") => GitHubError::Permission {
             permission: Permission::ContentsWrite,
             method: "POST".into(),
             path: path.to_string(),
