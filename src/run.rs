@@ -289,6 +289,9 @@ async fn run_inner<G: GitHub>(
     if learn_times(gh, &branch, &plan, &mut options, out).await {
         plan = plan_parts(&ws, &parts, &options);
     }
+    if confirm_deletions(&mut parts, &plan, out).await? {
+        plan = plan_parts(&ws, &parts, &options);
+    }
     // What the summary needs of the milestones (progress, the roadmap), kept small: the list
     // itself goes before the plan is applied.
     let bars = bars_of(&ws, &parts);
@@ -768,6 +771,41 @@ async fn apply_and_report<G: GitHub>(
         branch,
     };
     Ok(report_and_exit(settings, out, &report))
+}
+
+/// A milestone a file links that the run's list lacks is recorded as deleted on GitHub, for
+/// good: no later run makes it again. The list is a snapshot, though, and the files may be
+/// newer (the head the run caught up with): another run may have made the milestone and
+/// committed its link meanwhile. Before such a record is written, GitHub is asked (one read per
+/// milestone the plan would record as deleted); one that exists joins the list, and the caller
+/// plans again. True when one did.
+async fn confirm_deletions<G: GitHub>(
+    parts: &mut [Part<'_, G>],
+    plan: &Plan,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let mut found = false;
+    for change in &plan.changes {
+        let plan::Action::RecordDeleted { number, .. } = change.action else { continue };
+        let Some(part) = parts.iter_mut().find(|p| p.share.repository.eq_ignore_ascii_case(&change.repository)) else {
+            continue;
+        };
+        if part.milestones.iter().any(|m| m.number == number) {
+            continue;
+        }
+        let now =
+            part.share.gh.get().get_milestone(number).await.with_context(|| format!("reading milestone #{number}"))?;
+        if let Some(milestone) = now {
+            let _ = writeln!(
+                out,
+                "milestone #{number} exists (made after the list was read): {} links it, not recorded as deleted",
+                change.artifact_id
+            );
+            part.milestones.push(milestone);
+            found = true;
+        }
+    }
+    Ok(found)
 }
 
 /// What the run waited for besides GitHub's answers, when it was a second or more: writes

@@ -415,3 +415,48 @@ fn an_import_that_another_run_committed_meanwhile_is_dropped_with_its_marker() {
 /// environment that picks the path.
 const COMMIT_PATHS: [(&str, &[(&str, &str)]); 2] =
     [("/graphql", &[]), ("/git/commits", &[("MILESTONE_SYNC_COMMIT_API", "git-database")])];
+
+/// A run's milestone list is a snapshot, and the head it catches up with may be newer: a file
+/// there may link a milestone another run made after the list was read. That milestone is not
+/// "deleted on GitHub": GitHub is asked before the deletion is recorded for good.
+#[test]
+fn a_milestone_made_after_the_list_was_read_is_not_recorded_as_deleted() {
+    let repo = synced();
+    let number = repo.milestones().len() as u64 + 1;
+    let url = format!("https://github.com/acme/plan/milestone/{number}");
+    // Another run's import, landing while this run reads the head: the milestone and its file.
+    let theirs = epic("EPIC-009", "Launch", "🟡 To Do", &format!("related_milestone = \"{url}\"\n"));
+    let trigger = || Trigger::new("GET", "/git/ref/");
+    repo.standin.move_branch_when(
+        trigger(),
+        vec![(format!("{PROJECT_DIR}/epics/EPIC-009_launch.md"), theirs)],
+        "another run's import of Launch",
+    );
+    repo.standin.seed_milestone_when(
+        trigger(),
+        SeedMilestone {
+            title: "Launch".into(),
+            description: Some("IntelliManage-ID: EPIC-009\nIntelliManage-Project: demo".into()),
+            ..Default::default()
+        },
+    );
+    // This run creates a milestone for a new file, so it reads the head before writing.
+    let payload = repo.push(&[("epics/EPIC-003_new.md", Some(&epic("EPIC-003", "New", "🟡 To Do", "")))], "a new epic");
+    let run = repo.run("push", &payload, &[]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("milestone #{number} exists (made after the list was read)")),
+        "{}",
+        run.stdout
+    );
+    let file = repo.file_at_head("epics/EPIC-009_launch.md").unwrap();
+    assert!(!file.contains("milestone_deleted"), "{file}\n{}", run.stdout);
+    assert_eq!(by_number(&repo, number).title, "Launch");
+    assert!(repo.file_at_head("epics/EPIC-003_new.md").unwrap().contains("related_milestone"));
+    // Nothing left over for the next run.
+    repo.pull();
+    repo.standin.clear_requests();
+    let run = repo.run("workflow_dispatch", "{}", &[]);
+    assert_eq!(run.code(), 0, "{}", run.stdout);
+    assert!(!run.stdout.contains("deleted on GitHub"), "{}", run.stdout);
+}
