@@ -256,7 +256,7 @@ async fn run_inner<G: GitHub>(
     let checkout = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
     let mut planned_on = checkout.clone();
     let mut known_head = None;
-    if !settings.dry_run && needs_head(&plan) && !(settings.graphql_commit && commit_checks_head(&plan)) {
+    if !settings.dry_run && needs_head(&plan) {
         let mut head = runner::group(out, "Branch head");
         let caught = branch::catch_up(gh, &mut ws, &branch, checkout.as_deref(), &mut head).await?;
         match &caught {
@@ -443,27 +443,6 @@ fn needs_head(plan: &Plan) -> bool {
             || matches!(c.action, CreateFile { .. } | CloseRemoved { .. } | DeleteRemoved { .. })
     });
     depends_on_files || !plan.behind.is_empty()
-}
-
-/// Whether the commit alone can check the head the plan was made on: every change that
-/// depends on the files only edits files (a milestone's values flowing back, a deleted
-/// milestone recorded), and no milestone says the branch is ahead of the checkout. The
-/// one-request commit sends the checkout as `expectedHeadOid`; a branch that moved refuses
-/// it, and the commit then reads the head and rebuilds its edits there, leaving a file the
-/// branch changed in synced values to the next run (as for a branch that moves during any
-/// commit). Nothing is written to a milestone from the checkout's files, so the head need
-/// not be read first.
-fn commit_checks_head(plan: &Plan) -> bool {
-    use plan::Action::{RecordDeleted, Update};
-    plan.behind.is_empty()
-        && plan.changes.iter().all(|c| match &c.action {
-            // A file edit, or a milestone write the files did not decide (as without a
-            // commit), but not both.
-            Update { patch, .. } => patch.is_empty() || c.file_edits.is_empty(),
-            RecordDeleted { .. } => true,
-            // Links, imports and removals are decided on what the files hold.
-            _ => false,
-        })
 }
 
 /// What the trigger knows besides the two sides' values.

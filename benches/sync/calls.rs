@@ -144,9 +144,9 @@ pub(crate) fn within_budget(m: usize) -> bool {
     pages(m) <= BUDGET
 }
 
-/// One commit of `files` on the branch's head. When the plan decides milestone writes on
-/// the files (links, imports, removals: `read_head`), the head is read first (`GET git/ref`)
-/// so that the plan is made on its files; otherwise the commit checks the head itself. At
+/// One commit of `files` on the branch's head. The head is read first (`GET git/ref`,
+/// `read_head`) so that the plan is made on its files: a run writes files only after planning
+/// on the head. At
 /// most 1,000 files go in one GraphQL request (`createCommitOnBranch`, its `expectedHeadOid`
 /// the head the plan was made on); more through the Git Database: the head read, one tree per
 /// 1,000 files, the commit, the branch moved (fast-forward only), the base tree from the
@@ -212,7 +212,7 @@ pub(crate) fn push(k: usize, m: usize) -> Calls {
 /// within the budget; above it the one milestone, since the payload is only a hint), one
 /// commit.
 pub(crate) fn event_with_change(m: usize) -> Calls {
-    plus(trigger_reads(1, m), commit(1, false))
+    plus(trigger_reads(1, m), commit(1, true))
 }
 
 /// A milestone event that changes nothing (the echo of the sync's own update): the list
@@ -228,7 +228,7 @@ pub(crate) fn event_without_change(m: usize) -> Calls {
 pub(crate) fn reconcile(m: usize, local: usize, remote: usize) -> Calls {
     let mut c = plus(steady(m), Calls::from([(Endpoint::UpdateMilestone, local as u64)]));
     if remote > 0 {
-        c = plus(c, commit(remote, false));
+        c = plus(c, commit(remote, true));
     }
     c
 }

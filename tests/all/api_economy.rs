@@ -135,10 +135,10 @@ fn a_milestone_event_with_nothing_to_change_reads_the_list_and_writes_nothing() 
     assert_eq!(requests(&repo), Vec::<(String, String)>::new());
 
     // An event that changes the file: the list (or, above the budget, the milestone itself,
-    // since the payload is only a hint), then one commit in one request (its expected head the
-    // checkout: no read of the head first), then the milestone's record of the base, which
-    // tells a run queued behind this one, whose checkout is older than the commit, to read the
-    // branch head.
+    // since the payload is only a hint), the branch head (the plan is made on it), then one
+    // commit in one request (its expected head the one read), then the milestone's record of
+    // the base, which tells a run queued behind this one, whose checkout is older than the
+    // commit, to read the branch head.
     for budget in ["5", "0"] {
         let title = format!("Epic 1, renamed ({budget})");
         let before = repo.milestones()[0].title.clone();
@@ -155,9 +155,10 @@ fn a_milestone_event_with_nothing_to_change_reads_the_list_and_writes_nothing() 
             format!("/repos/{OWNER}/{REPO}/milestones")
         };
         assert_eq!(reqs[0], ("GET".to_string(), read), "{reqs:?}");
-        assert_eq!(reqs.len(), 3, "{reqs:?}");
-        assert_eq!(reqs[1], ("POST".to_string(), "/graphql".to_string()), "{reqs:?}");
-        assert_eq!(reqs[2], ("PATCH".to_string(), format!("/repos/{OWNER}/{REPO}/milestones/{number}")), "{reqs:?}");
+        assert_eq!(reqs.len(), 4, "{reqs:?}");
+        assert_eq!(reqs[1], ("GET".to_string(), format!("/repos/{OWNER}/{REPO}/git/ref/heads/main")), "{reqs:?}");
+        assert_eq!(reqs[2], ("POST".to_string(), "/graphql".to_string()), "{reqs:?}");
+        assert_eq!(reqs[3], ("PATCH".to_string(), format!("/repos/{OWNER}/{REPO}/milestones/{number}")), "{reqs:?}");
         assert!(repo.file_at_head("epics/EPIC-001_e1.md").unwrap().contains(&format!("title = \"{title}\"")));
     }
 }
