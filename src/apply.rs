@@ -546,8 +546,9 @@ pub const GRAPHQL_BYTES: usize = 10 * 1024 * 1024;
 /// rebuilding on the new head when the branch moved meanwhile.
 ///
 /// The commit goes in one request where GitHub allows it: GraphQL's `createCommitOnBranch`
-/// with `expectedHeadOid` the head the plan was made on (no read of the head first: a branch
-/// that moved refuses it, and the run reads the head then). Through the Git Database (the
+/// with `expectedHeadOid` the head the plan was made on (the run read it before planning;
+/// when it did not, the checkout is sent and the mutation checks it: a branch that moved
+/// refuses it, and the head is read then). Through the Git Database (the
 /// head, a tree, a commit, the ref: four requests) when the commit is larger than
 /// [`GRAPHQL_FILES`] or [`GRAPHQL_BYTES`], or this GitHub has no such mutation.
 async fn commit<G: GitHub>(
