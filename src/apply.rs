@@ -546,9 +546,8 @@ pub const GRAPHQL_BYTES: usize = 10 * 1024 * 1024;
 /// rebuilding on the new head when the branch moved meanwhile.
 ///
 /// The commit goes in one request where GitHub allows it: GraphQL's `createCommitOnBranch`
-/// with `expectedHeadOid` the head the plan was made on (the run read it before planning;
-/// when it did not, the checkout is sent and the mutation checks it: a branch that moved
-/// refuses it, and the head is read then). Through the Git Database (the
+/// with `expectedHeadOid` the head the plan was made on (the run read it before planning: a
+/// branch that moved since refuses it, and the head is read again). Through the Git Database (the
 /// head, a tree, a commit, the ref: four requests) when the commit is larger than
 /// [`GRAPHQL_FILES`] or [`GRAPHQL_BYTES`], or this GitHub has no such mutation.
 async fn commit<G: GitHub>(
@@ -562,34 +561,13 @@ async fn commit<G: GitHub>(
     while attempt < COMMIT_ATTEMPTS {
         attempt += 1;
         let first = attempt == 1;
-        // Whether `head` is the branch's as read by this run (not just the plan's checkout).
-        let mut read = true;
-        let head = match (target.known_head, target.local_head) {
-            (Some(head), _) if first => head.to_string(),
-            // GraphQL checks the head itself: the plan's is sent as the expected one.
-            (None, Some(head)) if first && graphql => {
-                read = false;
-                head.to_string()
-            }
+        let head = match target.known_head {
+            Some(head) if first => head.to_string(),
             _ => {
                 gh.branch_head(target.branch).await.with_context(|| format!("reading the head of {}", target.branch))?
             }
         };
         let built = build_tree(gh, target, work, head, graphql).await?;
-        // Too large for one request after all: the Git Database's fast-forward check cannot
-        // tell a rewound branch from one that moved on, so the head must be the branch's.
-        if !read && matches!(built.content, Content::Tree(_)) {
-            let now = gh
-                .branch_head(target.branch)
-                .await
-                .with_context(|| format!("reading the head of {}", target.branch))?;
-            if now != built.head {
-                tracing::warn!("{} is not at the checkout; rebuilding on its head", target.branch);
-                graphql = false;
-                attempt -= 1;
-                continue;
-            }
-        }
         let landed = match &built.content {
             Content::Nothing => return Ok((None, Vec::new(), built.skipped)),
             Content::Files(files) => match commit_in_one(gh, target.branch, &built.head, &message, files).await {

@@ -256,6 +256,8 @@ async fn run_inner<G: GitHub>(
     let checkout = settings.sha.clone().or_else(|| history::local_head(&settings.workspace));
     let mut planned_on = checkout.clone();
     let mut known_head = None;
+    // Files read at a head newer than the milestone list (see `confirm_deletions`).
+    let mut files_newer_than_list = false;
     if !settings.dry_run && needs_head(&plan) {
         let mut head = runner::group(out, "Branch head");
         let caught = branch::catch_up(gh, &mut ws, &branch, checkout.as_deref(), &mut head).await?;
@@ -264,6 +266,7 @@ async fn run_inner<G: GitHub>(
                 let _ = writeln!(head, "{branch} is at the checkout");
             }
             Caught::Moved { files, .. } => {
+                files_newer_than_list = true;
                 notes.push(format!(
                     "{branch} had moved on from the checkout: the run planned on its head ({} artifact file(s) read there).",
                     files.len()
@@ -289,7 +292,7 @@ async fn run_inner<G: GitHub>(
     if learn_times(gh, &branch, &plan, &mut options, out).await {
         plan = plan_parts(&ws, &parts, &options);
     }
-    if confirm_deletions(&mut parts, &plan, out).await? {
+    if files_newer_than_list && confirm_deletions(&mut parts, &plan, out).await? {
         plan = plan_parts(&ws, &parts, &options);
     }
     // What the summary needs of the milestones (progress, the roadmap), kept small: the list
@@ -753,11 +756,12 @@ async fn apply_and_report<G: GitHub>(
 }
 
 /// A milestone a file links that the run's list lacks is recorded as deleted on GitHub, for
-/// good: no later run makes it again. The list is a snapshot, though, and the files may be
-/// newer (the head the run caught up with): another run may have made the milestone and
-/// committed its link meanwhile. Before such a record is written, GitHub is asked (one read per
-/// milestone the plan would record as deleted); one that exists joins the list, and the caller
-/// plans again. True when one did.
+/// good: no later run makes it again. The list is a snapshot, though, and after a catch-up
+/// the files are newer (the head read after the list): another run may have made the milestone
+/// and committed its link meanwhile. Only then, before such a record is written, GitHub is
+/// asked (one read per milestone the plan would record as deleted; a checkout's files predate
+/// the list, so without a catch-up nothing is asked); one that exists joins the list, and the
+/// caller plans again. True when one did.
 async fn confirm_deletions<G: GitHub>(
     parts: &mut [Part<'_, G>],
     plan: &Plan,

@@ -24,8 +24,8 @@ const DOC_BLOBS: &str = "https://docs.github.com/rest/git/blobs#create-a-blob";
 const DOC_CONTENTS: &str = "https://docs.github.com/rest/repos/contents#get-repository-content";
 
 /// The identity GitHub gives commits made with a workflow's `GITHUB_TOKEN`.
-const BOT_NAME: &str = "github-actions[bot]";
-const BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
+pub(crate) const BOT_NAME: &str = "github-actions[bot]";
+pub(crate) const BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
 
 /// Base64 the way GitHub's contents and blobs endpoints serve it (Ruby's `encode64`): lines
 /// of 60 characters, each ending in `\n`.

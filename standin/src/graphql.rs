@@ -26,11 +26,9 @@ use serde_json::{Value, json};
 
 use crate::faults::Protection;
 use crate::git::{Ident, TreeChange};
+use crate::git_api::{BOT_EMAIL, BOT_NAME};
 use crate::reply::Reply;
 use crate::state::{Shared, State};
-
-const BOT_NAME: &str = "github-actions[bot]";
-const BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
 
 /// Whether a request path is the GraphQL endpoint (`/graphql` on github.com,
 /// `/api/graphql` on GitHub Enterprise Server).
